@@ -1,0 +1,58 @@
+"""LEAD Portal: the application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: settings from the environment, then test overrides."""
+    from portal.config import load_settings
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(load_settings(Path(app.instance_path)))
+    if test_config:
+        app.config.update(test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_web(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from portal import database
+    from portal.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    database.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.admin import bp as admin_bp
+    from portal.auth import bp as auth_bp
+    from portal.officer import bp as officer_bp
+    from portal.provider import bp as provider_bp
+    from portal.web.views import bp as web_bp
+
+    for bp in (web_bp, auth_bp, officer_bp, provider_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def register_web(app: Flask) -> None:
+    from portal.web import errors, filters, security
+
+    errors.init_app(app)
+    filters.init_app(app)
+    security.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from portal import cli
+
+    cli.init_app(app)

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from portal.web.forms import LocalDateField, not_in_future
+
+
+class VersionedForm(FlaskForm):
+    """Carries the version of the case the person was looking at (no silent overwrite)."""
+
+    version = HiddenField(validators=[InputRequired()])
+
+    @property
+    def version_number(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+
+class AcceptForm(VersionedForm):
+    note = TextAreaField(
+        "Screening note", validators=[Optional(), Length(max=2000)], render_kw={"rows": 2}
+    )
+
+
+class DeclineForm(VersionedForm):
+    reason = SelectField("Exclusion reason", validators=[DataRequired("Choose a reason.")])
+    note = TextAreaField(
+        "Note",
+        validators=[Optional(), Length(max=2000, message="Use at most 2,000 characters.")],
+        render_kw={"rows": 2},
+    )
+
+
+class IntakeForm(VersionedForm):
+    completed_on = LocalDateField(
+        "Intake completed on",
+        validators=[
+            DataRequired("Enter the intake date."),
+            not_in_future("The intake date cannot be in the future."),
+        ],
+    )
+    roi_signed = BooleanField("The participant signed the release of information")

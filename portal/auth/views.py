@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Response, flash, redirect, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.auth import bp
+from portal.auth.forms import LoginForm
+from portal.auth.permissions import home_endpoint
+from portal.extensions import db, login_manager
+from portal.services import accounts
+from portal.web.htmx import is_htmx, render
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to continue."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "strong"
+
+
+@login_manager.user_loader
+def load_user(token: str):
+    return accounts.user_for_session(token)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    target = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if request.headers.get("HX-Request") == "true":
+        response = Response(status=401)
+        response.headers["HX-Redirect"] = target
+        return response
+    flash(login_manager.login_message, "info")
+    return redirect(target)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for(home_endpoint(current_user)))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            # A fresh session at sign-in: nothing from before it survives (session fixation).
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            return redirect(_safe_next(request.args.get("next")) or url_for(home_endpoint(user)))
+        form.password.errors.append("The email or password is not correct.")
+    status = 422 if form.errors else 200
+    return render("auth/login.html", block="form" if is_htmx() else None, status=status, form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    accounts.end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for("auth.login"))

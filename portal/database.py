@@ -1,0 +1,41 @@
+"""Engine behaviour: SQLite pragmas, and lazy loads that raise when testing for N+1 queries."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState, Session, raiseload
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """SQLite: write-ahead log, enforced foreign keys and a busy timeout for concurrent writers."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _raise_on_lazy_load(state: ORMExecuteState) -> None:
+    # Every relationship a view needs must be loaded eagerly by its query: a lazy load
+    # (one query per row) raises instead of passing silently.
+    if (
+        state.is_select
+        and not state.is_relationship_load
+        and has_app_context()
+        and current_app.config.get("RAISE_ON_LAZY_LOAD")
+    ):
+        state.statement = state.statement.options(raiseload("*", sql_only=True))
+
+
+def init_app(app: Flask) -> None:
+    if app.config.get("RAISE_ON_LAZY_LOAD") and not event.contains(
+        Session, "do_orm_execute", _raise_on_lazy_load
+    ):
+        event.listen(Session, "do_orm_execute", _raise_on_lazy_load)

@@ -1,0 +1,69 @@
+"""All models, imported here so Alembic and the app see one metadata."""
+
+from portal.models.base import Base, utcnow
+from portal.models.case import (
+    OFFICER_KINDS,
+    Case,
+    CaseStatus,
+    Person,
+    ProgramSettings,
+    ReferralType,
+    TimelineEntry,
+    TimelineKind,
+)
+from portal.models.directory import (
+    Agency,
+    Organization,
+    Service,
+    ServiceCategory,
+    ServiceSchedule,
+    ServiceStatus,
+)
+from portal.models.engagement import (
+    Assessment,
+    AssessmentNeed,
+    Attendance,
+    AttendanceCorrection,
+    AttendanceStatus,
+    Contact,
+    ContactKind,
+    DeclineReason,
+    NeedDomain,
+    NeedLevel,
+    ReferralStatus,
+    ServiceReferral,
+)
+from portal.models.user import Role, User
+
+__all__ = [
+    "OFFICER_KINDS",
+    "Agency",
+    "Assessment",
+    "AssessmentNeed",
+    "Attendance",
+    "AttendanceCorrection",
+    "AttendanceStatus",
+    "Base",
+    "Case",
+    "CaseStatus",
+    "Contact",
+    "ContactKind",
+    "DeclineReason",
+    "NeedDomain",
+    "NeedLevel",
+    "Organization",
+    "Person",
+    "ProgramSettings",
+    "ReferralStatus",
+    "ReferralType",
+    "Role",
+    "Service",
+    "ServiceCategory",
+    "ServiceReferral",
+    "ServiceSchedule",
+    "ServiceStatus",
+    "TimelineEntry",
+    "TimelineKind",
+    "User",
+    "utcnow",
+]

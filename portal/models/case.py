@@ -1,0 +1,202 @@
+"""People, cases (one per referral) and the case timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import Base, created_at, enum_type, intpk, str120, str255, utcnow
+from portal.models.directory import Agency
+from portal.models.user import User
+
+
+class Person(Base):
+    """Someone referred to the program; found again by name and date of birth."""
+
+    __tablename__ = "persons"
+    __table_args__ = (Index("ix_persons_dob_last_name", "dob", "last_name"),)
+
+    id: Mapped[intpk]
+    first_name: Mapped[str120]
+    last_name: Mapped[str120]
+    aliases: Mapped[str] = mapped_column(Text, default="")
+    dob: Mapped[dt.date]
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str255 | None]
+    address: Mapped[str255 | None]
+    created_at: Mapped[created_at]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class ReferralType(enum.StrEnum):
+    ARREST = "arrest_diversion"
+    SOCIAL = "social_contact"
+    COMMUNITY = "community"
+
+    @property
+    def label(self) -> str:
+        return {
+            "arrest_diversion": "Arrest diversion",
+            "social_contact": "Social contact",
+            "community": "Community referral",
+        }[self.value]
+
+
+class CaseStatus(enum.StrEnum):
+    REFERRED = "referred"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+    NON_COMPLIANT = "non_compliant"
+
+    @property
+    def label(self) -> str:
+        return {
+            "referred": "Referred",
+            "accepted": "Accepted, awaiting intake",
+            "declined": "Declined",
+            "active": "Active",
+            "completed": "Completed",
+            "withdrawn": "Withdrawn",
+            "non_compliant": "Non-compliant",
+        }[self.value]
+
+    @property
+    def is_open(self) -> bool:
+        return self in (CaseStatus.REFERRED, CaseStatus.ACCEPTED, CaseStatus.ACTIVE)
+
+
+class Case(Base):
+    """One referral of one person by one officer, and the program's work on it."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_referred_at", "status", "referred_at"),
+        Index("ix_cases_officer_referred_at", "officer_id", "referred_at"),
+    )
+
+    id: Mapped[intpk]
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    referral_type: Mapped[ReferralType] = mapped_column(enum_type(ReferralType))
+    incident_number: Mapped[str | None] = mapped_column(String(40))
+    offences: Mapped[str] = mapped_column(Text, default="")
+    statutes: Mapped[str] = mapped_column(Text, default="")
+    occurred_at: Mapped[dt.datetime | None]
+    location: Mapped[str255 | None]
+    eligibility: Mapped[dict] = mapped_column(default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[CaseStatus] = mapped_column(enum_type(CaseStatus), default=CaseStatus.REFERRED)
+    referred_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    intake_deadline: Mapped[dt.date]
+    screened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    screened_at: Mapped[dt.datetime | None]
+    decline_reason: Mapped[str255 | None]
+    intake_completed_on: Mapped[dt.date | None]
+    roi_signed: Mapped[bool | None]
+    closed_on: Mapped[dt.date | None]
+    exit_reason: Mapped[str255 | None]
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    person: Mapped[Person] = relationship()
+    officer: Mapped[User] = relationship(foreign_keys=[officer_id])
+    agency: Mapped[Agency] = relationship()
+
+
+class TimelineKind(enum.StrEnum):
+    REFERRAL_RECEIVED = "referral_received"
+    REFERRAL_ACCEPTED = "referral_accepted"
+    REFERRAL_DECLINED = "referral_declined"
+    INTAKE_COMPLETED = "intake_completed"
+    ASSESSMENT_RECORDED = "assessment_recorded"
+    CONTACT_RECORDED = "contact_recorded"
+    SERVICE_REFERRED = "service_referred"
+    SERVICE_ACCEPTED = "service_accepted"
+    SERVICE_DECLINED = "service_declined"
+    SERVICE_COMPLETED = "service_completed"
+    SERVICE_ENDED = "service_ended"
+    ENGAGED = "engaged_in_services"
+    ATTENDANCE_RECORDED = "attendance_recorded"
+    ATTENDANCE_CORRECTED = "attendance_corrected"
+    CASE_COMPLETED = "case_completed"
+    CASE_WITHDRAWN = "case_withdrawn"
+    CASE_NON_COMPLIANT = "case_non_compliant"
+    CASE_UPDATED = "case_updated"
+
+
+# What an officer may see: status-level events only, rendered from the kind, never the payload.
+OFFICER_KINDS = frozenset(
+    {
+        TimelineKind.REFERRAL_RECEIVED,
+        TimelineKind.REFERRAL_ACCEPTED,
+        TimelineKind.REFERRAL_DECLINED,
+        TimelineKind.INTAKE_COMPLETED,
+        TimelineKind.ENGAGED,
+        TimelineKind.CASE_COMPLETED,
+        TimelineKind.CASE_WITHDRAWN,
+        TimelineKind.CASE_NON_COMPLIANT,
+    }
+)
+
+
+class TimelineEntry(Base):
+    """One event on a case. organization_id scopes it to a provider (None: program-level)."""
+
+    __tablename__ = "timeline_entries"
+    __table_args__ = (Index("ix_timeline_case_created", "case_id", "created_at", "id"),)
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[TimelineKind] = mapped_column(enum_type(TimelineKind))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    payload: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[created_at]
+
+    actor: Mapped[User | None] = relationship()
+
+
+class ProgramSettings(Base):
+    """The program's rules that administrators configure (a single row)."""
+
+    __tablename__ = "program_settings"
+
+    id: Mapped[intpk]
+    intake_deadline_days: Mapped[int] = mapped_column(default=30)
+    eligibility_items: Mapped[list] = mapped_column(default=list)
+    exclusion_reasons: Mapped[list] = mapped_column(default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+DEFAULT_ELIGIBILITY_ITEMS = [
+    "The offence is a low-level drug or prostitution offence",
+    "The person is 18 or older",
+    "Drug quantity is under the program threshold (3 g)",
+    "No sign of dealing above subsistence level",
+    "No exploitation of minors or promotion of prostitution",
+    "No disqualifying violent history known",
+    "The person is willing to be contacted by the program",
+]
+
+DEFAULT_EXCLUSION_REASONS = [
+    "Drug quantity over the threshold",
+    "Dealing above subsistence level",
+    "Exploitation of minors",
+    "Promoting prostitution",
+    "Disqualifying violent history",
+    "Under 18",
+    "Outside the program's area",
+    "Other (see note)",
+]

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import current_app, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from portal.auth.permissions import case_scope, get_case_or_404
+from portal.extensions import db
+from portal.models import Case, CaseStatus, ReferralType
+from portal.officer import bp
+from portal.officer.forms import ReferralForm
+from portal.services import cases
+from portal.services.errors import DomainError
+from portal.services.settings import get_settings
+from portal.services.timeline import get_timeline
+from portal.web.filters import local_tz
+from portal.web.forms import choices
+from portal.web.htmx import is_htmx, render, render_blocks
+
+
+@dataclass(frozen=True)
+class OfficerCase:
+    """What an officer may know of a case: the referral and its status, nothing clinical."""
+
+    id: int
+    person_name: str
+    dob: dt.date
+    referral_type: ReferralType
+    incident_number: str | None
+    offences: str
+    location: str | None
+    occurred_at: dt.datetime | None
+    referred_at: dt.datetime
+    status: CaseStatus
+    officer_name: str
+    own: bool
+
+    @classmethod
+    def of(cls, case: Case) -> OfficerCase:
+        return cls(
+            id=case.id,
+            person_name=case.person.full_name,
+            dob=case.person.dob,
+            referral_type=case.referral_type,
+            incident_number=case.incident_number,
+            offences=case.offences,
+            location=case.location,
+            occurred_at=case.occurred_at,
+            referred_at=case.referred_at,
+            status=case.status,
+            officer_name=case.officer.name,
+            own=case.officer_id == current_user.id,
+        )
+
+
+def _referral_form() -> ReferralForm:
+    form = ReferralForm()
+    form.eligibility.choices = choices((item, item) for item in get_settings().eligibility_items)
+    return form
+
+
+def _offer_matches(form: ReferralForm) -> bool:
+    """Offer known people with the same name and date of birth; True when a choice is needed."""
+    matches = cases.matching_persons(form.first_name.data, form.last_name.data, form.dob.data)
+    if not matches:
+        form.person_choice.choices = []
+        return False
+    form.person_choice.choices = choices(
+        [
+            (p.id, f"Use the existing record: {p.full_name}, born {p.dob:%b %-d, %Y}")
+            for p in matches
+        ]
+        + [("new", "No, this is a different person: create a new record")]
+    )
+    return not form.person_choice.data
+
+
+@bp.route("/referrals/new", methods=["GET", "POST"])
+def new_referral():
+    form = _referral_form()
+    if form.validate_on_submit():
+        if _offer_matches(form):
+            return render("officer/referral_form.html", form=form, status=422, choose_person=True)
+        occurred_at = None
+        if form.occurred_on.data:
+            local = dt.datetime.combine(form.occurred_on.data, form.occurred_time.data or dt.time())
+            occurred_at = local.replace(tzinfo=local_tz()).astimezone(dt.UTC)
+        data = cases.ReferralData(
+            first_name=form.first_name.data,
+            last_name=form.last_name.data,
+            aliases=form.aliases.data or "",
+            dob=form.dob.data,
+            phone=form.phone.data or None,
+            referral_type=ReferralType(form.referral_type.data),
+            incident_number=form.incident_number.data,
+            offences=form.offences.data or "",
+            statutes=form.statutes.data or "",
+            occurred_at=occurred_at,
+            location=form.location.data,
+            eligibility={
+                c.value: c.value in (form.eligibility.data or []) for c in form.eligibility.choices
+            },
+            notes=form.notes.data or "",
+        )
+        choice = form.person_choice.data
+        try:
+            case = cases.refer_person(
+                current_user, data, int(choice) if choice and choice != "new" else None
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.person_choice.errors = [error.message]
+            return render("officer/referral_form.html", form=form, status=422, choose_person=True)
+        db.session.commit()
+        flash("Referral sent to the program office.", "success")
+        return redirect(url_for("officer.case_detail", case_id=case.id))
+    status = 422 if form.errors else 200
+    return render("officer/referral_form.html", form=form, status=status, choose_person=False)
+
+
+@bp.get("/referrals")
+def referrals():
+    status = request.args.get("status") or None
+    if status and status not in CaseStatus.__members__.values():
+        status = None
+    query = (
+        case_scope(current_user)
+        .where(Case.officer_id == current_user.id)
+        .options(joinedload(Case.person), joinedload(Case.officer))
+        .order_by(Case.referred_at.desc(), Case.id.desc())
+    )
+    if status:
+        query = query.where(Case.status == CaseStatus(status))
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    rows = [OfficerCase.of(c) for c in page.items]
+    return render(
+        "officer/referrals.html",
+        block="results",
+        page=page,
+        rows=rows,
+        status_filter=status,
+        statuses=list(CaseStatus),
+    )
+
+
+def _load(case_id: int) -> Case:
+    return get_case_or_404(case_id, current_user, joinedload(Case.person), joinedload(Case.officer))
+
+
+@bp.get("/referrals/<int:case_id>")
+def case_detail(case_id: int):
+    case = _load(case_id)
+    page = get_timeline(case, current_user)
+    return render(
+        "officer/case_detail.html",
+        case=OfficerCase.of(case),
+        timeline=page,
+    )
+
+
+@bp.get("/referrals/<int:case_id>/timeline")
+def case_timeline(case_id: int):
+    if not is_htmx():
+        return redirect(url_for("officer.case_detail", case_id=case_id))
+    case = _load(case_id)
+    before = request.args.get("before")
+    page = get_timeline(case, current_user, before=before)
+    blocks = ["older"] if before else ["timeline", "status_oob"]
+    return render_blocks(
+        "officer/case_detail.html", blocks, case=OfficerCase.of(case), timeline=page
+    )

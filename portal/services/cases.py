@@ -1,0 +1,252 @@
+"""The life of a case: referral, screening, intake and exit, through one transition function."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import (
+    Case,
+    CaseStatus,
+    Person,
+    ReferralType,
+    Role,
+    TimelineKind,
+    User,
+    utcnow,
+)
+from portal.services.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
+from portal.services.settings import get_settings
+from portal.services.timeline import add_entry
+from portal.web.filters import local_today
+
+S = CaseStatus
+TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
+    S.REFERRED: frozenset({S.ACCEPTED, S.DECLINED}),
+    S.ACCEPTED: frozenset({S.ACTIVE, S.NON_COMPLIANT}),
+    S.ACTIVE: frozenset({S.COMPLETED, S.WITHDRAWN, S.NON_COMPLIANT}),
+    S.DECLINED: frozenset(),
+    S.COMPLETED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+    S.NON_COMPLIANT: frozenset(),
+}
+
+STATUS_KIND = {
+    S.ACCEPTED: TimelineKind.REFERRAL_ACCEPTED,
+    S.DECLINED: TimelineKind.REFERRAL_DECLINED,
+    S.ACTIVE: TimelineKind.INTAKE_COMPLETED,
+    S.COMPLETED: TimelineKind.CASE_COMPLETED,
+    S.WITHDRAWN: TimelineKind.CASE_WITHDRAWN,
+    S.NON_COMPLIANT: TimelineKind.CASE_NON_COMPLIANT,
+}
+
+
+def can_transition(current: CaseStatus, target: CaseStatus) -> bool:
+    return target in TRANSITIONS[current]
+
+
+CONFLICT_MESSAGE = (
+    "This case was changed by someone else while you were working on it. "
+    "The page now shows the latest version; check it and try again."
+)
+
+
+def check_version(case: Case, version: int | None) -> None:
+    """Refuse to apply a change made from a stale copy of the case."""
+    if version is not None and version != case.version:
+        raise Conflict(CONFLICT_MESSAGE)
+
+
+def transition(case: Case, target: CaseStatus, actor: User | None, payload: dict | None = None):
+    """Move a case to `target` if the life of a case allows it, and write the timeline entry."""
+    if not can_transition(case.status, target):
+        raise InvalidTransition(
+            f"A case that is {case.status.label.lower()} cannot become {target.label.lower()}."
+        )
+    previous = case.status
+    case.status = target
+    add_entry(
+        case,
+        STATUS_KIND[target],
+        actor,
+        payload={"from": previous.value, "to": target.value, **(payload or {})},
+    )
+    db.session.flush()
+    return case
+
+
+# --- referral ---------------------------------------------------------------------------
+
+
+@dataclass
+class ReferralData:
+    first_name: str
+    last_name: str
+    dob: dt.date
+    referral_type: ReferralType
+    aliases: str = ""
+    phone: str | None = None
+    incident_number: str | None = None
+    offences: str = ""
+    statutes: str = ""
+    occurred_at: dt.datetime | None = None
+    location: str | None = None
+    eligibility: dict[str, bool] = field(default_factory=dict)
+    notes: str = ""
+
+
+def matching_persons(first_name: str, last_name: str, dob: dt.date) -> list[Person]:
+    """People already on record with this name and date of birth (case-insensitive)."""
+    return list(
+        db.session.scalars(
+            select(Person)
+            .where(
+                Person.dob == dob,
+                func.lower(Person.last_name) == last_name.strip().lower(),
+                func.lower(Person.first_name) == first_name.strip().lower(),
+            )
+            .order_by(Person.id)
+        )
+    )
+
+
+def refer_person(officer: User, data: ReferralData, existing_person_id: int | None = None) -> Case:
+    """An officer refers a person; a known person (same name and DOB) is reused, not duplicated."""
+    if officer.role != Role.OFFICER or officer.agency_id is None:
+        raise NotPermitted("Only officers of an agency can refer a person.")
+    matches = matching_persons(data.first_name, data.last_name, data.dob)
+    if existing_person_id is not None:
+        person = next((p for p in matches if p.id == existing_person_id), None)
+        if person is None:
+            raise ValidationFailed("That person record does not match the name and date of birth.")
+        _merge_aliases(person, data.aliases)
+        if data.phone and not person.phone:
+            person.phone = data.phone
+    else:
+        person = Person(
+            first_name=data.first_name.strip(),
+            last_name=data.last_name.strip(),
+            aliases=data.aliases.strip(),
+            dob=data.dob,
+            phone=data.phone or None,
+        )
+        db.session.add(person)
+        db.session.flush()
+    settings = get_settings()
+    today = local_today()
+    allowed_items = set(settings.eligibility_items)
+    case = Case(
+        person_id=person.id,
+        officer_id=officer.id,
+        agency_id=officer.agency_id,
+        referral_type=data.referral_type,
+        incident_number=(data.incident_number or "").strip() or None,
+        offences=data.offences.strip(),
+        statutes=data.statutes.strip(),
+        occurred_at=data.occurred_at,
+        location=(data.location or "").strip() or None,
+        eligibility={k: bool(v) for k, v in data.eligibility.items() if k in allowed_items},
+        notes=data.notes.strip(),
+        status=CaseStatus.REFERRED,
+        referred_at=utcnow(),
+        intake_deadline=today + dt.timedelta(days=settings.intake_deadline_days),
+    )
+    db.session.add(case)
+    db.session.flush()
+    add_entry(
+        case,
+        TimelineKind.REFERRAL_RECEIVED,
+        officer,
+        payload={"referral_type": data.referral_type.value, "reused_person": bool(matches)},
+    )
+    db.session.flush()
+    return case
+
+
+def _merge_aliases(person: Person, aliases: str) -> None:
+    known = [a.strip() for a in person.aliases.split(",") if a.strip()]
+    for alias in (a.strip() for a in aliases.split(",")):
+        if alias and alias.lower() not in {k.lower() for k in known}:
+            known.append(alias)
+    person.aliases = ", ".join(known)
+
+
+# --- screening and intake -----------------------------------------------------------------
+
+
+def _require_admin(actor: User) -> None:
+    if actor.role != Role.ADMIN:
+        raise NotPermitted("Only the program office can do this.")
+
+
+def accept_referral(case: Case, actor: User, version: int | None = None, note: str = "") -> Case:
+    """Screening: the referral meets the program's criteria."""
+    _require_admin(actor)
+    check_version(case, version)
+    case.screened_by_id, case.screened_at = actor.id, utcnow()
+    return transition(case, CaseStatus.ACCEPTED, actor, {"note": note.strip()} if note else None)
+
+
+def decline_referral(
+    case: Case, actor: User, reason: str, note: str = "", version: int | None = None
+) -> Case:
+    """Screening: the referral is excluded, for one of the program's exclusion reasons."""
+    _require_admin(actor)
+    check_version(case, version)
+    if reason not in get_settings().exclusion_reasons:
+        raise ValidationFailed("Choose one of the program's exclusion reasons.", field="reason")
+    case.screened_by_id, case.screened_at = actor.id, utcnow()
+    case.decline_reason = reason
+    return transition(case, CaseStatus.DECLINED, actor, {"reason": reason, "note": note.strip()})
+
+
+def complete_intake(
+    case: Case, actor: User, completed_on: dt.date, roi_signed: bool, version: int | None = None
+) -> Case:
+    """Intake is complete: the case becomes active."""
+    _require_admin(actor)
+    check_version(case, version)
+    if completed_on > local_today():
+        raise ValidationFailed("The intake date cannot be in the future.", field="completed_on")
+    if completed_on < case.referred_at.date() - dt.timedelta(days=1):
+        raise ValidationFailed(
+            "The intake date cannot be before the referral.", field="completed_on"
+        )
+    case.intake_completed_on = completed_on
+    case.roi_signed = roi_signed
+    return transition(
+        case,
+        CaseStatus.ACTIVE,
+        actor,
+        {"completed_on": completed_on.isoformat(), "roi_signed": roi_signed},
+    )
+
+
+EXIT_STATUSES = (CaseStatus.COMPLETED, CaseStatus.WITHDRAWN)
+
+
+def close_case(
+    case: Case,
+    actor: User,
+    status: CaseStatus,
+    closed_on: dt.date,
+    reason: str,
+    version: int | None = None,
+) -> Case:
+    """Exit: the participant completed the program or withdrew."""
+    _require_admin(actor)
+    check_version(case, version)
+    if status not in EXIT_STATUSES:
+        raise ValidationFailed("Choose completed or withdrawn.", field="status")
+    if closed_on > local_today():
+        raise ValidationFailed("The exit date cannot be in the future.", field="closed_on")
+    case.closed_on, case.exit_reason = closed_on, reason.strip() or None
+    return transition(case, status, actor, {"closed_on": closed_on.isoformat(), "reason": reason})
+
+
+def days_left(case: Case, today: dt.date | None = None) -> int:
+    """Days until the intake deadline (negative when overdue)."""
+    return (case.intake_deadline - (today or local_today())).days

@@ -1,0 +1,299 @@
+"""Demo data: a realistic Fayette County program, built through the same services users call."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import (
+    Agency,
+    Case,
+    CaseStatus,
+    Organization,
+    ReferralType,
+    Role,
+    Service,
+    ServiceCategory,
+    ServiceSchedule,
+    TimelineEntry,
+    User,
+    utcnow,
+)
+from portal.services import accounts, cases
+from portal.services.settings import get_settings
+
+DEMO_PASSWORD = "lead-demo-2026"  # noqa: S105 - published demo credential, demo data only
+
+# email, name, role, affiliation
+DEMO_USERS = [
+    ("admin@lead.example.org", "Dana Whitlock", "admin", "LEAD program office"),
+    ("casemanager@lead.example.org", "Marcus Reyes", "admin", "LEAD program office"),
+    (
+        "deputy.hall@fcso.example.org",
+        "Deputy Jordan Hall",
+        "officer",
+        "Fayette County Sheriff's Office",
+    ),
+    (
+        "deputy.price@fcso.example.org",
+        "Deputy Alisha Price",
+        "officer",
+        "Fayette County Sheriff's Office",
+    ),
+    ("officer.lee@ohpd.example.org", "Officer Sam Lee", "officer", "Oak Hill Police Department"),
+    ("staff@fmrs.example.org", "Erin Cole", "provider", "FMRS"),
+    ("staff@fchd.example.org", "Priya Nair", "provider", "Fayette County Health Department"),
+    ("staff@recovery.example.org", "Tom Barker", "provider", "Fayette Recovery Community"),
+]
+
+PEOPLE = [
+    ("James", "Carter", "1988-03-14", "Jimmy C"),
+    ("Ashley", "Monroe", "1994-11-02", ""),
+    ("Robert", "Lilly", "1979-06-23", "Bobby"),
+    ("Kayla", "Dillon", "1999-01-30", "K.D."),
+    ("Michael", "Ayers", "1985-09-09", ""),
+    ("Tiffany", "Hughes", "1991-04-17", "Tiff"),
+    ("Brandon", "Sizemore", "1996-12-05", ""),
+    ("Crystal", "Pack", "1983-08-28", ""),
+    ("Joshua", "Bennett", "2001-02-11", "Josh"),
+    ("Amanda", "Gwinn", "1990-07-19", "Mandy"),
+    ("Dustin", "Meadows", "1987-10-03", ""),
+    ("Heather", "Wriston", "1993-05-26", ""),
+]
+
+OFFENCES = [
+    ("Possession of a controlled substance (heroin)", "W. Va. Code 60A-4-401(c)"),
+    ("Possession of a controlled substance (methamphetamine)", "W. Va. Code 60A-4-401(c)"),
+    ("Possession of drug paraphernalia", "W. Va. Code 60A-4-403a"),
+    ("Prostitution", "W. Va. Code 61-8-5"),
+]
+
+LOCATIONS = [
+    "Main St & Central Ave, Oak Hill",
+    "Fayetteville Town Park",
+    "US-19 rest area, Fayetteville",
+    "Mount Hope, Main Street",
+    "Gauley Bridge, Rt 60",
+]
+
+# (days ago referred, final status)
+CASE_PLAN = [
+    (1, CaseStatus.REFERRED),
+    (3, CaseStatus.REFERRED),
+    (6, CaseStatus.REFERRED),
+    (9, CaseStatus.ACCEPTED),
+    (27, CaseStatus.ACCEPTED),
+    (35, CaseStatus.ACCEPTED),
+    (14, CaseStatus.DECLINED),
+    (20, CaseStatus.ACTIVE),
+    (45, CaseStatus.ACTIVE),
+    (60, CaseStatus.ACTIVE),
+    (120, CaseStatus.COMPLETED),
+    (90, CaseStatus.WITHDRAWN),
+]
+
+
+def database_is_empty() -> bool:
+    return not any(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (User, Agency, Organization, Case)
+    )
+
+
+def _directory() -> dict[str, Organization | Agency]:
+    fcso = Agency(name="Fayette County Sheriff's Office", short_name="FCSO")
+    ohpd = Agency(name="Oak Hill Police Department", short_name="OHPD")
+    fmrs = Organization(
+        name="FMRS",
+        description="Behavioral health: detoxification, crisis stabilisation and counselling.",
+        phone="(304) 555-0142",
+        address="101 S Eisenhower Dr, Beckley, WV",
+    )
+    fchd = Organization(
+        name="Fayette County Health Department",
+        description="Public health services, including the harm reduction clinic.",
+        phone="(304) 555-0178",
+        address="210 W Maple Ave, Fayetteville, WV",
+    )
+    recovery = Organization(
+        name="Fayette Recovery Community",
+        description="Peer-led recovery support groups.",
+        phone="(304) 555-0119",
+    )
+    housing = Organization(
+        name="Fayette Community Action",
+        description="Housing help, benefits enrolment and employment support.",
+        phone="(304) 555-0163",
+    )
+    db.session.add_all([fcso, ohpd, fmrs, fchd, recovery, housing])
+    db.session.flush()
+
+    def service(org, name, category, description, eligibility, cap, schedules=(), **kw):
+        s = Service(
+            organization_id=org.id,
+            name=name,
+            category=category,
+            description=description,
+            eligibility=eligibility,
+            capacity_max=cap,
+            capacity_available=cap,
+            by_appointment=not schedules,
+            **kw,
+        )
+        s.schedules = [
+            ServiceSchedule(weekday=d, opens_at=dt.time(*o), closes_at=dt.time(*c))
+            for d, o, c in schedules
+        ]
+        db.session.add(s)
+        return s
+
+    service(
+        fmrs,
+        "Detoxification",
+        ServiceCategory.DETOX,
+        "Often the first step to addressing alcohol or substance use.",
+        "Adults actively withdrawing from opioids, alcohol or benzodiazepines.",
+        8,
+        min_age=18,
+    )
+    service(
+        fmrs,
+        "Crisis Stabilization",
+        ServiceCategory.CRISIS,
+        "Opioid, alcohol and benzodiazepine detoxification for people actively withdrawing who "
+        "commit to long-term treatment upon discharge.",
+        "Adults committed to long-term treatment upon discharge.",
+        6,
+        min_age=18,
+    )
+    service(
+        fmrs,
+        "Outpatient Counselling",
+        ServiceCategory.COUNSELLING,
+        "Individual substance-use and mental-health counselling.",
+        "Adults; evenings available.",
+        15,
+        schedules=[(1, (9, 0), (17, 0)), (3, (9, 0), (17, 0))],
+        min_age=18,
+    )
+    service(
+        fchd,
+        "Harm Reduction Clinic",
+        ServiceCategory.HARM_REDUCTION,
+        "An evidence-based public health approach that uses practical strategies to reduce the "
+        "harmful consequences of high-risk behaviours.",
+        "Open to all adults; no appointment needed.",
+        40,
+        schedules=[(2, (13, 0), (15, 0))],
+        min_age=18,
+    )
+    service(
+        recovery,
+        "Peer Recovery Support Group",
+        ServiceCategory.SUPPORT_GROUP,
+        "A weekly peer-led group for people in or seeking recovery.",
+        "Anyone in or seeking recovery.",
+        20,
+        schedules=[(0, (18, 0), (19, 30))],
+    )
+    service(
+        housing,
+        "Housing Assistance",
+        ServiceCategory.HOUSING,
+        "Help finding and keeping housing, including rapid rehousing.",
+        "Fayette County residents who are homeless or at risk.",
+        5,
+    )
+    service(
+        housing,
+        "Benefits Enrolment",
+        ServiceCategory.BENEFITS,
+        "Help applying for SNAP, Medicaid and other benefits.",
+        "Fayette County residents.",
+        10,
+    )
+    db.session.flush()
+    return {"fcso": fcso, "ohpd": ohpd, "fmrs": fmrs, "fchd": fchd, "recovery": recovery}
+
+
+def seed(rng_seed: int = 7) -> None:
+    """Load the demo program: directory, users of every role, a dozen referrals in varied states."""
+    rng = random.Random(rng_seed)
+    get_settings()
+    places = _directory()
+    affiliation = {
+        "Fayette County Sheriff's Office": {"agency_id": places["fcso"].id},
+        "Oak Hill Police Department": {"agency_id": places["ohpd"].id},
+        "FMRS": {"organization_id": places["fmrs"].id},
+        "Fayette County Health Department": {"organization_id": places["fchd"].id},
+        "Fayette Recovery Community": {"organization_id": places["recovery"].id},
+    }
+    users = {}
+    for email, name, role, where in DEMO_USERS:
+        users[email] = accounts.create_user(
+            email=email,
+            name=name,
+            role=Role(role),
+            password=DEMO_PASSWORD,
+            **affiliation.get(where, {}),
+        )
+    officers = [u for u in users.values() if u.role == Role.OFFICER]
+    admin = users["casemanager@lead.example.org"]
+    settings = get_settings()
+    now = utcnow()
+    for (first, last, dob, aliases), (days_ago, status) in zip(PEOPLE, CASE_PLAN, strict=True):
+        offence, statute = rng.choice(OFFENCES)
+        referred_at = now - dt.timedelta(days=days_ago, hours=rng.randint(1, 8))
+        data = cases.ReferralData(
+            first_name=first,
+            last_name=last,
+            dob=dt.date.fromisoformat(dob),
+            aliases=aliases,
+            referral_type=rng.choice(list(ReferralType)),
+            incident_number=f"{referred_at:%Y}-{rng.randint(10000, 99999)}",
+            offences=offence,
+            statutes=statute,
+            occurred_at=referred_at - dt.timedelta(minutes=45),
+            location=rng.choice(LOCATIONS),
+            eligibility=dict.fromkeys(settings.eligibility_items, True),
+            notes="Cooperative; asked about detox options.",
+        )
+        case = cases.refer_person(rng.choice(officers), data)
+        case.referred_at = referred_at
+        steps = []
+        if status != CaseStatus.REFERRED:
+            if status == CaseStatus.DECLINED:
+                cases.decline_referral(
+                    case, admin, settings.exclusion_reasons[0], "Quantity found was 7 g."
+                )
+            else:
+                cases.accept_referral(case, admin)
+            steps.append(1)
+        if status in (CaseStatus.ACTIVE, CaseStatus.COMPLETED, CaseStatus.WITHDRAWN):
+            intake_day = (referred_at + dt.timedelta(days=min(5, days_ago - 1))).date()
+            cases.complete_intake(case, admin, intake_day, roi_signed=True)
+            steps.append(min(5, days_ago - 1))
+        if status in (CaseStatus.COMPLETED, CaseStatus.WITHDRAWN):
+            closed = (now - dt.timedelta(days=3)).date()
+            reason = "Met service plan goals" if status == CaseStatus.COMPLETED else "Moved away"
+            cases.close_case(case, admin, status, closed, reason)
+            steps.append(days_ago - 3)
+        _backdate(case, referred_at, steps, settings.intake_deadline_days)
+    db.session.flush()
+
+
+def _backdate(case: Case, referred_at: dt.datetime, step_days: list[int], deadline_days: int):
+    """Demo cases happened over past weeks: move their clock back consistently."""
+    case.referred_at = referred_at
+    case.intake_deadline = referred_at.date() + dt.timedelta(days=deadline_days)
+    if case.screened_at:
+        case.screened_at = referred_at + dt.timedelta(days=step_days[0])
+    entries = db.session.scalars(
+        select(TimelineEntry).where(TimelineEntry.case_id == case.id).order_by(TimelineEntry.id)
+    ).all()
+    offsets = [0, *step_days]
+    for entry, days in zip(entries, offsets, strict=False):
+        entry.created_at = referred_at + dt.timedelta(days=days, minutes=5)

@@ -1,0 +1,164 @@
+"""The case timeline: writing entries, and reading the part of it a user may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models import OFFICER_KINDS, Case, Role, TimelineEntry, TimelineKind, User, utcnow
+
+# Status-level wording an officer sees; it never comes from the payload.
+OFFICER_TEXT = {
+    TimelineKind.REFERRAL_RECEIVED: "Referral received by the program",
+    TimelineKind.REFERRAL_ACCEPTED: "Referral accepted; intake to be scheduled",
+    TimelineKind.REFERRAL_DECLINED: "Referral declined by the program",
+    TimelineKind.INTAKE_COMPLETED: "Intake complete; the person is enrolled",
+    TimelineKind.ENGAGED: "Engaged in services",
+    TimelineKind.CASE_COMPLETED: "Completed the program",
+    TimelineKind.CASE_WITHDRAWN: "Withdrawn from the program",
+    TimelineKind.CASE_NON_COMPLIANT: "Returned for non-compliance",
+}
+
+
+def add_entry(
+    case: Case,
+    kind: TimelineKind,
+    actor: User | None,
+    payload: dict | None = None,
+    organization_id: int | None = None,
+    at: dt.datetime | None = None,
+) -> TimelineEntry:
+    """Append one event to a case's timeline (in the caller's transaction)."""
+    entry = TimelineEntry(
+        case_id=case.id,
+        kind=kind,
+        actor_id=actor.id if actor else None,
+        organization_id=organization_id,
+        payload=payload or {},
+        created_at=at or utcnow(),
+    )
+    db.session.add(entry)
+    return entry
+
+
+def visible_entries(user: User):
+    """Timeline entries a user's role may see, as a query filter."""
+    if user.role == Role.ADMIN:
+        return True
+    if user.role == Role.OFFICER:
+        return TimelineEntry.kind.in_(OFFICER_KINDS)
+    if user.role == Role.PROVIDER:
+        return TimelineEntry.organization_id == user.organization_id
+    return False
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    entries: list[TimelineEntry]
+    next_cursor: str | None
+
+
+def get_timeline(
+    case: Case, user: User, before: str | None = None, limit: int = 20
+) -> TimelinePage:
+    """One page of the case's timeline, newest first, as the user may see it (keyset paged)."""
+    query = (
+        select(TimelineEntry)
+        .where(TimelineEntry.case_id == case.id, visible_entries(user))
+        .order_by(TimelineEntry.created_at.desc(), TimelineEntry.id.desc())
+        .limit(limit + 1)
+    )
+    if user.role != Role.OFFICER:
+        query = query.options(joinedload(TimelineEntry.actor))
+    cursor = _parse_cursor(before)
+    if cursor:
+        at, entry_id = cursor
+        query = query.where(
+            or_(
+                TimelineEntry.created_at < at,
+                and_(TimelineEntry.created_at == at, TimelineEntry.id < entry_id),
+            )
+        )
+    rows = list(db.session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = f"{rows[-1].created_at.isoformat()}_{rows[-1].id}" if more else None
+    return TimelinePage(rows, next_cursor)
+
+
+def _parse_cursor(value: str | None) -> tuple[dt.datetime, int] | None:
+    if not value:
+        return None
+    try:
+        at, entry_id = value.rsplit("_", 1)
+        parsed = dt.datetime.fromisoformat(at)
+        if parsed.tzinfo is None:
+            return None
+        return parsed, int(entry_id)
+    except ValueError:
+        return None
+
+
+STAFF_TEXT = {
+    TimelineKind.REFERRAL_RECEIVED: "Referral received",
+    TimelineKind.REFERRAL_ACCEPTED: "Referral accepted at screening",
+    TimelineKind.REFERRAL_DECLINED: "Referral declined at screening",
+    TimelineKind.INTAKE_COMPLETED: "Intake completed; case active",
+    TimelineKind.ASSESSMENT_RECORDED: "Needs assessment recorded",
+    TimelineKind.CONTACT_RECORDED: "Case-manager contact recorded",
+    TimelineKind.SERVICE_REFERRED: "Referred to a service",
+    TimelineKind.SERVICE_ACCEPTED: "Service referral accepted",
+    TimelineKind.SERVICE_DECLINED: "Service referral declined",
+    TimelineKind.SERVICE_COMPLETED: "Service completed",
+    TimelineKind.SERVICE_ENDED: "Service ended",
+    TimelineKind.ENGAGED: "Engaged in services",
+    TimelineKind.ATTENDANCE_RECORDED: "Attendance recorded",
+    TimelineKind.ATTENDANCE_CORRECTED: "Attendance corrected",
+    TimelineKind.CASE_COMPLETED: "Case completed",
+    TimelineKind.CASE_WITHDRAWN: "Case withdrawn",
+    TimelineKind.CASE_NON_COMPLIANT: "Case returned for non-compliance",
+    TimelineKind.CASE_UPDATED: "Case details updated",
+}
+
+# Payload keys staff see, with their labels, in display order.
+DETAIL_KEYS = [
+    ("service_name", "Service"),
+    ("organization_name", "Provider"),
+    ("reason", "Reason"),
+    ("session_date", "Session"),
+    ("status", "Status"),
+    ("previous_status", "Was"),
+    ("completed_on", "Date"),
+    ("closed_on", "Date"),
+    ("roi_signed", "Release of information signed"),
+    ("contact_kind", "Contact"),
+    ("summary", "Summary"),
+    ("note", "Note"),
+]
+
+
+@dataclass(frozen=True)
+class EntryView:
+    title: str
+    details: list[tuple[str, str]]
+    actor_name: str | None
+
+
+def describe(entry: TimelineEntry, user: User) -> EntryView:
+    """How a timeline entry reads for this user; officers get the fixed status text only."""
+    if user.role == Role.OFFICER:
+        return EntryView(OFFICER_TEXT.get(entry.kind, "Status updated"), [], None)
+    details = []
+    for key, label in DETAIL_KEYS:
+        value = entry.payload.get(key)
+        if value in (None, ""):
+            continue
+        if isinstance(value, bool):
+            value = "Yes" if value else "No"
+        details.append((label, str(value).replace("_", " ") if key == "status" else str(value)))
+    actor = entry.actor.name if entry.actor_id and entry.actor else None
+    return EntryView(STAFF_TEXT.get(entry.kind, entry.kind.value), details, actor)

@@ -1,0 +1,28 @@
+// Focus and announcements after htmx swaps. No inline script anywhere: the CSP stays strict.
+(function () {
+  "use strict";
+
+  // After a swap, put focus where the person expects it: the first field in error, or an
+  // element marked data-focus (a confirmation or the updated row).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || event.detail.requestConfig.verb === "get" && !target.querySelector("[data-focus]")) {
+      return;
+    }
+    var next = target.querySelector("[aria-invalid='true']") || target.querySelector("[data-focus]");
+    if (next) {
+      if (!next.hasAttribute("tabindex") && !/^(INPUT|SELECT|TEXTAREA|BUTTON|A)$/.test(next.tagName)) {
+        next.setAttribute("tabindex", "-1");
+      }
+      next.focus();
+    }
+  });
+
+  // A session that expired mid-request answers 401 with HX-Redirect; htmx follows it.
+  document.addEventListener("htmx:responseError", function (event) {
+    var flash = document.getElementById("flash");
+    if (flash && event.detail.xhr.status >= 500) {
+      flash.textContent = "Something went wrong. Please try again.";
+    }
+  });
+})();

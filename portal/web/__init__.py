@@ -1,0 +1,1 @@
+"""Cross-cutting web concerns: htmx helpers, errors, filters, security headers."""

@@ -1,0 +1,140 @@
+"""Fixtures: one app and schema per run (built by the migrations), tables emptied after each test.
+
+TEST_DATABASE_URL points the suite at PostgreSQL; without it a SQLite file in a temp dir is used.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from portal import create_app
+from portal.extensions import db
+from tests import factories
+from tests.factories import PASSWORD
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+            "RAISE_ON_LAZY_LOAD": True,
+            "PAGE_SIZE": 5,
+        }
+    )
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()  # the schema comes from the migrations, never from create_all()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = list(db.metadata.sorted_tables)
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        with db.engine.begin() as conn:
+            for table in reversed(tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _app_context(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+        _empty_tables()
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context (fresh `g` and DB session), as in production.
+
+    What the test set up is committed first, and the test's objects are expired afterwards,
+    so assertions read what the request really stored.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = IsolatedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    """The CSRF token of the client's session, read from a page as a browser would."""
+    html = client.get(url).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1) or match.group(2)
+
+
+def login(client, user, password: str = PASSWORD):
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login", data={"email": user.email, "password": password, "csrf_token": token}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+@pytest.fixture
+def login_as(client):
+    """Sign the test client in as `user`, then commit what the test set up so far."""
+
+    def _login(user):
+        db.session.commit()
+        login(client, user)
+        return client
+
+    return _login
+
+
+def post(client, url: str, data: dict | None = None, page: str | None = None, htmx=False, **kw):
+    """POST with the session's CSRF token, as the page at `page` (default: url) would send it."""
+    token = csrf_token(client, page or url)
+    headers = kw.pop("headers", {})
+    if htmx:
+        headers = {"HX-Request": "true", "X-CSRFToken": token, **headers}
+    return client.post(url, data={"csrf_token": token, **(data or {})}, headers=headers, **kw)
+
+
+@pytest.fixture
+def f():
+    """The factories, bound to the test's session."""
+    return factories
