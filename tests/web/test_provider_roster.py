@@ -28,6 +28,8 @@ def test_roster_lists_own_participants_pending_first(client, login_as, world):
     assert '<span id="nav-pending-count" class="portal-count">(1 pending)</span>' in page
     assert "1 referral is waiting for your decision." in page
     assert 'role="status" aria-live="polite"' in page
+    # htmx must not copy style attributes while settling swapped rows: the CSP forbids them
+    assert '"attributesToSettle":["class","width","height"]' in page
 
 
 def test_inline_accept_returns_the_row_and_the_oob_counter(client, login_as, world):
