@@ -37,7 +37,10 @@ def _page_context(case: Case, filters: matching.MatchFilters) -> dict:
         "matches": matching.rank_services(case, filters, assessment=assessment),
         "filters": filters,
         "categories": list(ServiceCategory),
-        "organizations": db.session.scalars(
+        # The filter form is not part of the results fragment.
+        "organizations": []
+        if is_htmx()
+        else db.session.scalars(
             select(Organization).where(Organization.active.is_(True)).order_by(Organization.name)
         ).all(),
         "can_assign": case.status == CaseStatus.ACTIVE,

@@ -221,3 +221,21 @@ def test_stale_data_error_is_a_conflict_too(active, monkeypatch):
     response = post(client, f"{url}/details", details(case, location="Elm"), page=url, htmx=True)
     assert response.status_code == 409
     assert case.location is None
+
+
+def test_intake_through_htmx_brings_the_engagement_sections(f, login_as):
+    case = f.CaseFactory(status=CaseStatus.ACCEPTED)
+    client = login_as(f.admin())
+    url = f"/admin/cases/{case.id}"
+    data = {
+        "version": str(case.version),
+        "completed_on": local_today().isoformat(),
+        "roi_signed": "y",
+    }
+    response = post(client, f"{url}/intake", data, page=url, htmx=True)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert 'id="case-status" hx-swap-oob="true"' in html
+    assert 'id="engagement" hx-swap-oob="true"' in html
+    assert "Find and assign services" in html
+    assert case.status == CaseStatus.ACTIVE
