@@ -35,13 +35,13 @@ def _section(case: Case, block: str, status: int = 200, **overrides):
     return render_blocks(SECTIONS, [block], status=status, **context)
 
 
-def _field_error(form, error: DomainError) -> dict:
-    """Put a service's refusal beside its field, or above the form when it names none."""
+def _place_error(form, error: DomainError) -> str | None:
+    """Put a service's refusal beside its field; else return it, to show above the form."""
     field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-        return {}
-    return {"message": error.message}
+    if field is None:
+        return error.message
+    field.errors = [*field.errors, error.message]
+    return None
 
 
 def _mutate(case: Case, form, form_key: str, block: str, action, success: str, **extra):
@@ -52,11 +52,8 @@ def _mutate(case: Case, form, form_key: str, block: str, action, success: str, *
         action()
     except DomainError as error:
         db.session.rollback()
-        message = _field_error(form, error)
-        fresh = _load(case.id)
-        return _section(
-            fresh, block, 422, **{form_key: form, f"{block}_error": message.get("message")}, **extra
-        )
+        overrides = {form_key: form, f"{block}_error": _place_error(form, error), **extra}
+        return _section(_load(case.id), block, 422, **overrides)
     db.session.commit()
     if not is_htmx():
         flash(success, "success")

@@ -239,3 +239,19 @@ def test_intake_through_htmx_brings_the_engagement_sections(f, login_as):
     assert 'id="engagement" hx-swap-oob="true"' in html
     assert "Find and assign services" in html
     assert case.status == CaseStatus.ACTIVE
+
+
+def test_exit_from_a_stale_copy_is_409(f, login_as):
+    case = f.CaseFactory(status=CaseStatus.ACTIVE)
+    client = login_as(f.admin())
+    page = f"/admin/cases/{case.id}"
+    data = {
+        "exit-version": str(case.version - 1),
+        "exit-status": "withdrawn",
+        "exit-closed_on": local_today().isoformat(),
+        "exit-reason": "Moved away",
+    }
+    response = post(client, f"{page}/exit", data, page=page, htmx=True)
+    assert response.status_code == 409
+    assert "changed by someone else" in response.get_data(as_text=True)
+    assert case.status == CaseStatus.ACTIVE

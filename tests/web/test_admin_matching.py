@@ -131,3 +131,11 @@ def test_other_roles_cannot_reach_matching(screen, f, client):
         assert other.get(url).status_code == 403
         assert post(other, f"{url}/{s['harm'].id}/assign", page=home).status_code == 403
     assert db.session.scalar(select(func.count()).select_from(ServiceReferral)) == 0
+
+
+def test_history_restore_gets_the_whole_page(screen):
+    """Back/forward to a pushed filter URL: htmx asks for the page, not the fragment."""
+    client, case, s, url = screen
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    html = client.get(f"{url}?category=housing", headers=headers).get_data(as_text=True)
+    assert "<html" in html and "Housing Assistance" in html
