@@ -1,11 +1,12 @@
-"""What an officer sees of a case in services: status only, never clinical detail."""
+"""What an officer (status only) and a provider (its own services only) see of a case."""
 
 from __future__ import annotations
 
 from html import unescape
 
-from portal.models import CaseStatus
+from portal.models import CaseStatus, TimelineKind
 from portal.services import assessments, referrals
+from portal.services.timeline import get_timeline
 from portal.web.filters import local_today
 from tests.conftest import login
 from tests.unit.test_assessments import needs
@@ -72,3 +73,18 @@ def test_officer_page_and_fragment_never_show_assessment_services_or_notes(f, cl
     admin_page = unescape(admin_client.get(f"/admin/cases/{case.id}").get_data(as_text=True))
     for secret in SECRETS:
         assert secret.lower() in admin_page.lower(), secret
+
+
+def test_provider_timeline_has_its_own_service_entries_only(f):
+    admin = f.admin()
+    case = f.CaseFactory(status=CaseStatus.ACTIVE)
+    ours, theirs = f.ServiceFactory(name="Our group"), f.ServiceFactory(name="Their clinic")
+    staff = f.provider(organization=ours.organization)
+    levels = {d: (lvl, "private note") for d, (lvl, _) in needs(housing="high").items()}
+    assessments.record_assessment(case, admin, local_today(), "", False, levels)
+    assessments.record_contact(case, admin, local_today(), assessments.ContactKind.PHONE, "hi")
+    referrals.assign_service(case, ours, admin)
+    referrals.assign_service(case, theirs, admin)
+    entries = get_timeline(case, staff).entries
+    assert [e.kind for e in entries] == [TimelineKind.SERVICE_REFERRED]
+    assert entries[0].payload["service_name"] == "Our group"
