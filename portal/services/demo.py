@@ -22,7 +22,7 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.services import accounts, cases, demo_engagement
+from portal.services import accounts, cases, demo_attendance, demo_engagement
 from portal.services.settings import get_settings
 
 DEMO_PASSWORD = "lead-demo-2026"  # noqa: S105 - published demo credential, demo data only
@@ -288,6 +288,7 @@ def seed(rng_seed: int = 7) -> None:
     active.sort(key=lambda c: c.referred_at)
     demo_engagement.engage(active, admin, users)
     db.session.flush()
+    demo_attendance.seed_attendance()
 
 
 def _backdate(case: Case, referred_at: dt.datetime, step_days: list[int], deadline_days: int):
