@@ -63,8 +63,12 @@ class Base(DeclarativeBase):
     )
 
 
-def enum_type(enum_cls: type[enum.Enum]) -> Enum:
-    """A portable enum column: stored as its string value, checked by a named constraint."""
+def enum_type(enum_cls: type[enum.Enum], name: str | None = None) -> Enum:
+    """A portable enum column: stored as its string value, checked by a named constraint.
+
+    Two columns of one table with the same enum need distinct `name`s: PostgreSQL refuses two
+    check constraints of the same name on a table.
+    """
     return Enum(
         enum_cls,
         native_enum=False,
@@ -72,5 +76,5 @@ def enum_type(enum_cls: type[enum.Enum]) -> Enum:
         values_callable=lambda cls: [m.value for m in cls],
         validate_strings=True,
         create_constraint=True,
-        name=enum_cls.__name__.lower(),
+        name=name or enum_cls.__name__.lower(),
     )
