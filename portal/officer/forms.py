@@ -94,5 +94,5 @@ class ReferralForm(FlaskForm):
 
     def validate_person_choice(self, field):
         allowed = {c.value for c in field.choices}
-        if field.data and field.data not in allowed:
+        if allowed and field.data and field.data not in allowed:
             raise ValidationError("Choose one of the listed records, or a new record.")
