@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TelField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal.models import ReferralType
 from portal.web.forms import CheckboxListField, LocalDateField, choices, not_before, not_in_future
@@ -39,7 +39,8 @@ class ReferralForm(FlaskForm):
     dob = LocalDateField(
         "Date of birth",
         validators=[
-            DataRequired("Enter the date of birth."),
+            # InputRequired, not DataRequired: a malformed date keeps its own message.
+            InputRequired("Enter the date of birth."),
             not_in_future("The date of birth cannot be in the future."),
             not_before(1900, "The date of birth cannot be before 1900."),
         ],

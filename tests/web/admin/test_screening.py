@@ -278,3 +278,19 @@ def test_a_stale_version_answers_409_and_changes_nothing(client, admin, f, actio
     assert f'name="version" type="hidden" value="{stale + 1}"' in html  # the fresh copy
     assert _status(case) == status
     assert _kinds(case) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("", "Enter the intake date."), ("31/12/2025", "Enter a real date")],
+    ids=["empty", "malformed"],
+)
+def test_intake_date_missing_or_malformed_is_explained(client, admin, f, value, message):
+    case = f.CaseFactory(status=CaseStatus.ACCEPTED)
+    url = f"/admin/cases/{case.id}"
+    response = post(
+        client, f"{url}/intake", {"version": case.version, "completed_on": value}, page=url
+    )
+    assert response.status_code == 422
+    assert re.search(rf'id="completed_on-error"[^>]*>{re.escape(message)}', response.text)
+    assert _status(case) == CaseStatus.ACCEPTED
