@@ -37,6 +37,9 @@ def unauthorized():
 def _safe_next(target: str | None) -> str | None:
     if not target:
         return None
+    # Browsers read a backslash as a slash and drop tabs and newlines: "/\\evil" is "//evil".
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
