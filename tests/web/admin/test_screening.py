@@ -294,3 +294,29 @@ def test_intake_date_missing_or_malformed_is_explained(client, admin, f, value, 
     assert response.status_code == 422
     assert re.search(rf'id="completed_on-error"[^>]*>{re.escape(message)}', response.text)
     assert _status(case) == CaseStatus.ACCEPTED
+
+
+def test_decline_by_htmx(client, admin, f):
+    case = f.CaseFactory()
+    url = f"/admin/cases/{case.id}"
+    reason = get_settings().exclusion_reasons[0]
+    response = post(
+        client, f"{url}/decline", {"version": case.version, "reason": reason}, page=url, htmx=True
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="workflow">')
+    assert f"Declined: {escape(reason)}" in html
+    assert "timeline-changed" in response.headers["HX-Trigger"]
+    assert _kinds(case) == [TimelineKind.REFERRAL_DECLINED]
+
+
+def test_htmx_sends_the_csrf_token_as_a_header_only(client, admin, f):
+    case = f.CaseFactory()
+    url = f"/admin/cases/{case.id}"
+    page = client.get(url).get_data(as_text=True)
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)  # from <body hx-headers>
+    headers = {"HX-Request": "true", "X-CSRFToken": token}
+    response = client.post(f"{url}/accept", data={"version": case.version}, headers=headers)
+    assert response.status_code == 200
+    assert _status(case) == CaseStatus.ACCEPTED

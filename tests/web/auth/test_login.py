@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 
 import pytest
+import time_machine
 
 from portal.extensions import db
 from tests.conftest import csrf_token, login
@@ -160,3 +162,19 @@ def test_open_redirect_in_next_is_refused(client, f, target):
     response = _sign_in(client, user.email, PASSWORD, next_url=target)
     assert response.status_code == 302
     assert response.headers["Location"] == "/officer/referrals"
+
+
+def test_session_ends_after_30_minutes_idle(client, f):
+    user = f.officer()
+    db.session.commit()
+    start = dt.datetime(2030, 1, 7, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        login(client, user)
+        clock.shift(dt.timedelta(minutes=29))
+        assert client.get("/officer/referrals").status_code == 200  # activity renews it
+        clock.shift(dt.timedelta(minutes=29))
+        assert client.get("/officer/referrals").status_code == 200
+        clock.shift(dt.timedelta(minutes=31))
+        response = client.get("/officer/referrals")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Agency, Case, CaseStatus, Person, TimelineEntry, TimelineKind, utcnow
+from portal.services.settings import get_settings
 from tests.conftest import post
 
 CARD_RE = re.compile(r'class="portal-card__title"><a href="/officer/referrals/(\d+)">')
@@ -56,7 +57,8 @@ def test_referral_happy_path_redirects_and_lists_it_first(client, login_as, f):
     older = _referred(f, officer, days_ago=3)
     login_as(officer)
 
-    response = post(client, "/officer/referrals/new", FORM)
+    item = get_settings().eligibility_items[1]
+    response = post(client, "/officer/referrals/new", {**FORM, "eligibility": item})
 
     assert response.status_code == 302
     case = db.session.scalar(select(Case).where(Case.id != older.id))
@@ -64,6 +66,11 @@ def test_referral_happy_path_redirects_and_lists_it_first(client, login_as, f):
     assert case.officer_id == officer.id
     assert case.status == CaseStatus.REFERRED
     assert case.incident_number == "2026-00042"
+    assert case.eligibility[item] is True
+    assert sum(case.eligibility.values()) == 1  # every item answered, only one ticked
+    assert len(case.eligibility) == len(get_settings().eligibility_items)
+    # 14:30 in Fayette County (EST in January) is 19:30 UTC.
+    assert case.occurred_at == dt.datetime(2026, 1, 10, 19, 30, tzinfo=dt.UTC)
     person = db.session.get(Person, case.person_id)
     assert person.full_name == "Ann Smith"
     kinds = db.session.scalars(select(TimelineEntry.kind).where(TimelineEntry.case_id == case.id))
