@@ -7,7 +7,8 @@ import itertools
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.extensions import db
 from portal.models import Case, CaseStatus, Person, ReferralType, TimelineEntry, TimelineKind
@@ -305,3 +306,29 @@ def test_days_left_counts_down_and_goes_negative_when_overdue(f):
     # Without a date it counts from the program's local today.
     with time_machine.travel(dt.datetime(2026, 4, 16, 3, 0, tzinfo=dt.UTC), tick=False):
         assert cases.days_left(case) == -5  # April 15 in America/New_York
+
+
+def test_a_change_committed_meanwhile_is_caught_when_writing(f):
+    # Two admins load version N; the other one saves first. The version column makes our
+    # UPDATE match no row instead of silently overwriting (the view answers 409).
+    case, admin = f.CaseFactory(), f.admin()
+    db.session.commit()
+    loaded = case.version
+    with db.engine.begin() as other:
+        other.execute(
+            update(Case).where(Case.id == case.id).values(version=loaded + 1, notes="theirs")
+        )
+    with pytest.raises(StaleDataError):
+        cases.accept_referral(case, admin, version=loaded)
+    db.session.rollback()
+    assert db.session.get(Case, case.id).status == S.REFERRED
+    assert _entries(case) == []
+
+
+def test_intake_cannot_predate_the_referral(f):
+    case, admin = f.CaseFactory(status=S.ACCEPTED), f.admin()
+    before = case.referred_at.date() - dt.timedelta(days=3)
+    with pytest.raises(ValidationFailed) as error:
+        cases.complete_intake(case, admin, before, roi_signed=False)
+    assert error.value.field == "completed_on"
+    assert case.status == S.ACCEPTED
