@@ -95,6 +95,24 @@ def test_anonymous_htmx_request_gets_401_with_hx_redirect(client):
     assert "Location" not in response.headers
 
 
+def test_an_expired_session_on_an_htmx_post_returns_to_the_page_not_the_action(client):
+    token = csrf_token(client, "/login")
+    headers = {**HTMX, "HX-Current-URL": "http://localhost/admin/cases/7?tab=1"}
+    response = client.post("/admin/cases/7/accept", data={"csrf_token": token}, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/admin/cases/7?tab%3D1"
+
+
+def test_an_anonymous_form_post_goes_to_plain_sign_in(client):
+    token = csrf_token(client, "/login")
+    response = client.post("/admin/cases/7/accept", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+    foreign = {**HTMX, "HX-Current-URL": "https://evil.example/admin/"}
+    response = client.post("/admin/cases/7/accept", data={"csrf_token": token}, headers=foreign)
+    assert response.headers["HX-Redirect"] == "/login"
+
+
 def _routes(app):
     """Every non-public rule as a concrete URL (arguments filled with 1), with its methods."""
     adapter = app.url_map.bind("localhost")
