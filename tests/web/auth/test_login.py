@@ -178,3 +178,13 @@ def test_session_ends_after_30_minutes_idle(client, f):
         response = client.get("/officer/referrals")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+
+
+def test_session_cookie_is_http_only_and_same_site(client, f):
+    user = f.officer()
+    db.session.commit()
+    response = login(client, user)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Expires=" in cookie  # a permanent session, ended after 30 minutes idle
