@@ -39,7 +39,7 @@ class IntakeForm(VersionedForm):
     completed_on = LocalDateField(
         "Intake completed on",
         validators=[
-            DataRequired("Enter the intake date."),
+            InputRequired("Enter the intake date."),
             not_in_future("The intake date cannot be in the future."),
         ],
     )

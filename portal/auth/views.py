@@ -23,9 +23,20 @@ def load_user(token: str):
     return accounts.user_for_session(token)
 
 
+def _return_path() -> str | None:
+    """Where to come back to after sign-in: this page, or for a form post the page it was on."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    # A POST-only URL cannot be reopened with GET (it would answer 405 after sign-in).
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if current.netloc == request.host and current.path.startswith("/"):
+        return current.path + (f"?{current.query}" if current.query else "")
+    return None
+
+
 @login_manager.unauthorized_handler
 def unauthorized():
-    target = url_for("auth.login", next=request.full_path.rstrip("?"))
+    target = url_for("auth.login", next=_return_path())
     if request.headers.get("HX-Request") == "true":
         response = Response(status=401)
         response.headers["HX-Redirect"] = target
@@ -36,6 +47,9 @@ def unauthorized():
 
 def _safe_next(target: str | None) -> str | None:
     if not target:
+        return None
+    # Browsers read a backslash as a slash and drop tabs and newlines: "/\\evil" is "//evil".
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -64,7 +64,11 @@ class Base(DeclarativeBase):
 
 
 def enum_type(enum_cls: type[enum.Enum], name: str | None = None) -> Enum:
-    """A portable enum column: stored as its string value, checked by a named constraint."""
+    """A portable enum column: stored as its string value, checked by a named constraint.
+
+    Two columns of one table with the same enum need distinct `name`s: PostgreSQL refuses two
+    check constraints of the same name on a table.
+    """
     return Enum(
         enum_cls,
         native_enum=False,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TelField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal.models import ReferralType
 from portal.web.forms import CheckboxListField, LocalDateField, choices, not_before, not_in_future
@@ -39,7 +39,8 @@ class ReferralForm(FlaskForm):
     dob = LocalDateField(
         "Date of birth",
         validators=[
-            DataRequired("Enter the date of birth."),
+            # InputRequired, not DataRequired: a malformed date keeps its own message.
+            InputRequired("Enter the date of birth."),
             not_in_future("The date of birth cannot be in the future."),
             not_before(1900, "The date of birth cannot be before 1900."),
         ],
@@ -94,5 +95,5 @@ class ReferralForm(FlaskForm):
 
     def validate_person_choice(self, field):
         allowed = {c.value for c in field.choices}
-        if field.data and field.data not in allowed:
+        if allowed and field.data and field.data not in allowed:
             raise ValidationError("Choose one of the listed records, or a new record.")

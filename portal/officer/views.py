@@ -62,27 +62,32 @@ def _referral_form() -> ReferralForm:
     return form
 
 
-def _offer_matches(form: ReferralForm) -> bool:
-    """Offer known people with the same name and date of birth; True when a choice is needed."""
+def _offer_matches(form: ReferralForm) -> None:
+    """Offer known people with the same name and date of birth as the choices of person_choice.
+
+    Set before validation, so a submitted choice is checked against what was offered.
+    """
+    form.person_choice.choices = []
+    if not (form.first_name.data and form.last_name.data and form.dob.data):
+        return
     matches = cases.matching_persons(form.first_name.data, form.last_name.data, form.dob.data)
-    if not matches:
-        form.person_choice.choices = []
-        return False
-    form.person_choice.choices = choices(
-        [
-            (p.id, f"Use the existing record: {p.full_name}, born {p.dob:%b %-d, %Y}")
-            for p in matches
-        ]
-        + [("new", "No, this is a different person: create a new record")]
-    )
-    return not form.person_choice.data
+    if matches:
+        form.person_choice.choices = choices(
+            [
+                (p.id, f"Use the existing record: {p.full_name}, born {p.dob:%b %-d, %Y}")
+                for p in matches
+            ]
+            + [("new", "No, this is a different person: create a new record")]
+        )
 
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
 def new_referral():
     form = _referral_form()
+    if form.is_submitted():
+        _offer_matches(form)
     if form.validate_on_submit():
-        if _offer_matches(form):
+        if form.person_choice.choices and not form.person_choice.data:
             return render("officer/referral_form.html", form=form, status=422, choose_person=True)
         occurred_at = None
         if form.occurred_on.data:
@@ -105,7 +110,8 @@ def new_referral():
             },
             notes=form.notes.data or "",
         )
-        choice = form.person_choice.data
+        # A choice only counts when a known person was offered (a stale "new" is harmless).
+        choice = form.person_choice.data if form.person_choice.choices else None
         try:
             case = cases.refer_person(
                 current_user, data, int(choice) if choice and choice != "new" else None
@@ -118,7 +124,12 @@ def new_referral():
         flash("Referral sent to the program office.", "success")
         return redirect(url_for("officer.case_detail", case_id=case.id))
     status = 422 if form.errors else 200
-    return render("officer/referral_form.html", form=form, status=status, choose_person=False)
+    return render(
+        "officer/referral_form.html",
+        form=form,
+        status=status,
+        choose_person=bool(form.person_choice.errors),
+    )
 
 
 @bp.get("/referrals")

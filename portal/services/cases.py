@@ -60,12 +60,17 @@ def check_version(case: Case, version: int | None) -> None:
         raise Conflict(CONFLICT_MESSAGE)
 
 
-def transition(case: Case, target: CaseStatus, actor: User | None, payload: dict | None = None):
-    """Move a case to `target` if the life of a case allows it, and write the timeline entry."""
+def require_transition(case: Case, target: CaseStatus) -> None:
+    """Refuse a move the life of a case does not allow (before anything on the case changes)."""
     if not can_transition(case.status, target):
         raise InvalidTransition(
             f"A case that is {case.status.label.lower()} cannot become {target.label.lower()}."
         )
+
+
+def transition(case: Case, target: CaseStatus, actor: User | None, payload: dict | None = None):
+    """Move a case to `target` if the life of a case allows it, and write the timeline entry."""
+    require_transition(case, target)
     previous = case.status
     case.status = target
     add_entry(
@@ -186,6 +191,7 @@ def accept_referral(case: Case, actor: User, version: int | None = None, note: s
     """Screening: the referral meets the program's criteria."""
     _require_admin(actor)
     check_version(case, version)
+    require_transition(case, CaseStatus.ACCEPTED)
     case.screened_by_id, case.screened_at = actor.id, utcnow()
     return transition(case, CaseStatus.ACCEPTED, actor, {"note": note.strip()} if note else None)
 
@@ -196,6 +202,7 @@ def decline_referral(
     """Screening: the referral is excluded, for one of the program's exclusion reasons."""
     _require_admin(actor)
     check_version(case, version)
+    require_transition(case, CaseStatus.DECLINED)
     if reason not in get_settings().exclusion_reasons:
         raise ValidationFailed("Choose one of the program's exclusion reasons.", field="reason")
     case.screened_by_id, case.screened_at = actor.id, utcnow()
@@ -209,6 +216,7 @@ def complete_intake(
     """Intake is complete: the case becomes active."""
     _require_admin(actor)
     check_version(case, version)
+    require_transition(case, CaseStatus.ACTIVE)
     if completed_on > local_today():
         raise ValidationFailed("The intake date cannot be in the future.", field="completed_on")
     if completed_on < case.referred_at.date() - dt.timedelta(days=1):
@@ -241,6 +249,7 @@ def close_case(
     check_version(case, version)
     if status not in EXIT_STATUSES:
         raise ValidationFailed("Choose completed or withdrawn.", field="status")
+    require_transition(case, status)
     if closed_on > local_today():
         raise ValidationFailed("The exit date cannot be in the future.", field="closed_on")
     case.closed_on, case.exit_reason = closed_on, reason.strip() or None

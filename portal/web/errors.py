@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+import traceback
+from functools import partial
+
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -27,7 +30,26 @@ def render_error(code: int, message: str | None = None):
     ), code
 
 
+def log_exception(app: Flask, exc_info) -> None:
+    """Log an unhandled error's type, request and stack, never its message.
+
+    Messages can quote personal data (a database error lists the row's values), and personal
+    data never goes into logs.
+    """
+    exc_type, _value, tb = exc_info
+    app.logger.error(
+        "Unhandled %s on %s %s\n%s",
+        exc_type.__name__,
+        request.method,
+        request.path,
+        "".join(traceback.format_tb(tb)).rstrip(),
+    )
+
+
 def init_app(app: Flask) -> None:
+    # Flask logs the full exception (message included) before the 500 handler runs.
+    app.log_exception = partial(log_exception, app)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         return render_error(
@@ -41,7 +63,4 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):
         db.session.rollback()
-        current_app.logger.error(
-            "Unhandled error on request: %s", type(error.original_exception).__name__
-        )
         return render_error(500)

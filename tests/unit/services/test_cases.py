@@ -1,0 +1,334 @@
+"""The life of a case: every status transition, allowed and refused, and the referral rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+import time_machine
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.extensions import db
+from portal.models import Case, CaseStatus, Person, ReferralType, TimelineEntry, TimelineKind
+from portal.services import cases
+from portal.services.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
+from portal.services.settings import get_settings, update_settings
+
+S = CaseStatus
+
+# The life of a case as issue 2 states it, written out here independently of the service's table.
+ALLOWED = {
+    (S.REFERRED, S.ACCEPTED): TimelineKind.REFERRAL_ACCEPTED,
+    (S.REFERRED, S.DECLINED): TimelineKind.REFERRAL_DECLINED,
+    (S.ACCEPTED, S.ACTIVE): TimelineKind.INTAKE_COMPLETED,
+    (S.ACCEPTED, S.NON_COMPLIANT): TimelineKind.CASE_NON_COMPLIANT,
+    (S.ACTIVE, S.COMPLETED): TimelineKind.CASE_COMPLETED,
+    (S.ACTIVE, S.WITHDRAWN): TimelineKind.CASE_WITHDRAWN,
+    (S.ACTIVE, S.NON_COMPLIANT): TimelineKind.CASE_NON_COMPLIANT,
+}
+REFUSED = [pair for pair in itertools.product(S, S) if pair not in ALLOWED]
+
+
+def _entries(case: Case) -> list[TimelineEntry]:
+    return list(db.session.scalars(select(TimelineEntry).where(TimelineEntry.case_id == case.id)))
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.mark.parametrize(("current", "target"), list(ALLOWED), ids=lambda s: s.value)
+def test_allowed_transition_moves_and_writes_one_entry(f, current, target):
+    case = f.CaseFactory(status=current)
+    admin = f.admin()
+
+    cases.transition(case, target, admin)
+
+    assert case.status == target
+    entries = _entries(case)
+    assert len(entries) == 1
+    assert entries[0].kind == ALLOWED[(current, target)]
+    assert entries[0].actor_id == admin.id
+    assert entries[0].payload["from"] == current.value
+    assert entries[0].payload["to"] == target.value
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == target
+
+
+@pytest.mark.parametrize(("current", "target"), REFUSED, ids=lambda s: s.value)
+def test_refused_transition_raises_and_changes_nothing(f, current, target):
+    case = f.CaseFactory(status=current)
+    version = case.version
+
+    with pytest.raises(InvalidTransition):
+        cases.transition(case, target, f.admin())
+
+    assert case.status == current
+    assert not db.session.is_modified(case)
+    db.session.flush()
+    assert case.version == version
+    assert _entries(case) == []
+
+
+def test_every_pair_of_statuses_is_covered():
+    assert len(ALLOWED) + len(REFUSED) == len(S) ** 2
+
+
+# --- the verbs views call --------------------------------------------------------------------
+
+
+def test_accept_referral_records_the_screener(f):
+    case, admin = f.CaseFactory(), f.admin()
+    cases.accept_referral(case, admin, version=case.version, note="Meets criteria")
+    assert case.status == S.ACCEPTED
+    assert case.screened_by_id == admin.id
+    [entry] = _entries(case)
+    assert entry.kind == TimelineKind.REFERRAL_ACCEPTED
+    assert entry.payload["note"] == "Meets criteria"
+
+
+def test_decline_referral_needs_one_of_the_exclusion_reasons(f):
+    case, admin = f.CaseFactory(), f.admin()
+    with pytest.raises(ValidationFailed) as error:
+        cases.decline_referral(case, admin, "Looked at me funny")
+    assert error.value.field == "reason"
+    assert case.status == S.REFERRED
+    assert case.decline_reason is None
+    assert _entries(case) == []
+
+    reason = get_settings().exclusion_reasons[0]
+    cases.decline_referral(case, admin, reason, note="7 g found")
+    assert case.status == S.DECLINED
+    assert case.decline_reason == reason
+    [entry] = _entries(case)
+    assert entry.kind == TimelineKind.REFERRAL_DECLINED
+    assert entry.payload["reason"] == reason
+
+
+def test_complete_intake_activates_the_case(f):
+    case, admin = f.CaseFactory(status=S.ACCEPTED), f.admin()
+    cases.complete_intake(case, admin, dt.date.today() - dt.timedelta(days=1), roi_signed=True)
+    assert case.status == S.ACTIVE
+    assert case.roi_signed is True
+    [entry] = _entries(case)
+    assert entry.kind == TimelineKind.INTAKE_COMPLETED
+
+
+def test_intake_date_in_the_future_is_refused(f):
+    case, admin = f.CaseFactory(status=S.ACCEPTED), f.admin()
+    today = dt.datetime(2026, 5, 1, 16, 0, tzinfo=dt.UTC)
+    with time_machine.travel(today, tick=False), pytest.raises(ValidationFailed) as error:
+        cases.complete_intake(case, admin, dt.date(2026, 5, 2), roi_signed=True)
+    assert error.value.field == "completed_on"
+    assert case.status == S.ACCEPTED
+    assert case.intake_completed_on is None
+    assert _entries(case) == []
+
+
+@pytest.mark.parametrize("status", [S.COMPLETED, S.WITHDRAWN])
+def test_close_case_exits_an_active_case(f, status):
+    case, admin = f.CaseFactory(status=S.ACTIVE), f.admin()
+    cases.close_case(case, admin, status, dt.date.today(), "Goals met")
+    assert case.status == status
+    assert [e.kind for e in _entries(case)] == [ALLOWED[(S.ACTIVE, status)]]
+
+
+def _snapshot(case: Case) -> dict:
+    keys = ["status", "screened_by_id", "screened_at", "decline_reason"]
+    keys += ["intake_completed_on", "roi_signed", "closed_on", "exit_reason"]
+    return {k: getattr(case, k) for k in keys}
+
+
+VERBS = {
+    "accept": lambda case, admin: cases.accept_referral(case, admin),
+    "decline": lambda case, admin: cases.decline_referral(
+        case, admin, get_settings().exclusion_reasons[0]
+    ),
+    "intake": lambda case, admin: cases.complete_intake(case, admin, dt.date.today(), True),
+    "complete": lambda case, admin: cases.close_case(
+        case, admin, S.COMPLETED, dt.date.today(), "Done"
+    ),
+}
+# The states from which each verb is refused.
+VERB_REFUSED = [
+    ("accept", S.ACCEPTED),
+    ("accept", S.DECLINED),
+    ("accept", S.ACTIVE),
+    ("decline", S.ACCEPTED),
+    ("decline", S.COMPLETED),
+    ("intake", S.REFERRED),
+    ("intake", S.ACTIVE),
+    ("intake", S.DECLINED),
+    ("complete", S.REFERRED),
+    ("complete", S.ACCEPTED),
+    ("complete", S.WITHDRAWN),
+]
+
+
+@pytest.mark.parametrize(("verb", "status"), VERB_REFUSED, ids=str)
+def test_a_refused_verb_leaves_the_case_untouched(f, verb, status):
+    case, admin = f.CaseFactory(status=status), f.admin()
+    before = _snapshot(case)
+
+    with pytest.raises(InvalidTransition):
+        VERBS[verb](case, admin)
+
+    # Not even in memory: a caller that flushed anyway would save nothing.
+    assert _snapshot(case) == before
+    assert not db.session.is_modified(case)
+    assert _entries(case) == []
+
+
+@pytest.mark.parametrize("verb", list(VERBS))
+def test_only_the_program_office_screens(f, verb):
+    officer = f.officer()
+    case = f.CaseFactory(officer=officer, status=S.REFERRED)
+    with pytest.raises(NotPermitted):
+        VERBS[verb](case, officer)
+    assert _entries(case) == []
+
+
+# --- versions ------------------------------------------------------------------------------
+
+
+def test_check_version_refuses_a_stale_copy(f):
+    case = f.CaseFactory()
+    cases.check_version(case, case.version)  # the current version passes
+    cases.check_version(case, None)  # no version given: nothing to compare
+    with pytest.raises(Conflict):
+        cases.check_version(case, case.version - 1)
+
+
+def test_a_stale_accept_raises_conflict_and_changes_nothing(f):
+    case, admin = f.CaseFactory(), f.admin()
+    stale = case.version
+    case.notes = "edited by someone else"
+    db.session.flush()
+    assert case.version == stale + 1
+
+    with pytest.raises(Conflict):
+        cases.accept_referral(case, admin, version=stale)
+    assert case.status == S.REFERRED
+    assert case.screened_by_id is None
+    assert _entries(case) == []
+
+
+# --- referral ------------------------------------------------------------------------------
+
+
+def _data(**kw) -> cases.ReferralData:
+    values = {
+        "first_name": "Ann",
+        "last_name": "Smith",
+        "dob": dt.date(1990, 1, 2),
+        "referral_type": ReferralType.SOCIAL,
+    }
+    return cases.ReferralData(**{**values, **kw})
+
+
+def test_refer_person_creates_person_case_and_first_entry(f):
+    officer = f.officer()
+    case = cases.refer_person(officer, _data(first_name="  Ann ", aliases="Annie"))
+    assert case.status == S.REFERRED
+    assert case.agency_id == officer.agency_id
+    person = db.session.get(Person, case.person_id)
+    assert (person.first_name, person.aliases) == ("Ann", "Annie")
+    [entry] = _entries(case)
+    assert entry.kind == TimelineKind.REFERRAL_RECEIVED
+    assert entry.actor_id == officer.id
+
+
+def test_refer_person_reuses_the_same_person_ignoring_case(f):
+    officer = f.officer()
+    first = cases.refer_person(officer, _data(aliases="Annie"))
+    matches = cases.matching_persons("ANN", " smith ", dt.date(1990, 1, 2))
+    assert [p.id for p in matches] == [first.person_id]
+
+    second = cases.refer_person(
+        officer, _data(first_name="ANN", last_name="sMiTh", aliases="A.S."), matches[0].id
+    )
+
+    assert second.person_id == first.person_id
+    assert _count(Person) == 1
+    assert db.session.get(Person, first.person_id).aliases == "Annie, A.S."
+    assert [e.payload["reused_person"] for e in _entries(second)] == [True]
+
+
+def test_a_different_date_of_birth_is_a_different_person(f):
+    officer = f.officer()
+    cases.refer_person(officer, _data())
+    assert cases.matching_persons("Ann", "Smith", dt.date(1990, 1, 3)) == []
+
+
+def test_refer_person_refuses_a_person_record_that_does_not_match(f):
+    officer = f.officer()
+    other = f.PersonFactory(first_name="Bob", last_name="Jones")
+    with pytest.raises(ValidationFailed):
+        cases.refer_person(officer, _data(), existing_person_id=other.id)
+    assert _count(Case) == 0
+    assert _count(Person) == 1
+
+
+def test_only_officers_refer(f):
+    with pytest.raises(NotPermitted):
+        cases.refer_person(f.admin(), _data())
+    assert _count(Case) == 0
+
+
+# --- deadlines -----------------------------------------------------------------------------
+
+
+def test_intake_deadline_counts_from_the_local_referral_date(f):
+    update_settings(
+        intake_deadline_days=14,
+        eligibility_items=["Adult"],
+        exclusion_reasons=["Under 18"],
+    )
+    # 02:30 UTC on March 10 is still the evening of March 9 in Fayette County (America/New_York).
+    with time_machine.travel(dt.datetime(2026, 3, 10, 2, 30, tzinfo=dt.UTC), tick=False):
+        case = cases.refer_person(f.officer(), _data())
+    assert case.intake_deadline == dt.date(2026, 3, 9) + dt.timedelta(days=14)
+
+
+def test_default_intake_deadline_is_thirty_days(f):
+    with time_machine.travel(dt.datetime(2026, 7, 1, 15, 0, tzinfo=dt.UTC), tick=False):
+        case = cases.refer_person(f.officer(), _data())
+    assert case.intake_deadline == dt.date(2026, 7, 31)
+
+
+def test_days_left_counts_down_and_goes_negative_when_overdue(f):
+    case = f.CaseFactory(intake_deadline=dt.date(2026, 4, 10))
+    assert cases.days_left(case, today=dt.date(2026, 4, 1)) == 9
+    assert cases.days_left(case, today=dt.date(2026, 4, 10)) == 0
+    assert cases.days_left(case, today=dt.date(2026, 4, 13)) == -3
+    # Without a date it counts from the program's local today.
+    with time_machine.travel(dt.datetime(2026, 4, 16, 3, 0, tzinfo=dt.UTC), tick=False):
+        assert cases.days_left(case) == -5  # April 15 in America/New_York
+
+
+def test_a_change_committed_meanwhile_is_caught_when_writing(f):
+    # Two admins load version N; the other one saves first. The version column makes our
+    # UPDATE match no row instead of silently overwriting (the view answers 409).
+    case, admin = f.CaseFactory(), f.admin()
+    db.session.commit()
+    loaded = case.version
+    with db.engine.begin() as other:
+        other.execute(
+            update(Case).where(Case.id == case.id).values(version=loaded + 1, notes="theirs")
+        )
+    with pytest.raises(StaleDataError):
+        cases.accept_referral(case, admin, version=loaded)
+    db.session.rollback()
+    assert db.session.get(Case, case.id).status == S.REFERRED
+    assert _entries(case) == []
+
+
+def test_intake_cannot_predate_the_referral(f):
+    case, admin = f.CaseFactory(status=S.ACCEPTED), f.admin()
+    before = case.referred_at.date() - dt.timedelta(days=3)
+    with pytest.raises(ValidationFailed) as error:
+        cases.complete_intake(case, admin, before, roi_signed=False)
+    assert error.value.field == "completed_on"
+    assert case.status == S.ACCEPTED

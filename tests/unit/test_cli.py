@@ -1,0 +1,64 @@
+"""`flask --app portal demo`: a realistic program in an empty database, never over real data."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Agency, Case, CaseStatus, Organization, Role, TimelineEntry, User
+
+
+def _cases() -> int:
+    return db.session.scalar(select(func.count()).select_from(Case))
+
+
+def test_demo_seeds_a_dozen_cases_in_varied_states(runner):
+    result = runner.invoke(args=["demo"])
+
+    assert result.exit_code == 0, result.output
+    assert "Demo data loaded." in result.output
+    assert "admin@lead.example.org" in result.output  # the sign-ins are printed
+    statuses = Counter(db.session.scalars(select(Case.status)))
+    assert 10 <= sum(statuses.values()) <= 15
+    for status in (CaseStatus.REFERRED, CaseStatus.ACCEPTED, CaseStatus.ACTIVE):
+        assert statuses[status] >= 2, statuses
+    assert len(statuses) >= 5
+    agencies = set(db.session.scalars(select(Agency.name)))
+    assert {"Fayette County Sheriff's Office", "Oak Hill Police Department"} <= agencies
+    organizations = set(db.session.scalars(select(Organization.name)))
+    assert {"FMRS", "Fayette County Health Department"} <= organizations
+    assert set(db.session.scalars(select(User.role))) == set(Role)
+    # Every case has its timeline: one entry per step it went through.
+    without = select(Case.id).where(~Case.id.in_(select(TimelineEntry.case_id)))
+    assert db.session.scalars(without).all() == []
+
+
+def test_demo_refuses_a_database_that_holds_data(runner, f):
+    f.AgencyFactory(name="A real agency")
+    db.session.commit()
+
+    result = runner.invoke(args=["demo"])
+
+    assert result.exit_code != 0
+    assert "refusing" in result.output
+    assert _cases() == 0
+    assert db.session.scalar(select(func.count()).select_from(Agency)) == 1
+
+
+def test_demo_if_empty_succeeds_quietly_when_data_exists(runner, f):
+    f.CaseFactory()
+    db.session.commit()
+
+    result = runner.invoke(args=["demo", "--if-empty"])
+
+    assert result.exit_code == 0, result.output
+    assert "not loaded" in result.output
+    assert _cases() == 1
+
+
+def test_demo_if_empty_seeds_an_empty_database(runner):
+    result = runner.invoke(args=["demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert _cases() == 12

@@ -1,0 +1,57 @@
+"""Settings from the environment: the secret key in production and in development."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from portal import create_app
+from portal.config import ConfigError, load_settings
+
+
+@pytest.fixture
+def env(monkeypatch):
+    for name in ("SECRET_KEY", "PORTAL_ENV", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_production_refuses_to_start_without_a_secret_key(env, tmp_path):
+    env.setenv("PORTAL_ENV", "production")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_settings(tmp_path)
+    with pytest.raises(ConfigError):
+        create_app()
+    assert not (tmp_path / "secret_key").exists()  # never falls back to a generated key
+
+
+def test_production_with_a_secret_key_uses_it_and_secure_cookies(env, tmp_path):
+    env.setenv("PORTAL_ENV", "production")
+    env.setenv("SECRET_KEY", "from-the-environment")
+    settings = load_settings(tmp_path)
+    assert settings["SECRET_KEY"] == "from-the-environment"
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["SESSION_COOKIE_HTTPONLY"] is True
+
+
+def test_development_generates_a_secret_key_once_under_instance(env, tmp_path):
+    instance = tmp_path / "instance"
+    first = load_settings(instance)["SECRET_KEY"]
+    key_file = instance / "secret_key"
+    assert key_file.read_text().strip() == first
+    assert len(first) >= 32
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600  # readable by its owner only
+    assert load_settings(instance)["SECRET_KEY"] == first  # kept, not regenerated
+    assert load_settings(tmp_path / "elsewhere")["SECRET_KEY"] != first
+
+
+def test_database_url_defaults_to_sqlite_under_instance(env, tmp_path):
+    assert load_settings(tmp_path)["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/portal.db"
+
+
+@pytest.mark.parametrize("scheme", ["postgres://", "postgresql://"])
+def test_postgres_urls_use_psycopg(env, tmp_path, scheme):
+    env.setenv("DATABASE_URL", f"{scheme}u@db:5432/lead")
+    url = load_settings(tmp_path)["SQLALCHEMY_DATABASE_URI"]
+    assert url == "postgresql+psycopg://u@db:5432/lead"

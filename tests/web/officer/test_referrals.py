@@ -1,0 +1,193 @@
+"""The officer refers a person and follows their referrals under "My referrals"."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Agency, Case, CaseStatus, Person, TimelineEntry, TimelineKind, utcnow
+from portal.services.settings import get_settings
+from tests.conftest import post
+
+CARD_RE = re.compile(r'class="portal-card__title"><a href="/officer/referrals/(\d+)">')
+
+FORM = {
+    "first_name": "Ann",
+    "last_name": "Smith",
+    "dob": "1990-01-02",
+    "referral_type": "social_contact",
+    "incident_number": "2026-00042",
+    "offences": "Possession of a controlled substance",
+    "occurred_on": "2026-01-10",
+    "occurred_time": "14:30",
+    "location": "Main St, Oak Hill",
+}
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _listed(html: str) -> list[int]:
+    return [int(i) for i in CARD_RE.findall(html)]
+
+
+def _referred(f, officer, days_ago: int, **kw):
+    return f.CaseFactory(
+        officer=officer, referred_at=utcnow() - dt.timedelta(days=days_ago, hours=1), **kw
+    )
+
+
+def test_new_referral_form_renders_for_an_officer(client, login_as, f):
+    login_as(f.officer())
+    response = client.get("/officer/referrals/new")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'name="first_name"' in html
+    assert 'name="viewport"' in html  # phone-first
+    # The eligibility checklist comes from the program settings.
+    assert "The person is 18 or older" in html
+
+
+def test_referral_happy_path_redirects_and_lists_it_first(client, login_as, f):
+    officer = f.officer()
+    older = _referred(f, officer, days_ago=3)
+    login_as(officer)
+
+    item = get_settings().eligibility_items[1]
+    response = post(client, "/officer/referrals/new", {**FORM, "eligibility": item})
+
+    assert response.status_code == 302
+    case = db.session.scalar(select(Case).where(Case.id != older.id))
+    assert response.headers["Location"] == f"/officer/referrals/{case.id}"
+    assert case.officer_id == officer.id
+    assert case.status == CaseStatus.REFERRED
+    assert case.incident_number == "2026-00042"
+    assert case.eligibility[item] is True
+    assert sum(case.eligibility.values()) == 1  # every item answered, only one ticked
+    assert len(case.eligibility) == len(get_settings().eligibility_items)
+    # 14:30 in Fayette County (EST in January) is 19:30 UTC.
+    assert case.occurred_at == dt.datetime(2026, 1, 10, 19, 30, tzinfo=dt.UTC)
+    person = db.session.get(Person, case.person_id)
+    assert person.full_name == "Ann Smith"
+    kinds = db.session.scalars(select(TimelineEntry.kind).where(TimelineEntry.case_id == case.id))
+    assert list(kinds) == [TimelineKind.REFERRAL_RECEIVED]
+
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Ann Smith" in detail
+    assert "Referral received by the program" in detail
+
+    listing = client.get("/officer/referrals").get_data(as_text=True)
+    assert _listed(listing) == [case.id, older.id]  # newest first
+    assert "Ann Smith" in listing
+
+
+def test_my_referrals_shows_only_my_own(client, login_as, f):
+    me = f.officer()
+    colleague = f.officer(agency=db.session.get(Agency, me.agency_id))
+    mine = _referred(f, me, days_ago=1)
+    _referred(f, colleague, days_ago=0)
+    login_as(me)
+    assert _listed(client.get("/officer/referrals").get_data(as_text=True)) == [mine.id]
+
+
+def test_my_referrals_is_paginated_newest_first(client, login_as, f):
+    officer = f.officer()
+    made = [_referred(f, officer, days_ago=d) for d in range(7)]  # made[0] is the newest
+    login_as(officer)
+
+    first = client.get("/officer/referrals").get_data(as_text=True)
+    second = client.get("/officer/referrals?page=2").get_data(as_text=True)
+
+    assert _listed(first) == [c.id for c in made[:5]]  # PAGE_SIZE is 5 in tests
+    assert _listed(second) == [c.id for c in made[5:]]
+    assert "Page 1 of 2" in first
+    assert "7 referrals" in first
+
+
+def test_status_filter_shows_only_that_status(client, login_as, f):
+    officer = f.officer()
+    accepted = _referred(f, officer, days_ago=2, status=CaseStatus.ACCEPTED)
+    _referred(f, officer, days_ago=1, status=CaseStatus.REFERRED)
+    declined = _referred(f, officer, days_ago=0, status=CaseStatus.DECLINED)
+    login_as(officer)
+
+    html = client.get("/officer/referrals?status=accepted").get_data(as_text=True)
+    assert _listed(html) == [accepted.id]
+    assert '<option value="accepted" selected>' in html
+    html = client.get("/officer/referrals?status=declined").get_data(as_text=True)
+    assert _listed(html) == [declined.id]
+    # An unknown status is ignored rather than failing.
+    assert len(_listed(client.get("/officer/referrals?status=bogus").get_data(as_text=True))) == 3
+
+
+def test_htmx_filter_returns_only_the_results_block(client, login_as, f):
+    officer = f.officer()
+    accepted = _referred(f, officer, days_ago=2, status=CaseStatus.ACCEPTED)
+    _referred(f, officer, days_ago=1)
+    login_as(officer)
+
+    response = client.get("/officer/referrals?status=accepted", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+
+    assert response.status_code == 200
+    assert "HX-Request" in response.headers["Vary"]
+    assert html.lstrip().startswith('<div id="results"')
+    assert "<html" not in html
+    assert "<form" not in html  # the filter form stays in place
+    assert _listed(html) == [accepted.id]
+
+    full = client.get("/officer/referrals?status=accepted")
+    assert "HX-Request" in full.headers["Vary"]  # caches keep page and fragment apart
+    assert "<html" in full.get_data(as_text=True)
+
+
+def test_same_name_and_birth_date_offers_the_known_person(client, login_as, f):
+    known = f.PersonFactory(first_name="Ann", last_name="Smith", dob=dt.date(1990, 1, 2))
+    login_as(f.officer())
+
+    response = post(
+        client, "/officer/referrals/new", {**FORM, "first_name": "ANN", "last_name": "smith"}
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "This person may already be on record" in html
+    assert f'name="person_choice" type="radio" value="{known.id}"' in html
+    assert 'name="person_choice" type="radio" value="new"' in html
+    assert _count(Case) == 0
+    assert _count(Person) == 1
+
+    chosen = post(
+        client,
+        "/officer/referrals/new",
+        {**FORM, "first_name": "ANN", "last_name": "smith", "person_choice": str(known.id)},
+        page="/officer/referrals/new",
+    )
+
+    assert chosen.status_code == 302
+    case = db.session.scalar(select(Case))
+    assert case.person_id == known.id
+    assert _count(Person) == 1
+
+
+def test_a_different_person_with_the_same_name_gets_a_new_record(client, login_as, f):
+    known = f.PersonFactory(first_name="Ann", last_name="Smith", dob=dt.date(1990, 1, 2))
+    login_as(f.officer())
+    response = post(client, "/officer/referrals/new", {**FORM, "person_choice": "new"})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Case)).person_id != known.id
+    assert _count(Person) == 2
+
+
+def test_a_person_choice_that_was_not_offered_is_refused(client, login_as, f):
+    f.PersonFactory(first_name="Ann", last_name="Smith", dob=dt.date(1990, 1, 2))
+    stranger = f.PersonFactory(first_name="Bob", last_name="Jones")
+    login_as(f.officer())
+    response = post(client, "/officer/referrals/new", {**FORM, "person_choice": str(stranger.id)})
+    assert response.status_code == 422
+    assert 'id="person_choice-error"' in response.get_data(as_text=True)
+    assert _count(Case) == 0
