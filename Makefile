@@ -24,7 +24,7 @@ $(E2E_STAMP): pyproject.toml $(STAMP)
 run: $(STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	PORT=$(PORT) $(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

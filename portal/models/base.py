@@ -63,7 +63,7 @@ class Base(DeclarativeBase):
     )
 
 
-def enum_type(enum_cls: type[enum.Enum]) -> Enum:
+def enum_type(enum_cls: type[enum.Enum], name: str | None = None) -> Enum:
     """A portable enum column: stored as its string value, checked by a named constraint."""
     return Enum(
         enum_cls,
@@ -72,5 +72,5 @@ def enum_type(enum_cls: type[enum.Enum]) -> Enum:
         values_callable=lambda cls: [m.value for m in cls],
         validate_strings=True,
         create_constraint=True,
-        name=enum_cls.__name__.lower(),
+        name=name or enum_cls.__name__.lower(),
     )

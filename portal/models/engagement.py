@@ -209,8 +209,12 @@ class AttendanceCorrection(Base):
     attendance_id: Mapped[int] = mapped_column(
         ForeignKey("attendance.id", ondelete="CASCADE"), index=True
     )
-    old_status: Mapped[AttendanceStatus] = mapped_column(enum_type(AttendanceStatus))
-    new_status: Mapped[AttendanceStatus] = mapped_column(enum_type(AttendanceStatus))
+    old_status: Mapped[AttendanceStatus] = mapped_column(
+        enum_type(AttendanceStatus, name="old_status")
+    )
+    new_status: Mapped[AttendanceStatus] = mapped_column(
+        enum_type(AttendanceStatus, name="new_status")
+    )
     reason: Mapped[str] = mapped_column(String(500))
     corrected_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     corrected_at: Mapped[created_at]

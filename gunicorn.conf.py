@@ -1,0 +1,13 @@
+"""gunicorn settings: `gunicorn wsgi:app` (PORT, WEB_CONCURRENCY and BIND override them)."""
+
+import os
+
+bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = 30
+accesslog = "-"
+# The path only (%(U)s), never the query string: searches carry names, and personal data
+# must not reach the logs.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

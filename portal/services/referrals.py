@@ -1,0 +1,226 @@
+"""Service referrals: assigning a participant to a service, and the referral's life after that.
+
+A pending or accepted referral holds one place of the service's capacity; declining, completing
+or ending it gives the place back.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, func, select, update
+
+from portal.extensions import db
+from portal.models import (
+    Case,
+    CaseStatus,
+    DeclineReason,
+    Organization,
+    ReferralStatus,
+    Role,
+    Service,
+    ServiceReferral,
+    ServiceStatus,
+    TimelineEntry,
+    TimelineKind,
+    User,
+    utcnow,
+)
+from portal.services.errors import DomainError, InvalidTransition, NotPermitted, ValidationFailed
+from portal.services.timeline import add_entry
+
+R = ReferralStatus
+OPEN_STATUSES = (R.PENDING, R.ACCEPTED)
+REFERRAL_TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {
+    R.PENDING: frozenset({R.ACCEPTED, R.DECLINED}),
+    R.ACCEPTED: frozenset({R.COMPLETED, R.ENDED}),
+    R.DECLINED: frozenset(),
+    R.COMPLETED: frozenset(),
+    R.ENDED: frozenset(),
+}
+KIND = {
+    R.ACCEPTED: TimelineKind.SERVICE_ACCEPTED,
+    R.DECLINED: TimelineKind.SERVICE_DECLINED,
+    R.COMPLETED: TimelineKind.SERVICE_COMPLETED,
+    R.ENDED: TimelineKind.SERVICE_ENDED,
+}
+
+
+class NoCapacity(DomainError):
+    """The service has no free place (or is not taking referrals)."""
+
+
+def reserve_place(service_id: int) -> None:
+    """Take one place atomically: of two people taking the last place at once, one fails."""
+    result = db.session.execute(
+        update(Service)
+        .where(
+            Service.id == service_id,
+            Service.capacity_available > 0,
+            Service.status == ServiceStatus.ACTIVE,
+        )
+        .values(capacity_available=Service.capacity_available - 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise NoCapacity("This service has no place available now.")
+    _refresh_capacity(service_id)
+
+
+def release_place(service_id: int) -> None:
+    """Give one place back, never beyond the service's maximum."""
+    db.session.execute(
+        update(Service)
+        .where(
+            Service.id == service_id,
+            (Service.capacity_max.is_(None)) | (Service.capacity_available < Service.capacity_max),
+        )
+        .values(capacity_available=Service.capacity_available + 1)
+        .execution_options(synchronize_session=False)
+    )
+    _refresh_capacity(service_id)
+
+
+def _refresh_capacity(service_id: int) -> None:
+    service = db.session.get(Service, service_id)
+    if service is not None:
+        db.session.refresh(service, ["capacity_available"])
+
+
+def can_act_on_referral(user: User, organization_id: int) -> bool:
+    """Admins, and staff of the organisation that runs the service."""
+    return user.role == Role.ADMIN or (
+        user.role == Role.PROVIDER and user.organization_id == organization_id
+    )
+
+
+def _service_of(referral: ServiceReferral) -> Service:
+    service = db.session.get(Service, referral.service_id)
+    assert service is not None
+    return service
+
+
+def _payload(service: Service, **extra) -> dict:
+    organization = db.session.get(Organization, service.organization_id)
+    return {
+        "service_name": service.name,
+        "organization_name": organization.name if organization else "",
+        **{k: v for k, v in extra.items() if v not in (None, "")},
+    }
+
+
+def assign_service(case: Case, service: Service, actor: User, note: str = "") -> ServiceReferral:
+    """The program office refers an active participant to a service, reserving a place."""
+    if actor.role != Role.ADMIN:
+        raise NotPermitted("Only the program office assigns services.")
+    if case.status != CaseStatus.ACTIVE:
+        raise InvalidTransition("Services can be assigned only to an active participant.")
+    already = db.session.scalar(
+        select(
+            exists().where(
+                ServiceReferral.case_id == case.id,
+                ServiceReferral.service_id == service.id,
+                ServiceReferral.status.in_(OPEN_STATUSES),
+            )
+        )
+    )
+    if already:
+        raise ValidationFailed("This participant already has an open referral to this service.")
+    reserve_place(service.id)
+    referral = ServiceReferral(
+        case_id=case.id,
+        service_id=service.id,
+        status=R.PENDING,
+        note=note.strip(),
+        created_by_id=actor.id,
+    )
+    db.session.add(referral)
+    db.session.flush()
+    add_entry(
+        case,
+        TimelineKind.SERVICE_REFERRED,
+        actor,
+        payload=_payload(service, note=note.strip(), referral_id=referral.id),
+        organization_id=service.organization_id,
+    )
+    db.session.flush()
+    return referral
+
+
+def _move(referral: ServiceReferral, target: ReferralStatus, actor: User, **payload) -> Service:
+    service = _service_of(referral)
+    if not can_act_on_referral(actor, service.organization_id):
+        raise NotPermitted("Only the provider's staff or the program office can do this.")
+    if target not in REFERRAL_TRANSITIONS[referral.status]:
+        raise InvalidTransition(
+            f"A {referral.status.label.lower()} referral cannot become {target.label.lower()}."
+        )
+    referral.status = target
+    now = utcnow()
+    if target in (R.ACCEPTED, R.DECLINED):
+        referral.decided_by_id, referral.decided_at = actor.id, now
+    else:
+        referral.closed_at = now
+    if target in (R.DECLINED, R.COMPLETED, R.ENDED):
+        release_place(service.id)
+    case = db.session.get(Case, referral.case_id)
+    add_entry(
+        case,
+        KIND[target],
+        actor,
+        payload=_payload(service, referral_id=referral.id, **payload),
+        organization_id=service.organization_id,
+    )
+    db.session.flush()
+    return service
+
+
+def accept_service_referral(referral: ServiceReferral, actor: User) -> ServiceReferral:
+    """The provider takes the participant on; the first acceptance tells the officer 'engaged'."""
+    _move(referral, R.ACCEPTED, actor)
+    case = db.session.get(Case, referral.case_id)
+    engaged = db.session.scalar(
+        select(
+            exists().where(
+                TimelineEntry.case_id == case.id, TimelineEntry.kind == TimelineKind.ENGAGED
+            )
+        )
+    )
+    if not engaged:
+        add_entry(case, TimelineKind.ENGAGED, actor)
+        db.session.flush()
+    return referral
+
+
+def decline_service_referral(
+    referral: ServiceReferral, actor: User, reason: DeclineReason, note: str = ""
+) -> ServiceReferral:
+    """The provider cannot take the participant; the reserved place is released."""
+    referral.decline_reason = reason
+    referral.note = note.strip() or referral.note
+    _move(referral, R.DECLINED, actor, reason=reason.label, note=note.strip())
+    return referral
+
+
+def complete_service_referral(
+    referral: ServiceReferral, actor: User, note: str = ""
+) -> ServiceReferral:
+    """The participant finished the service; the place is released."""
+    _move(referral, R.COMPLETED, actor, note=note.strip())
+    return referral
+
+
+def end_service_referral(referral: ServiceReferral, actor: User, reason: str) -> ServiceReferral:
+    """The service ended early (for the stated reason); the place is released."""
+    if not reason.strip():
+        raise ValidationFailed("Give the reason the service ended.", field="reason")
+    referral.end_reason = reason.strip()[:255]
+    _move(referral, R.ENDED, actor, reason=reason.strip())
+    return referral
+
+
+def held_places(service_id: int) -> int:
+    """Places held by open referrals (pending or accepted) to a service."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(ServiceReferral)
+        .where(ServiceReferral.service_id == service_id, ServiceReferral.status.in_(OPEN_STATUSES))
+    )

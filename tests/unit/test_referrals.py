@@ -1,0 +1,156 @@
+"""Service referrals: capacity held and released, transitions, the officer's 'engaged' entry."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import (
+    CaseStatus,
+    DeclineReason,
+    ReferralStatus,
+    ServiceReferral,
+    ServiceStatus,
+    TimelineEntry,
+    TimelineKind,
+)
+from portal.services import referrals
+from portal.services.errors import InvalidTransition, NotPermitted, ValidationFailed
+
+
+def _kinds(case):
+    return list(
+        db.session.scalars(
+            select(TimelineEntry.kind)
+            .where(TimelineEntry.case_id == case.id)
+            .order_by(TimelineEntry.id)
+        )
+    )
+
+
+@pytest.fixture
+def setup(f):
+    admin = f.admin()
+    service = f.ServiceFactory(capacity_max=2, capacity_available=2)
+    case = f.CaseFactory(status=CaseStatus.ACTIVE)
+    staff = f.provider(organization=service.organization)
+    return admin, service, case, staff
+
+
+def test_assigning_reserves_a_place_and_declining_releases_it(setup):
+    admin, service, case, staff = setup
+    referral = referrals.assign_service(case, service, admin, note="needs detox")
+    assert referral.status == ReferralStatus.PENDING
+    assert service.capacity_available == 1
+    referrals.decline_service_referral(referral, staff, DeclineReason.NO_CAPACITY, "full")
+    assert referral.status == ReferralStatus.DECLINED
+    assert service.capacity_available == 2
+    assert _kinds(case) == [TimelineKind.SERVICE_REFERRED, TimelineKind.SERVICE_DECLINED]
+
+
+def test_completing_and_ending_release_the_place(setup, f):
+    admin, service, case, staff = setup
+    first = referrals.assign_service(case, service, admin)
+    other = f.CaseFactory(status=CaseStatus.ACTIVE)
+    second = referrals.assign_service(other, service, admin)
+    assert service.capacity_available == 0
+    referrals.accept_service_referral(first, staff)
+    referrals.accept_service_referral(second, staff)
+    referrals.complete_service_referral(first, staff)
+    assert service.capacity_available == 1
+    with pytest.raises(ValidationFailed):
+        referrals.end_service_referral(second, staff, "  ")
+    referrals.end_service_referral(second, staff, "Stopped attending")
+    assert service.capacity_available == 2
+    assert second.end_reason == "Stopped attending"
+
+
+def test_no_capacity_refused_and_nothing_saved(setup):
+    admin, service, case, _ = setup
+    service.capacity_available = 0
+    db.session.flush()
+    with pytest.raises(referrals.NoCapacity):
+        referrals.assign_service(case, service, admin)
+    assert db.session.scalar(select(func.count()).select_from(ServiceReferral)) == 0
+
+
+def test_closed_service_and_inactive_case_refused(setup, f):
+    admin, service, case, _ = setup
+    service.status = ServiceStatus.TEMPORARILY_CLOSED
+    db.session.flush()
+    with pytest.raises(referrals.NoCapacity):
+        referrals.assign_service(case, service, admin)
+    service.status = ServiceStatus.ACTIVE
+    referred = f.CaseFactory(status=CaseStatus.REFERRED)
+    with pytest.raises(InvalidTransition):
+        referrals.assign_service(referred, service, admin)
+
+
+def test_one_open_referral_per_service(setup):
+    admin, service, case, _ = setup
+    referrals.assign_service(case, service, admin)
+    with pytest.raises(ValidationFailed):
+        referrals.assign_service(case, service, admin)
+
+
+def test_engaged_written_once_on_first_acceptance(setup, f):
+    admin, service, case, staff = setup
+    second_service = f.ServiceFactory(organization=service.organization)
+    a = referrals.assign_service(case, service, admin)
+    b = referrals.assign_service(case, second_service, admin)
+    referrals.accept_service_referral(a, staff)
+    referrals.accept_service_referral(b, staff)
+    assert _kinds(case).count(TimelineKind.ENGAGED) == 1
+
+
+def test_only_the_providers_staff_or_admin_act(setup, f):
+    admin, service, case, _ = setup
+    referral = referrals.assign_service(case, service, admin)
+    with pytest.raises(NotPermitted):
+        referrals.accept_service_referral(referral, f.provider())
+    with pytest.raises(NotPermitted):
+        referrals.assign_service(case, service, f.officer())
+    with pytest.raises(InvalidTransition):
+        referrals.complete_service_referral(referral, admin)
+
+
+def test_two_admins_taking_the_last_place_at_once(app, f):
+    """Only one of two simultaneous assignments of the last place succeeds (both engines)."""
+    admin = f.admin()
+    service = f.ServiceFactory(capacity_max=1, capacity_available=1)
+    cases = [f.CaseFactory(status=CaseStatus.ACTIVE) for _ in range(2)]
+    db.session.commit()
+    ids = (admin.id, service.id, [c.id for c in cases])
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def assign(case_id: int) -> None:
+        from portal.models import Case, Service, User
+
+        with app.app_context():
+            actor = db.session.get(User, ids[0])
+            target = db.session.get(Service, ids[1])
+            case = db.session.get(Case, case_id)
+            barrier.wait()
+            try:
+                referrals.assign_service(case, target, actor)
+                db.session.commit()
+                outcomes.append("ok")
+            except referrals.NoCapacity:
+                db.session.rollback()
+                outcomes.append("full")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=assign, args=(cid,)) for cid in ids[2]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["full", "ok"]
+    db.session.expire_all()
+    assert db.session.get(type(service), service.id).capacity_available == 0
+    assert db.session.scalar(select(func.count()).select_from(ServiceReferral)) == 1
