@@ -73,10 +73,8 @@ def _affiliation_choices(form: UserForm, user: User | None = None) -> None:
 
 
 def _names() -> tuple[dict[int, str], dict[int, str]]:
-    agencies = dict(db.session.execute(select(Agency.id, Agency.name)).tuples().all())
-    organizations = dict(
-        db.session.execute(select(Organization.id, Organization.name)).tuples().all()
-    )
+    agencies = dict(db.session.execute(select(Agency.id, Agency.name)).all())
+    organizations = dict(db.session.execute(select(Organization.id, Organization.name)).all())
     return agencies, organizations
 
 

@@ -209,12 +209,18 @@ class SettingsForm(FlaskForm):
     )
     eligibility_items = TextAreaField(
         "Eligibility checklist",
-        validators=[DataRequired("Enter at least one checklist item."), at_most(20000)],
+        validators=[
+            DataRequired("Enter at least one checklist item, one per line."),
+            at_most(20000),
+        ],
         render_kw={"rows": 8},
     )
     exclusion_reasons = TextAreaField(
         "Exclusion reasons",
-        validators=[DataRequired("Enter at least one exclusion reason."), at_most(20000)],
+        validators=[
+            DataRequired("Enter at least one exclusion reason, one per line."),
+            at_most(20000),
+        ],
         render_kw={"rows": 8},
     )
 

@@ -16,20 +16,17 @@ from portal.extensions import db
 from portal.models import (
     Agency,
     Organization,
-    ReferralStatus,
     Role,
     Service,
     ServiceCategory,
-    ServiceReferral,
     ServiceSchedule,
     ServiceStatus,
     User,
 )
 from portal.models.directory import WEEKDAYS
+from portal.services import referrals
 from portal.services.errors import NotPermitted, ValidationFailed
 
-# Service referrals in these states each hold one place of the service's capacity.
-HOLDING_STATUSES = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
 MAX_CAPACITY = 10_000
 MAX_AGE = 120
 
@@ -164,16 +161,7 @@ def set_organization_active(actor: User, organization: Organization, active: boo
 
 def held_places(service_id: int | None) -> int:
     """Places of a service held by its open (pending or accepted) service referrals."""
-    if service_id is None:
-        return 0
-    return db.session.scalar(
-        select(func.count())
-        .select_from(ServiceReferral)
-        .where(
-            ServiceReferral.service_id == service_id,
-            ServiceReferral.status.in_(HOLDING_STATUSES),
-        )
-    )
+    return referrals.held_places(service_id) if service_id is not None else 0
 
 
 def check_schedule(by_appointment: bool, rows: list[ScheduleRow]) -> list[ScheduleRow]:
@@ -248,9 +236,15 @@ def check_capacity(
 
 
 def _lock(service: Service) -> None:
-    """Hold the service row while its capacity is recomputed (a no-op on SQLite)."""
-    if db.session.get_bind().dialect.name != "sqlite":
-        db.session.execute(select(Service.id).where(Service.id == service.id).with_for_update())
+    """Hold the service row and re-read it, so capacity is checked against current numbers.
+
+    A place reserved meanwhile (referrals.reserve_place) is then seen, never overwritten.
+    """
+    db.session.execute(
+        _service_query(service.id)
+        .with_for_update(of=Service)
+        .execution_options(populate_existing=True)
+    )
 
 
 def _apply_schedule(service: Service, by_appointment: bool, rows: list[ScheduleRow]) -> None:
@@ -380,13 +374,17 @@ def update_availability(
     return service
 
 
-def get_service(service_id: int, organization_id: int | None = None) -> Service | None:
-    """A service with its organisation and schedule, optionally only within one organisation."""
-    query = (
+def _service_query(service_id: int):
+    return (
         select(Service)
         .where(Service.id == service_id)
         .options(selectinload(Service.schedules), selectinload(Service.organization))
     )
+
+
+def get_service(service_id: int, organization_id: int | None = None) -> Service | None:
+    """A service with its organisation and schedule, optionally only within one organisation."""
+    query = _service_query(service_id)
     if organization_id is not None:
         query = query.where(Service.organization_id == organization_id)
     return db.session.scalar(query)

@@ -7,8 +7,15 @@ import datetime as dt
 import pytest
 
 from portal.extensions import db
-from portal.models import ReferralStatus, Service, ServiceReferral, ServiceStatus
-from portal.services import directory
+from portal.models import (
+    CaseStatus,
+    DeclineReason,
+    ReferralStatus,
+    Service,
+    ServiceReferral,
+    ServiceStatus,
+)
+from portal.services import directory, referrals
 from portal.services.directory import ScheduleRow
 from portal.services.errors import NotPermitted, ValidationFailed
 
@@ -278,3 +285,31 @@ def test_a_service_with_open_referrals_stays_with_its_organisation(f):
     values = _service_values(other, name=service.name, by_appointment=True, schedule=[])
     values["capacity_available"] = 9
     _refused(lambda: directory.update_service(f.admin(), loaded, **values), "organization_id")
+
+
+def test_capacity_edits_and_reservations_agree(f):
+    """Places taken through referrals.assign_service are held when the maximum changes."""
+    admin = f.admin()
+    service = f.ServiceFactory(capacity_max=2, capacity_available=2)
+    case = f.CaseFactory(status=CaseStatus.ACTIVE)
+    referral = referrals.assign_service(case, service, admin)
+    loaded = directory.get_service(service.id)
+    assert loaded.capacity_available == 1
+
+    def change(capacity_max, capacity_available):
+        directory.update_availability(
+            admin,
+            loaded,
+            by_appointment=True,
+            schedule=[],
+            capacity_max=capacity_max,
+            capacity_available=capacity_available,
+        )
+
+    change(5, 1)  # available left as it was: it follows the new maximum
+    assert loaded.capacity_available == 4
+    message = _refused(lambda: change(0, 0), "capacity_max")
+    assert message.startswith("1 place is held by open referrals")
+    change(1, 0)
+    referrals.decline_service_referral(referral, admin, DeclineReason.OTHER, "")
+    assert directory.get_service(service.id).capacity_available == 1
