@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Agency, Organization, Service, ServiceReferral, User
+from portal.models import Agency, User
 from portal.services.settings import get_settings
 from tests.conftest import csrf_token, login, post
 from tests.factories import PASSWORD
+from tests.web.admin.helpers import count, text
 
 NEW_PASSWORD = "a brand new passphrase"
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-@pytest.fixture
-def admin(f, login_as):
-    user = f.admin(name="Ada Admin")
-    login_as(user)
-    return user
 
 
 def user_data(**overrides):
@@ -42,26 +28,6 @@ def user_data(**overrides):
     }
     data.update(overrides)
     return data
-
-
-def service_data(org, **overrides):
-    data = {
-        "organization_id": str(org.id),
-        "name": "Harm Reduction Clinic",
-        "category": "harm_reduction",
-        "description": "Supplies and testing.",
-        "eligibility": "Open to all adults.",
-        "min_age": "18",
-        "max_age": "",
-        "status": "active",
-        "schedule-0-weekday": "2",
-        "schedule-0-opens_at": "13:00",
-        "schedule-0-closes_at": "15:00",
-        "capacity_max": "40",
-        "capacity_available": "",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 # --- access ----------------------------------------------------------------------------------
@@ -100,14 +66,14 @@ def test_anonymous_is_sent_to_sign_in(client):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_management_pages_render_with_nav(client, admin, f):
+def test_management_pages_render_with_nav(client, acting_admin, f):
     org = f.OrganizationFactory()
     service = f.ServiceFactory(organization=org)
     agency = f.AgencyFactory()
     db.session.commit()
     for url in [
         *MANAGEMENT_PAGES,
-        f"/admin/users/{admin.id}",
+        f"/admin/users/{acting_admin.id}",
         f"/admin/agencies/{agency.id}",
         f"/admin/organizations/{org.id}",
         f"/admin/organizations/{org.id}/services/new",
@@ -120,7 +86,7 @@ def test_management_pages_render_with_nav(client, admin, f):
         assert f">{label}</a>" in page
 
 
-def test_unknown_objects_answer_404(client, admin):
+def test_unknown_objects_answer_404(client, acting_admin):
     for url in [
         "/admin/users/999",
         "/admin/agencies/999",
@@ -131,7 +97,7 @@ def test_unknown_objects_answer_404(client, admin):
         assert client.get(url).status_code == 404, url
 
 
-def test_csrf_is_enforced_on_management_forms(client, admin):
+def test_csrf_is_enforced_on_management_forms(client, acting_admin):
     response = client.post("/admin/agencies/new", data={"name": "No token agency"})
     assert response.status_code == 400
     response = client.post(
@@ -144,7 +110,7 @@ def test_csrf_is_enforced_on_management_forms(client, admin):
 # --- users -----------------------------------------------------------------------------------
 
 
-def test_create_officer(client, admin, f):
+def test_create_officer(client, acting_admin, f):
     agency = f.AgencyFactory()
     db.session.commit()
     response = post(client, "/admin/users/new", user_data(agency_id=str(agency.id)))
@@ -154,7 +120,7 @@ def test_create_officer(client, admin, f):
     assert "Olive Officer" in text(client.get("/admin/users"))
 
 
-def test_create_provider_staff(client, admin, f):
+def test_create_provider_staff(client, acting_admin, f):
     org = f.OrganizationFactory()
     db.session.commit()
     response = post(
@@ -187,7 +153,7 @@ def test_create_provider_staff(client, admin, f):
         ({"password_confirm": "something else"}, "The two passwords do not match."),
     ],
 )
-def test_bad_user_input_is_refused_with_422(client, admin, f, overrides, message):
+def test_bad_user_input_is_refused_with_422(client, acting_admin, f, overrides, message):
     f.officer(email="taken@example.org")
     db.session.commit()
     before = count(User)
@@ -199,7 +165,7 @@ def test_bad_user_input_is_refused_with_422(client, admin, f, overrides, message
     assert count(User) == before
 
 
-def test_edit_user_changes_role_and_resets_password(client, admin, f):
+def test_edit_user_changes_role_and_resets_password(client, acting_admin, f):
     officer = f.officer(name="Old Name")
     org = f.OrganizationFactory()
     db.session.commit()
@@ -227,7 +193,7 @@ def test_edit_user_changes_role_and_resets_password(client, admin, f):
     login(other, officer, NEW_PASSWORD)
 
 
-def test_edit_keeps_password_when_left_empty(client, admin, f):
+def test_edit_keeps_password_when_left_empty(client, acting_admin, f):
     officer = f.officer()
     db.session.commit()
     data = user_data(
@@ -238,7 +204,7 @@ def test_edit_keeps_password_when_left_empty(client, admin, f):
     login(client.application.test_client(), officer, PASSWORD)
 
 
-def test_bad_edit_saves_nothing(client, admin, f):
+def test_bad_edit_saves_nothing(client, acting_admin, f):
     officer = f.officer(name="Kept Name")
     f.officer(email="taken@example.org")
     db.session.commit()
@@ -250,15 +216,15 @@ def test_bad_edit_saves_nothing(client, admin, f):
     assert officer.name == "Kept Name"
 
 
-def test_admin_cannot_deactivate_themselves(client, admin):
-    response = post(client, f"/admin/users/{admin.id}/deactivate", page="/admin/users")
+def test_admin_cannot_deactivate_themselves(client, acting_admin):
+    response = post(client, f"/admin/users/{acting_admin.id}/deactivate", page="/admin/users")
     assert response.status_code == 422
     assert "You cannot deactivate your own account." in text(response)
-    db.session.refresh(admin)
-    assert admin.active
+    db.session.refresh(acting_admin)
+    assert acting_admin.active
 
 
-def test_deactivated_user_is_signed_out_and_cannot_sign_in(client, admin, f, app):
+def test_deactivated_user_is_signed_out_and_cannot_sign_in(client, acting_admin, f, app):
     officer = f.officer()
     db.session.commit()
     theirs = app.test_client()
@@ -288,7 +254,7 @@ def test_deactivated_user_is_signed_out_and_cannot_sign_in(client, admin, f, app
     login(app.test_client(), officer)
 
 
-def test_users_list_is_paginated_and_filtered(client, admin, f):
+def test_users_list_is_paginated_and_filtered(client, acting_admin, f):
     for n in range(7):
         f.officer(name=f"Officer {n:02d}")
     f.provider(name="Provider Person", active=False)
@@ -305,232 +271,10 @@ def test_users_list_is_paginated_and_filtered(client, admin, f):
     assert text(fragment).lstrip().startswith('<div id="results"')
 
 
-# --- agencies --------------------------------------------------------------------------------
-
-
-def test_agency_create_edit_deactivate(client, admin):
-    response = post(
-        client, "/admin/agencies/new", {"name": "Oak Hill Police Department", "short_name": "OHPD"}
-    )
-    assert response.status_code == 302, text(response)
-    agency = db.session.scalar(select(Agency))
-    response = post(
-        client,
-        f"/admin/agencies/{agency.id}",
-        {"name": "Oak Hill Police Dept.", "short_name": "OHPD"},
-    )
-    assert response.status_code == 302
-    db.session.refresh(agency)
-    assert agency.name == "Oak Hill Police Dept."
-    assert (
-        post(client, f"/admin/agencies/{agency.id}/deactivate", page="/admin/agencies").status_code
-        == 302
-    )
-    db.session.refresh(agency)
-    assert not agency.active
-    assert "Inactive" in text(client.get("/admin/agencies"))
-    # An inactive agency is no longer offered for new officers.
-    assert "Oak Hill Police Dept." not in text(client.get("/admin/users/new"))
-    post(client, f"/admin/agencies/{agency.id}/reactivate", page="/admin/agencies")
-    db.session.refresh(agency)
-    assert agency.active
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ({"name": ""}, "Enter the agency&#39;s name."),
-        ({"name": "a" * 121}, "Use at most 120 characters."),
-        ({"name": "Taken Agency"}, "An agency with this name already exists."),
-        ({"name": "taken agency"}, "An agency with this name already exists."),
-        ({"name": "Fine", "short_name": "S" * 21}, "Use at most 20 characters."),
-    ],
-)
-def test_bad_agency_input(client, admin, f, data, message):
-    f.AgencyFactory(name="Taken Agency")
-    db.session.commit()
-    response = post(client, "/admin/agencies/new", data)
-    assert response.status_code == 422
-    assert message in text(response)
-    assert count(Agency) == 1
-
-
-# --- organisations ---------------------------------------------------------------------------
-
-
-def test_organisation_create_and_edit(client, admin):
-    data = {
-        "name": "FMRS",
-        "description": "Behavioral health.",
-        "phone": "(304) 555-0142",
-        "email": "info@fmrs.example.org",
-        "website": "https://fmrs.example.org",
-        "address": "101 S Eisenhower Dr, Beckley, WV",
-    }
-    response = post(client, "/admin/organizations/new", data)
-    assert response.status_code == 302, text(response)
-    org = db.session.scalar(select(Organization))
-    assert (org.phone, org.website, org.active) == (
-        "(304) 555-0142",
-        "https://fmrs.example.org",
-        True,
-    )
-    response = post(client, f"/admin/organizations/{org.id}", {**data, "phone": ""})
-    assert response.status_code == 302
-    db.session.refresh(org)
-    assert org.phone is None
-    assert "FMRS" in text(client.get("/admin/organizations"))
-
-
-@pytest.mark.parametrize(
-    ("overrides", "message"),
-    [
-        ({"name": "  "}, "Enter the organisation&#39;s name."),
-        ({"name": "Taken Provider"}, "An organisation with this name already exists."),
-        ({"email": "nope"}, "Enter an email address such as info@example.org."),
-        ({"website": "not a url"}, "Enter a web address such as https://example.org."),
-        ({"phone": "5" * 41}, "Use at most 40 characters."),
-        ({"description": "d" * 4001}, "Use at most 4,000 characters."),
-    ],
-)
-def test_bad_organisation_input(client, admin, f, overrides, message):
-    f.OrganizationFactory(name="Taken Provider")
-    db.session.commit()
-    response = post(client, "/admin/organizations/new", {"name": "New Provider", **overrides})
-    assert response.status_code == 422
-    assert message in text(response)
-    assert count(Organization) == 1
-
-
-def test_organisation_deactivation(client, admin, f):
-    org = f.OrganizationFactory()
-    db.session.commit()
-    page = f"/admin/organizations/{org.id}"
-    response = post(client, f"{page}/deactivate", {"next": page}, page=page)
-    assert response.status_code == 302 and response.headers["Location"].endswith(page)
-    db.session.refresh(org)
-    assert not org.active
-    response = post(client, f"{page}/reactivate", {"next": "https://evil.example"}, page=page)
-    assert response.headers["Location"].endswith("/admin/organizations")
-
-
-# --- services --------------------------------------------------------------------------------
-
-
-def test_service_create_with_schedule(client, admin, f):
-    org = f.OrganizationFactory()
-    db.session.commit()
-    url = f"/admin/organizations/{org.id}/services/new"
-    response = post(client, url, service_data(org))
-    assert response.status_code == 302, text(response)
-    service = db.session.scalar(select(Service))
-    assert service.capacity_available == 40 and not service.by_appointment
-    page = text(client.get(f"/admin/organizations/{org.id}"))
-    assert "Wednesdays 13:00-15:00" in page and "40 of 40" in page
-
-
-def test_service_edit_switches_to_by_appointment(client, admin, f):
-    service = f.ServiceFactory(by_appointment=False, capacity_max=10, capacity_available=10)
-    db.session.commit()
-    edit = text(client.get(f"/admin/services/{service.id}"))
-    assert 'value="Service' in edit
-    data = service_data(
-        service.organization,
-        name=service.name,
-        by_appointment="y",
-        **{"schedule-0-weekday": "", "schedule-0-opens_at": "", "schedule-0-closes_at": ""},
-        capacity_max="12",
-        capacity_available="10",
-    )
-    response = post(client, f"/admin/services/{service.id}", data)
-    assert response.status_code == 302, text(response)
-    db.session.refresh(service)
-    assert service.by_appointment and (service.capacity_max, service.capacity_available) == (12, 12)
-
-
-BAD_SERVICE = [
-    ({"name": ""}, "Enter the service&#39;s name."),
-    ({"name": "n" * 121}, "Use at most 120 characters."),
-    ({"name": "Taken Service"}, "This organisation already has a service with this name."),
-    ({"organization_id": "999999"}, "Choose the organisation."),
-    ({"organization_id": "zzz"}, "Choose the organisation."),
-    ({"category": ""}, "Choose a category."),
-    ({"min_age": "40", "max_age": "30"}, "The maximum age cannot be below the minimum age."),
-    ({"min_age": "200"}, "Enter an age from 0 to 120."),
-    ({"schedule-0-closes_at": "12:00"}, "The closing time must be after the opening time."),
-    ({"schedule-0-opens_at": ""}, "Enter the opening time."),
-    ({"schedule-0-weekday": "9"}, "Not a valid choice."),
-    ({"schedule-0-opens_at": "1pm"}, "Enter a time, for example 13:00."),
-    (
-        {
-            "schedule-1-weekday": "2",
-            "schedule-1-opens_at": "14:00",
-            "schedule-1-closes_at": "16:00",
-        },
-        "This session overlaps another session on Wednesday.",
-    ),
-    ({"by_appointment": "y"}, "A service by appointment has no weekly sessions"),
-    (
-        {"schedule-0-weekday": "", "schedule-0-opens_at": "", "schedule-0-closes_at": ""},
-        "Give at least one weekly session, or mark the service as by appointment.",
-    ),
-    ({"capacity_max": ""}, "Enter the maximum number of places."),
-    ({"capacity_max": "-1"}, "Enter a number from 0 to 10,000."),
-    ({"capacity_max": "ten"}, "Enter a whole number, for example 12."),
-    ({"capacity_available": "41"}, "At most 40 places can be available."),
-    ({"capacity_available": "-3"}, "Enter a number from 0 to 10,000."),
-]
-
-
-@pytest.mark.parametrize(("overrides", "message"), BAD_SERVICE)
-def test_bad_service_input_is_refused(client, admin, f, overrides, message):
-    org = f.OrganizationFactory()
-    f.ServiceFactory(organization=org, name="Taken Service")
-    db.session.commit()
-    response = post(
-        client, f"/admin/organizations/{org.id}/services/new", service_data(org, **overrides)
-    )
-    assert response.status_code == 422
-    assert message in text(response)
-    assert count(Service) == 1
-
-
-def test_service_edit_respects_held_places(client, admin, f):
-    service = f.ServiceFactory(capacity_max=10, capacity_available=8, by_appointment=True)
-    for _ in range(2):
-        case = f.CaseFactory()
-        db.session.add(
-            ServiceReferral(case_id=case.id, service_id=service.id, created_by_id=admin.id)
-        )
-    db.session.commit()
-    url = f"/admin/services/{service.id}"
-    assert "2 places are held by open referrals" in text(client.get(url))
-    data = service_data(
-        service.organization,
-        name=service.name,
-        by_appointment="y",
-        **{"schedule-0-weekday": "", "schedule-0-opens_at": "", "schedule-0-closes_at": ""},
-        capacity_max="1",
-        capacity_available="0",
-        status="temporarily_closed",
-    )
-    response = post(client, url, {**data, "name": "Renamed"})
-    assert response.status_code == 422
-    assert "2 places are held by open referrals; the maximum cannot be below 2." in text(response)
-    db.session.refresh(service)
-    kept = (service.name, service.capacity_max, service.capacity_available, service.status.value)
-    assert kept == (data["name"], 10, 8, "active")
-    response = post(client, url, {**data, "capacity_max": "5", "capacity_available": "8"})
-    assert response.status_code == 302, text(response)
-    db.session.refresh(service)
-    assert (service.capacity_max, service.capacity_available) == (5, 3)
-    assert service.status.value == "temporarily_closed"
-
-
 # --- settings --------------------------------------------------------------------------------
 
 
-def test_settings_saved(client, admin):
+def test_settings_saved(client, acting_admin):
     response = post(
         client,
         "/admin/settings",
@@ -560,7 +304,7 @@ def test_settings_saved(client, admin):
         ({"exclusion_reasons": "r" * 256}, "Each line must be at most 255 characters."),
     ],
 )
-def test_bad_settings_are_refused(client, admin, overrides, message):
+def test_bad_settings_are_refused(client, acting_admin, overrides, message):
     get_settings()
     db.session.commit()
     data = {"intake_deadline_days": "14", "eligibility_items": "A", "exclusion_reasons": "B"}
