@@ -230,3 +230,29 @@ def test_service_edit_respects_held_places(client, acting_admin, f):
     db.session.refresh(service)
     assert (service.capacity_max, service.capacity_available) == (5, 3)
     assert service.status.value == "temporarily_closed"
+
+
+def test_demo_directory_pages_render_and_resave_unchanged(client, f):
+    from portal.models import User
+    from portal.services import demo
+    from tests.conftest import login
+
+    demo.seed()
+    db.session.commit()
+    admin = db.session.scalar(select(User).where(User.email == "admin@lead.example.org"))
+    login(client, admin, demo.DEMO_PASSWORD)
+    for url in ["/admin/users", "/admin/agencies", "/admin/organizations", "/admin/settings"]:
+        assert client.get(url).status_code == 200, url
+    clinic = db.session.scalar(select(Service).where(Service.name == "Harm Reduction Clinic"))
+    url = f"/admin/services/{clinic.id}"
+    assert "Wednesday" in text(client.get(url))
+    unchanged = service_data(
+        clinic.organization,
+        name=clinic.name,
+        description=clinic.description,
+        eligibility=clinic.eligibility,
+        capacity_max=str(clinic.capacity_max),
+        capacity_available=str(clinic.capacity_available),
+    )
+    response = post(client, url, unchanged)
+    assert response.status_code == 302, text(response)
