@@ -8,4 +8,4 @@ from portal.models import Role
 bp = Blueprint("provider", __name__, url_prefix="/provider")
 bp.before_request(role_gate(Role.PROVIDER))
 
-from portal.provider import views  # noqa: E402,F401
+from portal.provider import services, views  # noqa: E402,F401

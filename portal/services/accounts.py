@@ -8,7 +8,7 @@ from portal.auth.passwords import hash_password, needs_rehash, password_problem,
 from portal.extensions import db
 from portal.models import Agency, Organization, Role, User, utcnow
 from portal.models.user import new_session_token
-from portal.services.errors import ValidationFailed
+from portal.services.errors import NotPermitted, ValidationFailed
 
 
 def normalise_email(email: str) -> str:
@@ -40,18 +40,43 @@ def end_all_sessions(user: User) -> None:
     db.session.flush()
 
 
-def _check_affiliation(role: Role, agency_id: int | None, organization_id: int | None):
+def _check_affiliation(
+    role: Role, agency_id: int | None, organization_id: int | None, current: User | None = None
+):
+    """Officers need an agency, provider staff an organisation: existing, and active unless kept."""
     if role == Role.OFFICER:
-        if not agency_id or db.session.get(Agency, agency_id) is None:
+        agency = db.session.get(Agency, agency_id) if agency_id else None
+        if agency is None:
             raise ValidationFailed("Choose the officer's agency.", field="agency_id")
-        return agency_id, None
+        if not agency.active and (current is None or current.agency_id != agency.id):
+            raise ValidationFailed("This agency is inactive; choose another.", field="agency_id")
+        return agency.id, None
     if role == Role.PROVIDER:
-        if not organization_id or db.session.get(Organization, organization_id) is None:
+        organization = db.session.get(Organization, organization_id) if organization_id else None
+        if organization is None:
             raise ValidationFailed(
                 "Choose the staff member's organisation.", field="organization_id"
             )
-        return None, organization_id
+        if not organization.active and (
+            current is None or current.organization_id != organization.id
+        ):
+            raise ValidationFailed(
+                "This organisation is inactive; choose another.", field="organization_id"
+            )
+        return None, organization.id
     return None, None
+
+
+def _check_identity(email: str, name: str, badge: str | None) -> None:
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or len(email) > 255 or any(c.isspace() for c in email):
+        raise ValidationFailed("Enter an email address such as name@example.org.", field="email")
+    if not name.strip():
+        raise ValidationFailed("Enter the person's name.", field="name")
+    if len(name.strip()) > 120:
+        raise ValidationFailed("Use at most 120 characters.", field="name")
+    if len(badge or "") > 40:
+        raise ValidationFailed("Use at most 40 characters.", field="badge_number")
 
 
 def _check_email_free(email: str, user_id: int | None = None) -> None:
@@ -74,6 +99,7 @@ def create_user(
 ) -> User:
     """Create a user; officers need an agency, provider staff an organisation."""
     email = normalise_email(email)
+    _check_identity(email, name, badge_number)
     _check_email_free(email)
     problem = password_problem(password)
     if problem:
@@ -85,7 +111,7 @@ def create_user(
         role=role,
         agency_id=agency_id,
         organization_id=organization_id,
-        badge_number=badge_number or None,
+        badge_number=(badge_number or "").strip() or None,
         password_hash=hash_password(password),
     )
     db.session.add(user)
@@ -104,23 +130,46 @@ def update_user(
     badge_number: str | None,
     active: bool,
     password: str | None = None,
+    actor: User | None = None,
 ) -> User:
-    """Edit a user; a role, password or deactivation change ends their sessions."""
+    """Edit a user; a role, password or deactivation change ends their sessions.
+
+    An administrator cannot take away their own role or deactivate themselves (no lock-out).
+    """
     email = normalise_email(email)
+    _check_identity(email, name, badge_number)
     _check_email_free(email, user.id)
-    agency_id, organization_id = _check_affiliation(role, agency_id, organization_id)
-    sensitive = role != user.role or active != user.active
-    user.email, user.name, user.role = email, name.strip(), role
-    user.agency_id, user.organization_id = agency_id, organization_id
-    user.badge_number = badge_number or None
-    user.active = active
+    agency_id, organization_id = _check_affiliation(role, agency_id, organization_id, user)
+    if actor is not None and actor.id == user.id:
+        if role != user.role:
+            raise ValidationFailed("You cannot change your own role.", field="role")
+        if not active:
+            raise ValidationFailed("You cannot deactivate your own account.", field="active")
     if password:
         problem = password_problem(password)
         if problem:
             raise ValidationFailed(problem, field="password")
+    sensitive = role != user.role or active != user.active or bool(password)
+    user.email, user.name, user.role = email, name.strip(), role
+    user.agency_id, user.organization_id = agency_id, organization_id
+    user.badge_number = (badge_number or "").strip() or None
+    user.active = active
+    if password:
         user.password_hash = hash_password(password)
-        sensitive = True
     if sensitive:
+        user.session_token = new_session_token()
+    db.session.flush()
+    return user
+
+
+def set_user_active(actor: User, user: User, active: bool) -> User:
+    """Deactivate (ending every session at once) or reactivate a user; never oneself."""
+    if actor.role != Role.ADMIN:
+        raise NotPermitted("Only administrators manage users.")
+    if actor.id == user.id and not active:
+        raise ValidationFailed("You cannot deactivate your own account.", field="active")
+    if user.active != active:
+        user.active = active
         user.session_token = new_session_token()
     db.session.flush()
     return user

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import ProgramSettings
 from portal.models.case import DEFAULT_ELIGIBILITY_ITEMS, DEFAULT_EXCLUSION_REASONS
+from portal.services.errors import ValidationFailed
 
 
 def get_settings() -> ProgramSettings:
@@ -23,13 +24,44 @@ def get_settings() -> ProgramSettings:
     return settings
 
 
+MAX_ITEMS = 50
+MAX_ITEM_LENGTH = 255
+
+
+def _lines(items: list[str], field: str, what: str) -> list[str]:
+    """Trimmed, non-empty, distinct lines (first spelling kept), each within the length limit."""
+    cleaned: list[str] = []
+    seen: set[str] = set()
+    for item in items:
+        item = item.strip()
+        if not item or item.lower() in seen:
+            continue
+        if len(item) > MAX_ITEM_LENGTH:
+            raise ValidationFailed(
+                f"Each line must be at most {MAX_ITEM_LENGTH} characters.", field=field
+            )
+        seen.add(item.lower())
+        cleaned.append(item)
+    if not cleaned:
+        raise ValidationFailed(f"Enter at least one {what}, one per line.", field=field)
+    if len(cleaned) > MAX_ITEMS:
+        raise ValidationFailed(f"Enter at most {MAX_ITEMS} lines.", field=field)
+    return cleaned
+
+
 def update_settings(
     *, intake_deadline_days: int, eligibility_items: list[str], exclusion_reasons: list[str]
 ) -> ProgramSettings:
-    """Change the rules; existing cases keep the deadline they were given."""
+    """Change the rules (deadline 1-365 days, non-empty lists); existing cases keep theirs."""
+    if intake_deadline_days is None or not 1 <= intake_deadline_days <= 365:
+        raise ValidationFailed(
+            "The intake deadline must be between 1 and 365 days.", field="intake_deadline_days"
+        )
+    items = _lines(eligibility_items, "eligibility_items", "checklist item")
+    reasons = _lines(exclusion_reasons, "exclusion_reasons", "exclusion reason")
     settings = get_settings()
     settings.intake_deadline_days = intake_deadline_days
-    settings.eligibility_items = [i.strip() for i in eligibility_items if i.strip()]
-    settings.exclusion_reasons = [r.strip() for r in exclusion_reasons if r.strip()]
+    settings.eligibility_items = items
+    settings.exclusion_reasons = reasons
     db.session.flush()
     return settings

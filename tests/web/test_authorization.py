@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from werkzeug.routing import AnyConverter
 
 from portal.extensions import db
 from portal.models import Agency, CaseStatus
@@ -113,14 +114,22 @@ def test_an_anonymous_form_post_goes_to_plain_sign_in(client):
     assert response.headers["HX-Redirect"] == "/login"
 
 
+def _example(rule, argument: str):
+    converter = rule._converters[argument]
+    if isinstance(converter, AnyConverter):
+        return sorted(converter.items)[0]
+    return 1
+
+
 def _routes(app):
-    """Every non-public rule as a concrete URL (arguments filled with 1), with its methods."""
+    """Every non-public rule as a concrete URL (ids filled with 1), with its methods."""
     adapter = app.url_map.bind("localhost")
     for rule in app.url_map.iter_rules():
         if rule.endpoint in PUBLIC:
             continue
+        values = {argument: _example(rule, argument) for argument in rule.arguments}
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            url = adapter.build(rule.endpoint, dict.fromkeys(rule.arguments, 1), method=method)
+            url = adapter.build(rule.endpoint, values, method=method)
             yield rule.endpoint, url, method
 
 

@@ -1,0 +1,225 @@
+"""Administrators' management screens: users and program settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from portal.admin import bp
+from portal.admin.manage_forms import ActionForm, SettingsForm, UserEditForm, UserForm
+from portal.extensions import db
+from portal.models import Agency, Organization, Role, User
+from portal.services import accounts
+from portal.services.errors import DomainError
+from portal.services.settings import get_settings, update_settings
+from portal.web.directory_forms import attach_error
+from portal.web.forms import choices
+from portal.web.htmx import render
+
+
+def save(form, action: Callable, failed: Callable, success: str, target: Callable):
+    """Validate, run one service call and commit; otherwise re-render with messages (422).
+
+    A refused change is rolled back whole, so nothing is half-saved.
+    """
+    error = None
+    if form.validate_on_submit():
+        try:
+            result = action()
+        except DomainError as exc:
+            db.session.rollback()
+            if not attach_error(form, exc):
+                error = exc.message
+        else:
+            db.session.commit()
+            flash(success, "success")
+            return redirect(target(result))
+    return failed(error)
+
+
+def back_to(default: str) -> str:
+    """The admin page a button came from (never another site), or `default`."""
+    target = request.form.get("next") or ""
+    return target if target.startswith("/admin/") else default
+
+
+def get_or_404(model, object_id: int, *options):
+    obj = db.session.scalar(select(model).where(model.id == object_id).options(*options))
+    if obj is None:
+        abort(404)
+    return obj
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+def _affiliation_choices(form: UserForm, user: User | None = None) -> None:
+    """Active agencies and organisations, plus the ones the user already belongs to."""
+    keep_agency = user.agency_id if user else None
+    keep_org = user.organization_id if user else None
+    agencies = db.session.scalars(
+        select(Agency).where(or_(Agency.active, Agency.id == keep_agency)).order_by(Agency.name)
+    )
+    organizations = db.session.scalars(
+        select(Organization)
+        .where(or_(Organization.active, Organization.id == keep_org))
+        .order_by(Organization.name)
+    )
+    form.agency_id.choices = choices([("", "None"), *((a.id, a.name) for a in agencies)])
+    form.organization_id.choices = choices([("", "None"), *((o.id, o.name) for o in organizations)])
+
+
+def _names() -> tuple[dict[int, str], dict[int, str]]:
+    agencies = dict(db.session.execute(select(Agency.id, Agency.name)).all())
+    organizations = dict(db.session.execute(select(Organization.id, Organization.name)).all())
+    return agencies, organizations
+
+
+@bp.get("/users")
+def users():
+    """All users, by name, filterable by role, state and a name or email search; paginated."""
+    role = request.args.get("role") or None
+    if role not in {r.value for r in Role}:
+        role = None
+    state = request.args.get("state") or None
+    if state not in {"active", "inactive"}:
+        state = None
+    q = (request.args.get("q") or "").strip()[:120]
+    query = select(User).order_by(func.lower(User.name), User.id)
+    if role:
+        query = query.where(User.role == Role(role))
+    if state:
+        query = query.where(User.active.is_(state == "active"))
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(func.lower(User.name).like(like), User.email.like(like)))
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    agencies, organizations = _names()
+    return render(
+        "admin/users.html",
+        block="results",
+        page=page,
+        roles=list(Role),
+        role_filter=role,
+        state_filter=state,
+        q=q,
+        agencies=agencies,
+        organizations=organizations,
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    form = UserForm()
+    _affiliation_choices(form)
+    if request.method == "GET":
+        return render("admin/user_form.html", form=form, user=None)
+
+    def failed(error):
+        _affiliation_choices(form)
+        return render("admin/user_form.html", status=422, form=form, user=None, error=error)
+
+    return save(
+        form,
+        lambda: accounts.create_user(**form.values(), password=form.password.data),
+        failed,
+        "User created.",
+        lambda user: url_for("admin.users"),
+    )
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    user = get_or_404(User, user_id)
+    if request.method == "GET":
+        form = UserEditForm(obj=user, formdata=None)
+        form.agency_id.data = str(user.agency_id or "")
+        form.organization_id.data = str(user.organization_id or "")
+        _affiliation_choices(form, user)
+        return _user_page(form, user)
+    form = UserEditForm()
+    _affiliation_choices(form, user)
+
+    def failed(error):
+        fresh = get_or_404(User, user_id)
+        _affiliation_choices(form, fresh)
+        return _user_page(form, fresh, 422, error)
+
+    return save(
+        form,
+        lambda: accounts.update_user(
+            user,
+            **form.values(),
+            active=form.active.data,
+            password=form.password.data or None,
+            actor=current_user,
+        ),
+        failed,
+        "User saved.",
+        lambda saved: url_for("admin.user_edit", user_id=saved.id),
+    )
+
+
+def _user_page(form, user: User, status: int = 200, error: str | None = None):
+    return render(
+        "admin/user_form.html",
+        status=status,
+        form=form,
+        user=user,
+        error=error,
+        action_form=ActionForm(),
+    )
+
+
+@bp.post("/users/<int:user_id>/<any(deactivate, reactivate):action>")
+def user_active(user_id: int, action: str):
+    """Deactivating signs the user out everywhere at once."""
+    user = get_or_404(User, user_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        accounts.set_user_active(current_user, user, action == "reactivate")
+    except DomainError as error:
+        db.session.rollback()
+        fresh = get_or_404(User, user_id)
+        edit = UserEditForm(obj=fresh, formdata=None)
+        _affiliation_choices(edit, fresh)
+        return _user_page(edit, fresh, 422, error.message)
+    db.session.commit()
+    flash(f"{user.name} {'reactivated' if user.active else 'deactivated'}.", "success")
+    return redirect(back_to(url_for("admin.users")))
+
+
+# --- program settings ------------------------------------------------------------------------
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    """The program's rules: intake deadline, eligibility checklist, exclusion reasons."""
+    if request.method == "GET":
+        current = get_settings()
+        db.session.commit()  # the first visit creates the defaults row
+        form = SettingsForm(
+            formdata=None,
+            intake_deadline_days=current.intake_deadline_days,
+            eligibility_items="\n".join(current.eligibility_items),
+            exclusion_reasons="\n".join(current.exclusion_reasons),
+        )
+        return render("admin/settings.html", form=form)
+    form = SettingsForm()
+    return save(
+        form,
+        lambda: update_settings(
+            intake_deadline_days=form.intake_deadline_days.data,
+            eligibility_items=form.lines(form.eligibility_items.data),
+            exclusion_reasons=form.lines(form.exclusion_reasons.data),
+        ),
+        lambda error: render("admin/settings.html", status=422, form=form, error=error),
+        "Settings saved. Cases already referred keep their intake deadline.",
+        lambda _: url_for("admin.settings"),
+    )

@@ -1,0 +1,229 @@
+"""Administrators' directory screens: agencies, provider organisations and their services."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal.admin import bp
+from portal.admin.manage import back_to, get_or_404, save
+from portal.admin.manage_forms import ActionForm, AgencyForm, OrganizationForm, ServiceForm
+from portal.extensions import db
+from portal.models import Agency, Organization, Service
+from portal.services import directory
+from portal.web.directory_forms import schedule_data
+from portal.web.forms import choices
+from portal.web.htmx import render
+
+ORG_SERVICES = selectinload(Organization.services).selectinload(Service.schedules)
+
+
+# --- agencies --------------------------------------------------------------------------------
+
+
+@bp.get("/agencies")
+def agencies():
+    rows = db.session.scalars(select(Agency).order_by(func.lower(Agency.name))).all()
+    return render("admin/agencies.html", agencies=rows, action_form=ActionForm())
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+def agency_new():
+    form = AgencyForm()
+    if request.method == "GET":
+        return render("admin/agency_form.html", form=form, agency=None)
+    return save(
+        form,
+        lambda: directory.create_agency(
+            current_user, name=form.name.data, short_name=form.short_name.data
+        ),
+        lambda error: render(
+            "admin/agency_form.html", status=422, form=form, agency=None, error=error
+        ),
+        "Agency added.",
+        lambda _: url_for("admin.agencies"),
+    )
+
+
+@bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
+def agency_edit(agency_id: int):
+    agency = get_or_404(Agency, agency_id)
+    if request.method == "GET":
+        form = AgencyForm(obj=agency, formdata=None)
+        return render("admin/agency_form.html", form=form, agency=agency)
+    form = AgencyForm()
+    return save(
+        form,
+        lambda: directory.update_agency(
+            current_user, agency, name=form.name.data, short_name=form.short_name.data
+        ),
+        lambda error: render(
+            "admin/agency_form.html",
+            status=422,
+            form=form,
+            agency=get_or_404(Agency, agency_id),
+            error=error,
+        ),
+        "Agency saved.",
+        lambda _: url_for("admin.agencies"),
+    )
+
+
+@bp.post("/agencies/<int:agency_id>/<any(deactivate, reactivate):action>")
+def agency_active(agency_id: int, action: str):
+    agency = get_or_404(Agency, agency_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    directory.set_agency_active(current_user, agency, action == "reactivate")
+    db.session.commit()
+    flash(f"{agency.name} {action}d.", "success")
+    return redirect(back_to(url_for("admin.agencies")))
+
+
+# --- organisations ---------------------------------------------------------------------------
+
+
+@bp.get("/organizations")
+def organizations():
+    """Provider organisations with their services."""
+    rows = db.session.scalars(
+        select(Organization).options(ORG_SERVICES).order_by(func.lower(Organization.name))
+    ).all()
+    return render("admin/organizations.html", organizations=rows, action_form=ActionForm())
+
+
+@bp.route("/organizations/new", methods=["GET", "POST"])
+def organization_new():
+    form = OrganizationForm()
+    if request.method == "GET":
+        return render("admin/organization_form.html", form=form, organization=None)
+    return save(
+        form,
+        lambda: directory.create_organization(current_user, **form.values()),
+        lambda error: render(
+            "admin/organization_form.html",
+            status=422,
+            form=form,
+            organization=None,
+            error=error,
+        ),
+        "Organisation added.",
+        lambda org: url_for("admin.organization_edit", organization_id=org.id),
+    )
+
+
+@bp.route("/organizations/<int:organization_id>", methods=["GET", "POST"])
+def organization_edit(organization_id: int):
+    organization = get_or_404(Organization, organization_id, ORG_SERVICES)
+    if request.method == "GET":
+        form = OrganizationForm(obj=organization, formdata=None)
+        return _organization_page(form, organization)
+    form = OrganizationForm()
+    return save(
+        form,
+        lambda: directory.update_organization(current_user, organization, **form.values()),
+        lambda error: _organization_page(
+            form, get_or_404(Organization, organization_id, ORG_SERVICES), 422, error
+        ),
+        "Organisation saved.",
+        lambda org: url_for("admin.organization_edit", organization_id=org.id),
+    )
+
+
+def _organization_page(form, organization, status: int = 200, error: str | None = None):
+    return render(
+        "admin/organization_form.html",
+        status=status,
+        form=form,
+        organization=organization,
+        error=error,
+        action_form=ActionForm(),
+    )
+
+
+@bp.post("/organizations/<int:organization_id>/<any(deactivate, reactivate):action>")
+def organization_active(organization_id: int, action: str):
+    organization = get_or_404(Organization, organization_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    directory.set_organization_active(current_user, organization, action == "reactivate")
+    db.session.commit()
+    flash(f"{organization.name} {action}d.", "success")
+    return redirect(back_to(url_for("admin.organizations")))
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+def _organization_choices(form: ServiceForm, keep_id: int | None = None) -> None:
+    rows = db.session.execute(
+        select(Organization.id, Organization.name)
+        .where(Organization.active | (Organization.id == keep_id))
+        .order_by(func.lower(Organization.name))
+    ).all()
+    form.organization_id.choices = choices([("", "Choose an organisation"), *rows])
+
+
+def _service_page(form, service: Service | None, status: int = 200, error: str | None = None):
+    return render(
+        "admin/service_form.html",
+        status=status,
+        form=form,
+        service=service,
+        held=directory.held_places(service.id if service else None),
+        error=error,
+    )
+
+
+@bp.route("/organizations/<int:organization_id>/services/new", methods=["GET", "POST"])
+def service_new(organization_id: int):
+    organization = get_or_404(Organization, organization_id)
+    form = ServiceForm()
+    _organization_choices(form, organization.id)
+    if request.method == "GET":
+        form = ServiceForm(formdata=None, organization_id=str(organization.id))
+        _organization_choices(form, organization.id)
+        return _service_page(form, None)
+
+    def failed(error):
+        _organization_choices(form, organization_id)
+        return _service_page(form, None, 422, error)
+
+    return save(
+        form,
+        lambda: directory.create_service(current_user, **form.values()),
+        failed,
+        "Service added.",
+        lambda s: url_for("admin.organization_edit", organization_id=s.organization_id),
+    )
+
+
+@bp.route("/services/<int:service_id>", methods=["GET", "POST"])
+def service_edit(service_id: int):
+    service = directory.get_service(service_id) or abort(404)
+    if request.method == "GET":
+        form = ServiceForm(
+            obj=service,
+            formdata=None,
+            organization_id=str(service.organization_id),
+            schedule=schedule_data(service),
+        )
+        _organization_choices(form, service.organization_id)
+        return _service_page(form, service)
+    form = ServiceForm()
+    _organization_choices(form, service.organization_id)
+
+    def failed(error):
+        fresh = directory.get_service(service_id)
+        _organization_choices(form, fresh.organization_id)
+        return _service_page(form, fresh, 422, error)
+
+    return save(
+        form,
+        lambda: directory.update_service(current_user, service, **form.values()),
+        failed,
+        "Service saved.",
+        lambda s: url_for("admin.organization_edit", organization_id=s.organization_id),
+    )

@@ -1,0 +1,229 @@
+"""Forms of the administrators' management screens: users, agencies, providers, settings."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
+
+from portal.models import Role, ServiceCategory, ServiceStatus
+from portal.web.directory_forms import AvailabilityForm, WholeNumberField
+from portal.web.forms import choices
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def at_most(n: int) -> Length:
+    return Length(max=n, message=f"Use at most {n:,} characters.")
+
+
+def required(message: str, n: int) -> list:
+    return [DataRequired(message), at_most(n)]
+
+
+def optional(n: int) -> list:
+    return [Optional(), at_most(n)]
+
+
+class StrippedForm(FlaskForm):
+    """Surrounding spaces are dropped from every text field, so "   " counts as empty."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            if issubclass(unbound_field.field_class, StringField) and not issubclass(
+                unbound_field.field_class, PasswordField
+            ):
+                filters = unbound_field.kwargs.get("filters", [])
+                unbound_field.kwargs["filters"] = [_strip, *filters]
+            return unbound_field.bind(form=form, **options)
+
+
+class ActionForm(FlaskForm):
+    """A bare button (deactivate, reactivate) still carries the CSRF token."""
+
+
+class UserForm(StrippedForm):
+    name = StringField("Full name", validators=required("Enter the person's name.", 120))
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired("Enter the email address."),
+            Email("Enter an email address such as name@example.org."),
+            at_most(255),
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+    role = SelectField(
+        "Role",
+        choices=choices((r.value, r.label) for r in Role),
+        validators=[DataRequired("Choose a role.")],
+    )
+    # Unknown ids reach the service, which answers with a message beside the field.
+    agency_id = SelectField("Agency (officers)", validate_choice=False)
+    organization_id = SelectField("Organisation (provider staff)", validate_choice=False)
+    badge_number = StringField("Badge number (officers)", validators=optional(40))
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter a password."), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_confirm = PasswordField(
+        "Repeat the password",
+        validators=[EqualTo("password", "The two passwords do not match.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def selected_id(self, name: str) -> int | None:
+        value = getattr(self, name).data
+        try:
+            return int(value) if value else None
+        except (TypeError, ValueError):
+            return -1  # not an id: the service says which field to fix
+
+    def values(self) -> dict:
+        return {
+            "name": self.name.data,
+            "email": self.email.data,
+            "role": Role(self.role.data),
+            "agency_id": self.selected_id("agency_id"),
+            "organization_id": self.selected_id("organization_id"),
+            "badge_number": self.badge_number.data,
+        }
+
+
+class UserEditForm(UserForm):
+    active = BooleanField("Active (may sign in)")
+    password = PasswordField(
+        "New password",
+        validators=[Optional(), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class AgencyForm(StrippedForm):
+    name = StringField("Agency name", validators=required("Enter the agency's name.", 120))
+    short_name = StringField("Short name", validators=optional(20))
+
+
+class OrganizationForm(StrippedForm):
+    name = StringField(
+        "Organisation name", validators=required("Enter the organisation's name.", 120)
+    )
+    description = TextAreaField("Description", validators=optional(4000), render_kw={"rows": 3})
+    phone = StringField(
+        "Phone", validators=optional(40), render_kw={"type": "tel", "autocomplete": "off"}
+    )
+    email = EmailField(
+        "Email",
+        validators=[
+            Optional(),
+            Email("Enter an email address such as info@example.org."),
+            at_most(255),
+        ],
+    )
+    website = URLField(
+        "Website",
+        validators=[
+            Optional(),
+            URL(message="Enter a web address such as https://example.org."),
+            at_most(255),
+        ],
+    )
+    address = StringField("Address", validators=optional(255))
+
+    def values(self) -> dict:
+        names = ("name", "description", "phone", "email", "website", "address")
+        return {name: getattr(self, name).data for name in names}
+
+
+class ServiceForm(StrippedForm, AvailabilityForm):
+    organization_id = SelectField(
+        "Organisation", validators=[DataRequired("Choose the organisation.")], validate_choice=False
+    )
+    name = StringField("Service name", validators=required("Enter the service's name.", 120))
+    description = TextAreaField("Description", validators=optional(4000), render_kw={"rows": 3})
+    category = SelectField(
+        "Category",
+        choices=choices(
+            [("", "Choose a category"), *((c.value, c.label) for c in ServiceCategory)]
+        ),
+        validators=[DataRequired("Choose a category.")],
+    )
+    eligibility = TextAreaField("Eligibility", validators=optional(4000), render_kw={"rows": 2})
+    min_age = WholeNumberField(
+        "Minimum age", validators=[Optional(), NumberRange(0, 120, "Enter an age from 0 to 120.")]
+    )
+    max_age = WholeNumberField(
+        "Maximum age", validators=[Optional(), NumberRange(0, 120, "Enter an age from 0 to 120.")]
+    )
+    status = SelectField(
+        "Status",
+        choices=choices((s.value, s.label) for s in ServiceStatus),
+        validators=[DataRequired("Choose a status.")],
+    )
+
+    def values(self) -> dict:
+        try:
+            organization_id = int(self.organization_id.data)
+        except (TypeError, ValueError):
+            organization_id = None
+        return {
+            "organization_id": organization_id,
+            "name": self.name.data,
+            "description": self.description.data,
+            "category": self.category.data,
+            "eligibility": self.eligibility.data,
+            "min_age": self.min_age.data,
+            "max_age": self.max_age.data,
+            "status": self.status.data,
+            **self.availability(),
+        }
+
+
+class SettingsForm(FlaskForm):
+    intake_deadline_days = WholeNumberField(
+        "Intake deadline (days after the referral)",
+        validators=[
+            InputRequired("Enter the number of days."),
+            NumberRange(1, 365, "Enter a number of days from 1 to 365."),
+        ],
+    )
+    eligibility_items = TextAreaField(
+        "Eligibility checklist",
+        validators=[
+            DataRequired("Enter at least one checklist item, one per line."),
+            at_most(20000),
+        ],
+        render_kw={"rows": 8},
+    )
+    exclusion_reasons = TextAreaField(
+        "Exclusion reasons",
+        validators=[
+            DataRequired("Enter at least one exclusion reason, one per line."),
+            at_most(20000),
+        ],
+        render_kw={"rows": 8},
+    )
+
+    @staticmethod
+    def lines(text: str | None) -> list[str]:
+        return (text or "").splitlines()

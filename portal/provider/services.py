@@ -1,0 +1,68 @@
+"""Provider staff keep their own organisation's services' schedule and capacity up to date."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal.extensions import db
+from portal.models import Service
+from portal.provider import bp
+from portal.services import directory
+from portal.services.errors import DomainError
+from portal.web.directory_forms import AvailabilityForm, attach_error, schedule_data
+from portal.web.htmx import render
+
+
+def _own_service(service_id: int) -> Service:
+    """A service of the user's own organisation; any other answers 404."""
+    service = directory.get_service(service_id, organization_id=current_user.organization_id)
+    if service is None:
+        abort(404)
+    return service
+
+
+@bp.get("/services")
+def services():
+    rows = db.session.scalars(
+        select(Service)
+        .where(Service.organization_id == current_user.organization_id)
+        .options(selectinload(Service.schedules))
+        .order_by(Service.name)
+    ).all()
+    return render("provider/services.html", services=rows)
+
+
+def _page(form, service: Service, status: int = 200, error: str | None = None):
+    return render(
+        "provider/service_form.html",
+        status=status,
+        form=form,
+        service=service,
+        held=directory.held_places(service.id),
+        error=error,
+    )
+
+
+@bp.route("/services/<int:service_id>", methods=["GET", "POST"])
+def service_edit(service_id: int):
+    service = _own_service(service_id)
+    if request.method == "GET":
+        form = AvailabilityForm(obj=service, formdata=None, schedule=schedule_data(service))
+        return _page(form, service)
+    form = AvailabilityForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            directory.update_availability(current_user, service, **form.availability())
+        except DomainError as exc:
+            db.session.rollback()
+            if not attach_error(form, exc):
+                error = exc.message
+        else:
+            db.session.commit()
+            flash("Schedule and capacity saved.", "success")
+            return redirect(url_for("provider.services"))
+    return _page(form, _own_service(service_id), 422, error)

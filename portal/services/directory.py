@@ -1,0 +1,390 @@
+"""The service directory: agencies, provider organisations and their services (HSDS-shaped).
+
+Every function checks its input as a whole before changing anything, so a refused change
+leaves nothing half-applied; the caller commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal.extensions import db
+from portal.models import (
+    Agency,
+    Organization,
+    Role,
+    Service,
+    ServiceCategory,
+    ServiceSchedule,
+    ServiceStatus,
+    User,
+)
+from portal.models.directory import WEEKDAYS
+from portal.services import referrals
+from portal.services.errors import NotPermitted, ValidationFailed
+
+MAX_CAPACITY = 10_000
+MAX_AGE = 120
+
+LIMITS = {"name": 120, "short_name": 20, "phone": 40, "email": 255, "website": 255, "address": 255}
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    """One weekly session as entered: weekday (0 = Monday) and opening hours."""
+
+    weekday: int
+    opens_at: dt.time
+    closes_at: dt.time
+
+
+# --- checks shared by the verbs below --------------------------------------------------------
+
+
+def _require_admin(actor: User) -> None:
+    if actor.role != Role.ADMIN:
+        raise NotPermitted("Only administrators manage the directory.")
+
+
+def _clean(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _text(field: str, value: str | None, label: str, required: bool = False) -> str | None:
+    """A trimmed text value within the column's length; None when optional and empty."""
+    value = _clean(value)
+    if not value:
+        if required:
+            raise ValidationFailed(f"Enter the {label}.", field=field)
+        return None
+    limit = LIMITS.get(field)
+    if limit and len(value) > limit:
+        raise ValidationFailed(f"Use at most {limit} characters.", field=field)
+    return value
+
+
+def _name_taken(model, name: str, exclude_id: int | None, **scope) -> bool:
+    query = select(func.count()).select_from(model).where(func.lower(model.name) == name.lower())
+    for column, value in scope.items():
+        query = query.where(getattr(model, column) == value)
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    return bool(db.session.scalar(query))
+
+
+# --- agencies --------------------------------------------------------------------------------
+
+
+def _agency_values(name: str, short_name: str | None, agency_id: int | None) -> dict:
+    name = _text("name", name, "agency's name", required=True)
+    if _name_taken(Agency, name, agency_id):
+        raise ValidationFailed("An agency with this name already exists.", field="name")
+    return {"name": name, "short_name": _text("short_name", short_name, "short name")}
+
+
+def create_agency(actor: User, *, name: str, short_name: str | None = None) -> Agency:
+    """Add a law-enforcement agency; agency names are unique."""
+    _require_admin(actor)
+    agency = Agency(**_agency_values(name, short_name, None), active=True)
+    db.session.add(agency)
+    db.session.flush()
+    return agency
+
+
+def update_agency(actor: User, agency: Agency, *, name: str, short_name: str | None) -> Agency:
+    """Rename an agency; agency names stay unique."""
+    _require_admin(actor)
+    for key, value in _agency_values(name, short_name, agency.id).items():
+        setattr(agency, key, value)
+    db.session.flush()
+    return agency
+
+
+def set_agency_active(actor: User, agency: Agency, active: bool) -> Agency:
+    """Deactivate or reactivate an agency; an inactive one is no longer offered for new officers."""
+    _require_admin(actor)
+    agency.active = active
+    db.session.flush()
+    return agency
+
+
+# --- organisations ---------------------------------------------------------------------------
+
+
+def _organization_values(values: dict, organization_id: int | None) -> dict:
+    name = _text("name", values.get("name"), "organisation's name", required=True)
+    if _name_taken(Organization, name, organization_id):
+        raise ValidationFailed("An organisation with this name already exists.", field="name")
+    description = _clean(values.get("description"))
+    if len(description) > 4000:
+        raise ValidationFailed("Use at most 4,000 characters.", field="description")
+    cleaned = {"name": name, "description": description}
+    for field in ("phone", "email", "website", "address"):
+        cleaned[field] = _text(field, values.get(field), field)
+    if cleaned["email"]:
+        cleaned["email"] = cleaned["email"].lower()
+    return cleaned
+
+
+def create_organization(actor: User, **values) -> Organization:
+    """Add a provider organisation (name, description, phone, email, website, address)."""
+    _require_admin(actor)
+    organization = Organization(**_organization_values(values, None), active=True)
+    db.session.add(organization)
+    db.session.flush()
+    return organization
+
+
+def update_organization(actor: User, organization: Organization, **values) -> Organization:
+    """Edit a provider organisation; organisation names are unique."""
+    _require_admin(actor)
+    for key, value in _organization_values(values, organization.id).items():
+        setattr(organization, key, value)
+    db.session.flush()
+    return organization
+
+
+def set_organization_active(actor: User, organization: Organization, active: bool) -> Organization:
+    """Deactivate or reactivate a provider organisation."""
+    _require_admin(actor)
+    organization.active = active
+    db.session.flush()
+    return organization
+
+
+# --- services: schedule and capacity ---------------------------------------------------------
+
+
+def held_places(service_id: int | None) -> int:
+    """Places of a service held by its open (pending or accepted) service referrals."""
+    return referrals.held_places(service_id) if service_id is not None else 0
+
+
+def check_schedule(by_appointment: bool, rows: list[ScheduleRow]) -> list[ScheduleRow]:
+    """A service is either by appointment or has weekly sessions that close after they open."""
+    if by_appointment and rows:
+        raise ValidationFailed(
+            "A service by appointment has no weekly sessions: remove them, or untick "
+            "“By appointment”.",
+            field="by_appointment",
+        )
+    if not by_appointment and not rows:
+        raise ValidationFailed(
+            "Give at least one weekly session, or mark the service as by appointment.",
+            field="schedule",
+        )
+    for index, row in enumerate(rows):
+        if not 0 <= row.weekday <= 6:
+            raise ValidationFailed("Choose a day of the week.", field=f"schedule.{index}.weekday")
+        if row.closes_at <= row.opens_at:
+            raise ValidationFailed(
+                "The closing time must be after the opening time.",
+                field=f"schedule.{index}.closes_at",
+            )
+    ordered = sorted(enumerate(rows), key=lambda item: (item[1].weekday, item[1].opens_at))
+    for (_, earlier), (index, later) in zip(ordered, ordered[1:], strict=False):
+        if later.weekday == earlier.weekday and later.opens_at < earlier.closes_at:
+            raise ValidationFailed(
+                f"This session overlaps another session on {WEEKDAYS[later.weekday]}.",
+                field=f"schedule.{index}.opens_at",
+            )
+    return rows
+
+
+def check_capacity(
+    service: Service | None, capacity_max: int | None, capacity_available: int | None
+) -> tuple[int, int]:
+    """Capacity in range, never below the places open referrals hold.
+
+    When the maximum changes and the available count was left as it was, the available
+    count follows: maximum minus the places held.
+    """
+    if capacity_max is None:
+        raise ValidationFailed("Enter the maximum number of places.", field="capacity_max")
+    if not 0 <= capacity_max <= MAX_CAPACITY:
+        raise ValidationFailed(
+            f"The maximum must be between 0 and {MAX_CAPACITY:,}.", field="capacity_max"
+        )
+    held = held_places(service.id if service else None)
+    if capacity_max < held:
+        raise ValidationFailed(
+            f"{held} place{'s are' if held != 1 else ' is'} held by open referrals; "
+            f"the maximum cannot be below {held}.",
+            field="capacity_max",
+        )
+    free = capacity_max - held
+    follows_max = (
+        service is not None
+        and capacity_max != service.capacity_max
+        and capacity_available == service.capacity_available
+    )
+    if capacity_available is None or follows_max:
+        return capacity_max, free
+    if capacity_available < 0:
+        raise ValidationFailed("Available places cannot be negative.", field="capacity_available")
+    if capacity_available > free:
+        detail = f" ({held} of {capacity_max} are held by open referrals)" if held else ""
+        raise ValidationFailed(
+            f"At most {free} place{'s' if free != 1 else ''} can be available{detail}.",
+            field="capacity_available",
+        )
+    return capacity_max, capacity_available
+
+
+def _lock(service: Service) -> None:
+    """Hold the service row and re-read it, so capacity is checked against current numbers.
+
+    A place reserved meanwhile (referrals.reserve_place) is then seen, never overwritten.
+    """
+    db.session.execute(
+        _service_query(service.id)
+        .with_for_update(of=Service)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _apply_schedule(service: Service, by_appointment: bool, rows: list[ScheduleRow]) -> None:
+    service.by_appointment = by_appointment
+    # Replace the sessions: deleting the old rows first keeps a same-day reshuffle legal.
+    service.schedules.clear()
+    db.session.flush()
+    service.schedules.extend(
+        ServiceSchedule(weekday=r.weekday, opens_at=r.opens_at, closes_at=r.closes_at) for r in rows
+    )
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+def _service_values(values: dict, service: Service | None) -> dict:
+    organization_id = values.get("organization_id")
+    organization = db.session.get(Organization, organization_id) if organization_id else None
+    if organization is None:
+        raise ValidationFailed("Choose the organisation.", field="organization_id")
+    name = _text("name", values.get("name"), "service's name", required=True)
+    if _name_taken(Service, name, service.id if service else None, organization_id=organization.id):
+        raise ValidationFailed(
+            "This organisation already has a service with this name.", field="name"
+        )
+    try:
+        category = ServiceCategory(values.get("category"))
+    except ValueError:
+        raise ValidationFailed("Choose a category.", field="category") from None
+    try:
+        status = ServiceStatus(values.get("status") or ServiceStatus.ACTIVE)
+    except ValueError:
+        raise ValidationFailed("Choose a status.", field="status") from None
+    cleaned = {
+        "organization_id": organization.id,
+        "name": name,
+        "category": category,
+        "status": status,
+    }
+    for field in ("description", "eligibility"):
+        text = _clean(values.get(field))
+        if len(text) > 4000:
+            raise ValidationFailed("Use at most 4,000 characters.", field=field)
+        cleaned[field] = text
+    min_age, max_age = values.get("min_age"), values.get("max_age")
+    for field, age in (("min_age", min_age), ("max_age", max_age)):
+        if age is not None and not 0 <= age <= MAX_AGE:
+            raise ValidationFailed(f"Enter an age between 0 and {MAX_AGE}.", field=field)
+    if min_age is not None and max_age is not None and min_age > max_age:
+        raise ValidationFailed("The maximum age cannot be below the minimum age.", field="max_age")
+    cleaned.update(min_age=min_age, max_age=max_age)
+    return cleaned
+
+
+def create_service(
+    actor: User,
+    *,
+    by_appointment: bool,
+    schedule: list[ScheduleRow],
+    capacity_max: int | None,
+    capacity_available: int | None = None,
+    **values,
+) -> Service:
+    """Add a service: unique name within its organisation, valid ages, schedule and capacity."""
+    _require_admin(actor)
+    cleaned = _service_values(values, None)
+    check_schedule(by_appointment, schedule)
+    capacity_max, capacity_available = check_capacity(None, capacity_max, capacity_available)
+    service = Service(**cleaned, capacity_max=capacity_max, capacity_available=capacity_available)
+    service.schedules = []
+    db.session.add(service)
+    _apply_schedule(service, by_appointment, schedule)
+    db.session.flush()
+    return service
+
+
+def update_service(
+    actor: User,
+    service: Service,
+    *,
+    by_appointment: bool,
+    schedule: list[ScheduleRow],
+    capacity_max: int | None,
+    capacity_available: int | None,
+    **values,
+) -> Service:
+    """Edit a service; capacity never drops below the places that open referrals hold."""
+    _require_admin(actor)
+    _lock(service)
+    cleaned = _service_values(values, service)
+    if cleaned["organization_id"] != service.organization_id and held_places(service.id):
+        raise ValidationFailed(
+            "This service has open referrals; it cannot move to another organisation.",
+            field="organization_id",
+        )
+    check_schedule(by_appointment, schedule)
+    capacity_max, capacity_available = check_capacity(service, capacity_max, capacity_available)
+    for key, value in cleaned.items():
+        setattr(service, key, value)
+    service.capacity_max, service.capacity_available = capacity_max, capacity_available
+    _apply_schedule(service, by_appointment, schedule)
+    db.session.flush()
+    return service
+
+
+def update_availability(
+    actor: User,
+    service: Service,
+    *,
+    by_appointment: bool,
+    schedule: list[ScheduleRow],
+    capacity_max: int | None,
+    capacity_available: int | None,
+) -> Service:
+    """Provider staff (of the service's own organisation) or admins change schedule and capacity."""
+    if actor.role == Role.PROVIDER:
+        if actor.organization_id != service.organization_id:
+            raise NotPermitted("You can only change your own organisation's services.")
+    else:
+        _require_admin(actor)
+    _lock(service)
+    check_schedule(by_appointment, schedule)
+    capacity_max, capacity_available = check_capacity(service, capacity_max, capacity_available)
+    service.capacity_max, service.capacity_available = capacity_max, capacity_available
+    _apply_schedule(service, by_appointment, schedule)
+    db.session.flush()
+    return service
+
+
+def _service_query(service_id: int):
+    return (
+        select(Service)
+        .where(Service.id == service_id)
+        .options(selectinload(Service.schedules), selectinload(Service.organization))
+    )
+
+
+def get_service(service_id: int, organization_id: int | None = None) -> Service | None:
+    """A service with its organisation and schedule, optionally only within one organisation."""
+    query = _service_query(service_id)
+    if organization_id is not None:
+        query = query.where(Service.organization_id == organization_id)
+    return db.session.scalar(query)
