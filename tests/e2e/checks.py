@@ -6,6 +6,9 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,6 +146,7 @@ class ConsoleWatch:
     """Console errors, uncaught exceptions and CSP violations of every page of one context."""
 
     problems: list[str] = field(default_factory=list)
+    allowed: list[re.Pattern] = field(default_factory=list)
 
     def attach(self, context: BrowserContext) -> None:
         context.expose_function("__e2eReportCsp", lambda text: self.problems.append(f"CSP {text}"))
@@ -154,9 +158,19 @@ class ConsoleWatch:
         page.on("pageerror", lambda error: self.problems.append(f"uncaught {error}"))
 
     def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
+        if message.type == "error" and not any(p.search(message.text) for p in self.allowed):
             location = message.location.get("url", "")
             self.problems.append(f"console error: {message.text} ({location})")
+
+    @contextmanager
+    def allowing(self, pattern: str) -> Iterator[None]:
+        """Within a step that expects it, e.g. an htmx 422 (Chromium logs every 4xx fetch)."""
+        compiled = re.compile(pattern)
+        self.allowed.append(compiled)
+        try:
+            yield
+        finally:
+            self.allowed.remove(compiled)
 
     def assert_clean(self, who: str) -> None:
         assert not self.problems, f"{who}'s browser console:\n" + "\n".join(self.problems)

@@ -152,7 +152,8 @@ class Cast:
 
     def _actor(self, cls: type[Actor], email: str, viewport: dict) -> Actor:
         label = re.sub(r"[^a-z0-9]+", "-", f"{cls.role}-{email.split('@')[0]}")
-        return cls(self.page(label, viewport), self.base_url, email, DEMO_PASSWORD)
+        page = self.page(label, viewport)
+        return cls(page, self.windows[-1][2], self.base_url, email, DEMO_PASSWORD)
 
     def officer(self, email: str, viewport: dict) -> Officer:
         return self._actor(Officer, email, viewport)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.checks import a11y, phone_friendly
+from tests.e2e.checks import ConsoleWatch, a11y, phone_friendly
 
 POLL_TIMEOUT = 15_000  # the officer's timeline polls every 10 s
 
@@ -41,8 +41,9 @@ class Actor:
 
     role = ""
 
-    def __init__(self, page: Page, base_url: str, email: str, password: str):
+    def __init__(self, page: Page, console: ConsoleWatch, base_url: str, email: str, password: str):
         self.page = page
+        self.console = console
         self.base_url = base_url
         self.email = email
         self.password = password
@@ -109,6 +110,29 @@ class Officer(Actor):
             expect(page.get_by_label(label, exact=False)).to_have_attribute("autocomplete", "off")
         a11y(page, "referral form")
         phone_friendly(page, "referral form")
+
+    def sends_incomplete_referral(self) -> None:
+        """Sent without what is required: the form comes back, each error beside its field."""
+        page = self.page
+        page.get_by_label("First name").fill("   ")
+        with self.console.allowing(r"status of 422"):
+            page.get_by_role("button", name="Send referral").click()
+            expect(page.get_by_role("alert").first).to_contain_text(
+                "Please correct 4 entries below."
+            )
+        for label, message in [
+            ("First name", "Enter a name."),
+            ("Last name", "Enter a name."),
+            ("Date of birth", "Enter the date of birth."),
+        ]:
+            field = page.get_by_label(label, exact=True)
+            expect(field).to_have_attribute("aria-invalid", "true")
+            expect(field).to_have_accessible_description(re.compile(re.escape(message)))
+        expect(page.get_by_role("group", name="Referral type")).to_contain_text(
+            "Choose the referral type."
+        )
+        a11y(page, "referral form (errors)")
+        phone_friendly(page, "referral form (errors)")
 
     def fill_referral(self, person: NewPerson) -> None:
         page = self.page
@@ -219,6 +243,20 @@ class Admin(Actor):
         expect(page.get_by_role("heading", name="Screen this referral")).to_be_visible()
         a11y(page, "admin case detail (screening)")
         self.mark_page()
+
+    def declines_without_reason(self) -> None:
+        """The decline form refuses to go without a reason; the panel stays, focus on the field."""
+        page = self.page
+        workflow = page.locator("#workflow")
+        with self.console.allowing(r"status of 422"):
+            workflow.get_by_role("button", name="Decline referral").click()
+            reason = workflow.get_by_label("Exclusion reason")
+            expect(reason).to_be_focused()
+            expect(reason).to_have_attribute("aria-invalid", "true")
+            expect(reason).to_have_accessible_description("Choose a reason.")
+        expect(self.badge()).to_have_text("Referred")
+        self.assert_same_page()
+        a11y(page, "admin case detail (decline refused)")
 
     def accepts(self, note: str) -> None:
         """Accept the referral: the panel turns into the intake form, the badge changes in place."""

@@ -37,6 +37,7 @@ def test_referral_to_active_case(cast):
     shot(officer.page, "officer-my-referrals")
     officer.open_new_referral()
     shot(officer.page, "officer-referral-form")
+    officer.sends_incomplete_referral()
     officer.refer(PERSON)
     officer.finds_in_my_referrals(PERSON, "Referred")
     officer.open_referral(PERSON)
@@ -46,6 +47,7 @@ def test_referral_to_active_case(cast):
     admin.finds_in_queue(PERSON, OFFICER_NAME)
     shot(admin.page, "admin-referral-queue")
     admin.open_case(PERSON)
+    admin.declines_without_reason()
     admin.accepts(note="Eligible: first contact, small quantity.")
     officer.sees_progress(
         "Referral accepted",
