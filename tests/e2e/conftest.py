@@ -150,16 +150,17 @@ class Cast:
         self.windows.append((label, page, watch))
         return page
 
-    def _actor(self, cls: type[Actor], email: str, viewport: dict) -> Actor:
+    def actor(self, cls: type[Actor], email: str, viewport: dict) -> Actor:
+        """A window for a person of any role class (for example a Provider(Actor) to come)."""
         label = re.sub(r"[^a-z0-9]+", "-", f"{cls.role}-{email.split('@')[0]}")
         page = self.page(label, viewport)
         return cls(page, self.windows[-1][2], self.base_url, email, DEMO_PASSWORD)
 
     def officer(self, email: str, viewport: dict) -> Officer:
-        return self._actor(Officer, email, viewport)
+        return self.actor(Officer, email, viewport)
 
     def admin(self, email: str, viewport: dict = DESKTOP) -> Admin:
-        return self._actor(Admin, email, viewport)
+        return self.actor(Admin, email, viewport)
 
     def assert_consoles_clean(self) -> None:
         for label, _page, watch in self.windows:

@@ -1,6 +1,10 @@
 """One referral's story across the roles, clicked as people would click it.
 
 Later issues extend it: matching, provider acceptance and attendance, consent, compliance review.
+To add a step, give the role in roles.py a method that acts like the person, asserts what they then
+see, and calls a11y(page, name) after each page load or htmx swap (phone_friendly() too on officer
+screens); call shot(page, name) here for a README screenshot. A new role is an Actor subclass opened
+with cast.actor(Provider, email, viewport).
 """
 
 from __future__ import annotations
