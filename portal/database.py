@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import ORMExecuteState, Session, raiseload
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, raiseload
 
 
 @event.listens_for(Engine, "connect")
@@ -39,3 +41,19 @@ def init_app(app: Flask) -> None:
         Session, "do_orm_execute", _raise_on_lazy_load
     ):
         event.listen(Session, "do_orm_execute", _raise_on_lazy_load)
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[SessionTransaction]:
+    """A SAVEPOINT inside the caller's transaction, on SQLite too.
+
+    pysqlite opens a transaction only before INSERT/UPDATE/DELETE, so a SAVEPOINT issued first
+    would start a transaction of its own, and its RELEASE would commit everything done so far.
+    Opening the transaction first keeps the whole request atomic.
+    """
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    if isinstance(driver, sqlite3.Connection) and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+    with session.begin_nested() as nested:
+        yield nested

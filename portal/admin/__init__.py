@@ -8,4 +8,4 @@ from portal.models import Role
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(role_gate(Role.ADMIN))
 
-from portal.admin import views  # noqa: E402,F401
+from portal.admin import engagement, matching, views  # noqa: E402,F401

@@ -6,7 +6,7 @@ from sqlalchemy import func, or_
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.admin import bp
+from portal.admin import bp, case_sections
 from portal.admin.forms import AcceptForm, DeclineForm, IntakeForm
 from portal.auth.permissions import case_scope, get_case_or_404
 from portal.extensions import db
@@ -105,12 +105,12 @@ def _detail(
         "timeline": get_timeline(case, current_user),
         "days_left": cases.days_left(case),
         "error": error,
+        **case_sections.sections(case, **forms),
         **_forms(case, **forms),
     }
     if block and is_htmx():
-        return render_blocks(
-            "admin/case_detail.html", [block, "status_oob"], status=status, **context
-        )
+        blocks = [block, "status_oob", "engagement_oob"]
+        return render_blocks("admin/case_detail.html", blocks, status=status, **context)
     return render("admin/case_detail.html", status=status, **context)
 
 

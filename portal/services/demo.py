@@ -22,7 +22,7 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.services import accounts, cases
+from portal.services import accounts, cases, demo_attendance, demo_engagement
 from portal.services.settings import get_settings
 
 DEMO_PASSWORD = "lead-demo-2026"  # noqa: S105 - published demo credential, demo data only
@@ -244,6 +244,7 @@ def seed(rng_seed: int = 7) -> None:
     admin = users["casemanager@lead.example.org"]
     settings = get_settings()
     now = utcnow()
+    active = []
     for (first, last, dob, aliases), (days_ago, status) in zip(PEOPLE, CASE_PLAN, strict=True):
         offence, statute = rng.choice(OFFENCES)
         referred_at = now - dt.timedelta(days=days_ago, hours=rng.randint(1, 8))
@@ -282,7 +283,12 @@ def seed(rng_seed: int = 7) -> None:
             cases.close_case(case, admin, status, closed, reason)
             steps.append(days_ago - 3)
         _backdate(case, referred_at, steps, settings.intake_deadline_days)
+        if status == CaseStatus.ACTIVE:
+            active.append(case)
+    active.sort(key=lambda c: c.referred_at)
+    demo_engagement.engage(active, admin, users)
     db.session.flush()
+    demo_attendance.seed_attendance()
 
 
 def _backdate(case: Case, referred_at: dt.datetime, step_days: list[int], deadline_days: int):

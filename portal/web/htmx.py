@@ -7,8 +7,14 @@ from jinja2_fragments.flask import render_block
 
 
 def is_htmx() -> bool:
-    """True when htmx made the request (and it is not a boosted full-page navigation)."""
-    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
+    """True when htmx made the request for a fragment: not a boosted navigation, and not a
+    history restore (after back/forward htmx asks for the whole page of a pushed URL)."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and not headers.get("HX-Boosted")
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 def render(template: str, block: str | None = None, status: int = 200, **context) -> Response:

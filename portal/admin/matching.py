@@ -1,0 +1,95 @@
+"""The matching screen: services ranked for a participant, filtered and assigned through htmx."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal.admin import bp
+from portal.admin.views import _load
+from portal.extensions import db
+from portal.models import Case, CaseStatus, Organization, Service, ServiceCategory
+from portal.services import matching
+from portal.services.assessments import latest_assessment
+from portal.services.errors import DomainError
+from portal.web.htmx import is_htmx, render, render_blocks, trigger
+
+TEMPLATE = "admin/matching.html"
+CATEGORY_VALUES = {c.value for c in ServiceCategory}
+
+
+def _filters() -> matching.MatchFilters:
+    category = request.args.get("category") or ""
+    return matching.MatchFilters(
+        category=ServiceCategory(category) if category in CATEGORY_VALUES else None,
+        organization_id=request.args.get("organization", type=int),
+        with_capacity=request.args.get("capacity") == "1",
+    )
+
+
+def _page_context(case: Case, filters: matching.MatchFilters) -> dict:
+    assessment = latest_assessment(case)
+    return {
+        "case": case,
+        "assessment": assessment,
+        "matches": matching.rank_services(case, filters, assessment=assessment),
+        "filters": filters,
+        "categories": list(ServiceCategory),
+        # The filter form is not part of the results fragment.
+        "organizations": []
+        if is_htmx()
+        else db.session.scalars(
+            select(Organization).where(Organization.active.is_(True)).order_by(Organization.name)
+        ).all(),
+        "can_assign": case.status == CaseStatus.ACTIVE,
+    }
+
+
+@bp.get("/cases/<int:case_id>/matching")
+def matching_screen(case_id: int):
+    case = _load(case_id)
+    return render(TEMPLATE, block="results", **_page_context(case, _filters()))
+
+
+def _row(case: Case, service_id: int, status: int = 200, **message):
+    match = matching.match_for(case, service_id)
+    return render_blocks(
+        TEMPLATE,
+        ["match_row"],
+        status=status,
+        case=case,
+        match=match,
+        service_id=service_id,
+        can_assign=case.status == CaseStatus.ACTIVE,
+        **message,
+    )
+
+
+@bp.post("/cases/<int:case_id>/matching/<int:service_id>/assign")
+def assign_service(case_id: int, service_id: int):
+    case = _load(case_id)
+    service = db.session.scalar(
+        select(Service).where(Service.id == service_id).options(joinedload(Service.organization))
+    )
+    if service is None:
+        abort(404)
+    name = service.name
+    try:
+        matching.assign_matched(case, service, current_user)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        case = _load(case_id)
+        if not is_htmx():
+            context = _page_context(case, matching.MatchFilters())
+            return render(TEMPLATE, status=422, page_error=f"{name}: {error.message}", **context)
+        return _row(case, service_id, 422, row_error=f"{error.message} Nothing was assigned.")
+    if not is_htmx():
+        flash(f"{name} assigned; waiting for the provider to accept.", "success")
+        return redirect(url_for("admin.matching_screen", case_id=case_id))
+    response = _row(
+        _load(case_id), service_id, row_message="Assigned; waiting for the provider to accept."
+    )
+    return trigger(response, "timeline-changed")

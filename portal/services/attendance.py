@@ -1,0 +1,250 @@
+"""Attendance at a service's sessions, logged by the provider's staff.
+
+One row per (service referral, session date). Recording the same value twice (a double tap, a
+retry) is harmless: it returns the row already stored and writes nothing. A different value for
+a date already recorded is a correction, which needs a reason and keeps the earlier value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from portal.database import savepoint
+from portal.extensions import db
+from portal.models import (
+    Attendance,
+    AttendanceCorrection,
+    AttendanceStatus,
+    Case,
+    ReferralStatus,
+    Role,
+    Service,
+    ServiceReferral,
+    TimelineKind,
+    User,
+    utcnow,
+)
+from portal.services.errors import NotPermitted, ValidationFailed
+from portal.services.timeline import add_entry
+from portal.web.filters import local_today
+
+REASON_MAX = 500
+FUTURE_MESSAGE = "Attendance cannot be recorded for a date in the future."
+
+
+def is_staff_of(user: User, service: Service) -> bool:
+    """Provider staff of the organisation that runs the service."""
+    return (
+        user.role == Role.PROVIDER
+        and user.organization_id is not None
+        and user.organization_id == service.organization_id
+    )
+
+
+def _service(referral: ServiceReferral) -> Service:
+    service = db.session.get(Service, referral.service_id)
+    assert service is not None
+    return service
+
+
+def _case(referral: ServiceReferral) -> Case:
+    case = db.session.get(Case, referral.case_id)
+    assert case is not None
+    return case
+
+
+def _check_date(session_date: dt.date) -> None:
+    if session_date > local_today():
+        raise ValidationFailed(FUTURE_MESSAGE, field="session_date")
+
+
+def _check_roster(referral: ServiceReferral, service: Service, actor: User) -> None:
+    if not is_staff_of(actor, service):
+        raise NotPermitted("This participant is not on your organisation's roster.")
+    if referral.status == ReferralStatus.PENDING:
+        raise ValidationFailed(
+            "This participant is not on the roster yet: accept the referral first."
+        )
+    if referral.status != ReferralStatus.ACCEPTED:
+        raise ValidationFailed(
+            f"This participant is no longer on the roster of {service.name} "
+            f"(referral {referral.status.label.lower()})."
+        )
+
+
+def _clean_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Give the reason for the correction.", field="reason")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(f"Use at most {REASON_MAX} characters.", field="reason")
+    return reason
+
+
+def _payload(service: Service, attendance: Attendance, **extra) -> dict:
+    return {
+        "service_name": service.name,
+        "session_date": attendance.session_date.isoformat(),
+        "status": attendance.status.value,
+        "referral_id": attendance.service_referral_id,
+        **extra,
+    }
+
+
+def _find(referral_id: int, session_date: dt.date) -> Attendance | None:
+    return db.session.scalar(
+        select(Attendance).where(
+            Attendance.service_referral_id == referral_id,
+            Attendance.session_date == session_date,
+        )
+    )
+
+
+def _log_recorded(case: Case, service: Service, attendance: Attendance, actor: User) -> None:
+    add_entry(
+        case,
+        TimelineKind.ATTENDANCE_RECORDED,
+        actor,
+        payload=_payload(service, attendance),
+        organization_id=service.organization_id,
+    )
+
+
+def _insert(rows: list[Attendance]) -> bool:
+    """Insert rows in a savepoint; False when another request stored one of them first."""
+    try:
+        with savepoint(db.session):
+            db.session.add_all(rows)
+    except IntegrityError:
+        return False
+    return True
+
+
+def record_attendance(
+    referral: ServiceReferral,
+    session_date: dt.date,
+    status: AttendanceStatus,
+    actor: User,
+    reason: str = "",
+) -> Attendance:
+    """Record one participant's attendance once; a different value for that date is a correction."""
+    service = _service(referral)
+    _check_roster(referral, service, actor)
+    _check_date(session_date)
+    existing = _find(referral.id, session_date)
+    if existing is None:
+        attendance = Attendance(
+            service_referral_id=referral.id,
+            session_date=session_date,
+            status=status,
+            recorded_by_id=actor.id,
+            recorded_at=utcnow(),
+        )
+        if _insert([attendance]):
+            _log_recorded(_case(referral), service, attendance, actor)
+            db.session.flush()
+            return attendance
+        # Another request recorded this date between our check and our insert.
+        existing = _find(referral.id, session_date)
+        assert existing is not None
+    if existing.status == status:
+        return existing
+    if not (reason or "").strip():
+        raise ValidationFailed(
+            f"Already recorded as {existing.status.label.lower()} for this date. "
+            "To change it, correct the entry and give a reason.",
+            field="reason",
+        )
+    return correct_attendance(existing, status, reason, actor)
+
+
+def correct_attendance(
+    attendance: Attendance, new_status: AttendanceStatus, reason: str, actor: User
+) -> Attendance:
+    """Change a recorded value, with a reason; the earlier value stays in the history."""
+    referral = db.session.get(ServiceReferral, attendance.service_referral_id)
+    assert referral is not None
+    service = _service(referral)
+    if not is_staff_of(actor, service):
+        raise NotPermitted("This participant is not on your organisation's roster.")
+    reason = _clean_reason(reason)
+    if new_status == attendance.status:
+        raise ValidationFailed(
+            f"This entry is already {attendance.status.label.lower()}.", field="status"
+        )
+    previous = attendance.status
+    db.session.add(
+        AttendanceCorrection(
+            attendance_id=attendance.id,
+            old_status=previous,
+            new_status=new_status,
+            reason=reason,
+            corrected_by_id=actor.id,
+            corrected_at=utcnow(),
+        )
+    )
+    attendance.status = new_status
+    add_entry(
+        _case(referral),
+        TimelineKind.ATTENDANCE_CORRECTED,
+        actor,
+        payload=_payload(service, attendance, previous_status=previous.value, reason=reason),
+        organization_id=service.organization_id,
+    )
+    db.session.flush()
+    return attendance
+
+
+def accepted_referrals(service_id: int) -> list[ServiceReferral]:
+    """The service's roster: its accepted referrals, with case and person loaded."""
+    return list(
+        db.session.scalars(
+            select(ServiceReferral)
+            .where(
+                ServiceReferral.service_id == service_id,
+                ServiceReferral.status == ReferralStatus.ACCEPTED,
+            )
+            .options(joinedload(ServiceReferral.case).joinedload(Case.person))
+            .order_by(ServiceReferral.id)
+        ).unique()
+    )
+
+
+def record_group_session(service: Service, session_date: dt.date, actor: User) -> list[Attendance]:
+    """Mark every accepted participant present at one session, skipping those already recorded."""
+    if not is_staff_of(actor, service):
+        raise NotPermitted("This service is not one of your organisation's.")
+    _check_date(session_date)
+    roster = accepted_referrals(service.id)
+    recorded = set(
+        db.session.scalars(
+            select(Attendance.service_referral_id).where(
+                Attendance.service_referral_id.in_([r.id for r in roster]),
+                Attendance.session_date == session_date,
+            )
+        )
+    )
+    todo = [r for r in roster if r.id not in recorded]
+    now = utcnow()
+
+    def row(referral: ServiceReferral) -> Attendance:
+        return Attendance(
+            service_referral_id=referral.id,
+            session_date=session_date,
+            status=AttendanceStatus.ATTENDED,
+            recorded_by_id=actor.id,
+            recorded_at=now,
+        )
+
+    pairs = [(r, row(r)) for r in todo]
+    if not _insert([a for _, a in pairs]):
+        # Someone recorded part of this session meanwhile: insert one by one, keep theirs.
+        pairs = [(r, a) for r, a in ((r, row(r)) for r in todo) if _insert([a])]
+    for referral, attendance in pairs:
+        _log_recorded(referral.case, service, attendance, actor)
+    db.session.flush()
+    return [a for _, a in pairs]

@@ -1,0 +1,159 @@
+"""Demo data for the active participants: assessments, contacts and service referrals.
+
+Built through the same services users call, then moved back in time consistently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import (
+    Case,
+    ContactKind,
+    NeedDomain,
+    NeedLevel,
+    Organization,
+    Service,
+    ServiceReferral,
+    TimelineEntry,
+    User,
+)
+from portal.services import assessments, referrals
+
+D, L = NeedDomain, NeedLevel
+NONE, LOW, MOD, HIGH = L.NONE, L.LOW, L.MODERATE, L.HIGH
+
+# For each active participant (oldest referral first): the assessment, contacts and services.
+# services: (organisation, service, provider staff who accepts it or None to leave it pending)
+PLANS = [
+    {
+        "substances": "Heroin, fentanyl",
+        "detox": False,
+        "needs": {
+            D.SUBSTANCE_USE: (MOD, "Using daily; wants to cut down before treatment."),
+            D.HOUSING: (HIGH, "Sleeping in a car since March; on the waiting list nowhere."),
+            D.INCOME: (MOD, "No income; SNAP lapsed."),
+            D.MEDICAL: (LOW, "Abscess on left arm, healing."),
+        },
+        "contacts": [
+            (1, ContactKind.IN_PERSON, "Intake follow-up at the office."),
+            (8, ContactKind.OUTREACH_ATTEMPT, "Not at the usual spot; left a card."),
+            (12, ContactKind.PHONE, "Confirmed the housing appointment."),
+        ],
+        "services": [
+            ("Fayette County Health Department", "Harm Reduction Clinic", "staff@fchd.example.org"),
+            ("Fayette Community Action", "Housing Assistance", None),
+        ],
+    },
+    {
+        "substances": "Opioids (pills), alcohol",
+        "detox": True,
+        "needs": {
+            D.SUBSTANCE_USE: (HIGH, "Withdrawing; asked for detox at the hand-off."),
+            D.MENTAL_HEALTH: (MOD, "Reports anxiety and poor sleep."),
+            D.HOUSING: (LOW, "Staying with a sister."),
+            D.FAMILY: (MOD, "Wants to restore contact with two children."),
+        },
+        "contacts": [
+            (0, ContactKind.IN_PERSON, "Assessment at intake; detox bed requested."),
+            (3, ContactKind.PHONE, "Checked in during detox."),
+        ],
+        "services": [
+            ("FMRS", "Detoxification", "staff@fmrs.example.org"),
+            ("Fayette County Health Department", "Harm Reduction Clinic", None),
+        ],
+    },
+    {
+        "substances": "Methamphetamine",
+        "detox": False,
+        "needs": {
+            D.SUBSTANCE_USE: (HIGH, "Daily use; interested in a peer group."),
+            D.EMPLOYMENT: (MOD, "Lost a construction job in the spring."),
+            D.LEGAL: (LOW, "Unpaid fines in magistrate court."),
+        },
+        "contacts": [
+            (2, ContactKind.IN_PERSON, "Met at the library; went over the service plan."),
+            (10, ContactKind.PHONE, "Attending the Monday group."),
+        ],
+        "services": [
+            (
+                "Fayette Recovery Community",
+                "Peer Recovery Support Group",
+                "staff@recovery.example.org",
+            ),
+            ("FMRS", "Outpatient Counselling", None),
+        ],
+    },
+]
+
+
+def _last_entry_id(case: Case) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.max(TimelineEntry.id), 0)).where(TimelineEntry.case_id == case.id)
+    )
+
+
+def _dated(case: Case, when: dt.datetime, action):
+    """Run a service call, then date the timeline entries it wrote at `when`."""
+    marker = _last_entry_id(case)
+    result = action()
+    db.session.flush()
+    for entry in db.session.scalars(
+        select(TimelineEntry).where(TimelineEntry.case_id == case.id, TimelineEntry.id > marker)
+    ):
+        entry.created_at = when
+    return result
+
+
+def _service(organization: str, name: str) -> Service:
+    return db.session.scalar(
+        select(Service)
+        .join(Organization, Organization.id == Service.organization_id)
+        .where(Organization.name == organization, Service.name == name)
+    )
+
+
+def engage(active_cases: list[Case], admin: User, users: dict[str, User]) -> None:
+    """Assess, contact and refer the demo's active participants (oldest case first)."""
+    for case, plan in zip(active_cases, PLANS, strict=False):
+        start = dt.datetime.combine(case.intake_completed_on, dt.time(15, 0), tzinfo=dt.UTC)
+        needs = {d: plan["needs"].get(d, (NONE, "")) for d in NeedDomain}
+        _dated(
+            case,
+            start,
+            lambda case=case, plan=plan, needs=needs: assessments.record_assessment(
+                case, admin, case.intake_completed_on, plan["substances"], plan["detox"], needs
+            ),
+        )
+        for days, kind, note in plan["contacts"]:
+            day = case.intake_completed_on + dt.timedelta(days=days)
+            _dated(
+                case,
+                start + dt.timedelta(days=days, hours=1),
+                lambda case=case, day=day, kind=kind, note=note: assessments.record_contact(
+                    case, admin, day, kind, note
+                ),
+            )
+        for step, (organization, name, accepter) in enumerate(plan["services"]):
+            service = _service(organization, name)
+            when = start + dt.timedelta(days=1, hours=step)
+            referral: ServiceReferral = _dated(
+                case,
+                when,
+                lambda case=case, service=service: referrals.assign_service(case, service, admin),
+            )
+            referral.created_at = when
+            if accepter:
+                accepted_at = when + dt.timedelta(days=1)
+                _dated(
+                    case,
+                    accepted_at,
+                    lambda referral=referral, accepter=accepter: referrals.accept_service_referral(
+                        referral, users[accepter]
+                    ),
+                )
+                referral.decided_at = accepted_at
+    db.session.flush()

@@ -1,0 +1,46 @@
+"""The demo gives the provider screens people: assessed participants with services."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models import (
+    Assessment,
+    Case,
+    CaseStatus,
+    Contact,
+    ReferralStatus,
+    Service,
+    ServiceReferral,
+)
+from portal.services import demo
+
+
+def test_demo_active_participants_are_assessed_and_referred():
+    demo.seed()
+    db.session.flush()
+    active = db.session.scalars(select(Case.id).where(Case.status == CaseStatus.ACTIVE)).all()
+    assessed = set(db.session.scalars(select(Assessment.case_id)).all())
+    assert assessed == set(active)
+    assert db.session.scalar(select(Assessment).where(Assessment.detox_needed.is_(True)))
+    assert set(db.session.scalars(select(Contact.case_id)).all()) == set(active)
+    rows = db.session.scalars(
+        select(ServiceReferral).options(
+            joinedload(ServiceReferral.service).joinedload(Service.organization)
+        )
+    ).all()
+    by_case: dict[int, set[str]] = {}
+    for r in rows:
+        by_case.setdefault(r.case_id, set()).add(r.service.name)
+    assert any({"Detoxification", "Harm Reduction Clinic"} <= names for names in by_case.values())
+    statuses = {r.status for r in rows}
+    assert {ReferralStatus.PENDING, ReferralStatus.ACCEPTED} <= statuses
+    accepted_orgs = {
+        r.service.organization.name for r in rows if r.status == ReferralStatus.ACCEPTED
+    }
+    assert {"FMRS", "Fayette County Health Department"} <= accepted_orgs
+    # Capacity reflects the places held.
+    detox = next(r.service for r in rows if r.service.name == "Detoxification")
+    assert detox.capacity_available == detox.capacity_max - 1
