@@ -77,16 +77,21 @@ def a11y(page: Page, name: str) -> None:
     assert not problems, "Accessibility violations:\n" + "\n".join(problems)
 
 
-def shot(page: Page, name: str) -> None:
-    """A README screenshot, written only by `make screenshots` (SCREENSHOTS=docs/screenshots)."""
+def shot(page: Page, name: str, full_page: bool = True) -> None:
+    """A README screenshot, written only by `make screenshots` (SCREENSHOTS=docs/screenshots).
+
+    full_page=False keeps the top of a long page: what the person sees on arriving.
+    """
     folder = os.environ.get("SCREENSHOTS")
     if not folder:
         return
     target = ROOT / folder
     target.mkdir(parents=True, exist_ok=True)
     page.evaluate("document.fonts.ready.then(() => true)")
+    if not full_page:
+        page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(
-        path=str(target / f"{name}.png"), full_page=True, animations="disabled", caret="hide"
+        path=str(target / f"{name}.png"), full_page=full_page, animations="disabled", caret="hide"
     )
 
 

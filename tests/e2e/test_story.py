@@ -59,7 +59,7 @@ def test_referral_to_active_case(cast):
         never_shown=(ADMIN_NAME, "small quantity"),
     )
     admin.records_intake(roi_signed=True)
-    shot(admin.page, "admin-case-detail")
+    shot(admin.page, "admin-case-detail", full_page=False)
     officer.sees_progress(
         "Intake complete", "Active", never_shown=(ADMIN_NAME, "release of information")
     )
