@@ -6,6 +6,10 @@
   // element marked data-focus (a confirmation or the updated row).
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
+    // An outerHTML swap replaces the target: look for its successor (same id) in the page.
+    if (target && !target.isConnected && target.id) {
+      target = document.getElementById(target.id);
+    }
     if (!target || event.detail.requestConfig.verb === "get" && !target.querySelector("[data-focus]")) {
       return;
     }

@@ -1,0 +1,305 @@
+"""The people of the story and what they do, one class per role.
+
+Each method is one step as a person performs it, and asserts what that person then sees. New screens
+(matching, attendance, provider roster) become new methods here and new lines in test_story.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.checks import ConsoleWatch, a11y, phone_friendly
+
+POLL_TIMEOUT = 15_000  # the officer's timeline polls every 10 s
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    """A person an officer refers, with what the form asks for."""
+
+    first_name: str
+    last_name: str
+    dob: str  # ISO date
+    phone: str
+    aliases: str = ""
+    referral_type: str = "Arrest diversion"
+    incident_number: str = ""
+    offences: str = ""
+    location: str = ""
+    notes: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Actor:
+    """Someone with a browser window, signed in to the portal."""
+
+    role = ""
+
+    def __init__(self, page: Page, console: ConsoleWatch, base_url: str, email: str, password: str):
+        self.page = page
+        self.console = console
+        self.base_url = base_url
+        self.email = email
+        self.password = password
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.base_url + path)
+
+    def badge(self, scope=None):
+        return (scope or self.page).locator("#case-status .portal-badge")
+
+    def mark_page(self) -> None:
+        """Tag the document; `assert_same_page` then proves later changes came without a reload."""
+        self.page.evaluate("window.__e2eSamePage = true")
+
+    def tick(self, label: str, scope=None) -> None:
+        """Tap a checkbox or radio by its label, as a thumb does (USWDS hides the native input)."""
+        where = scope or self.page
+        where.locator(".usa-checkbox__label, .usa-radio__label").filter(
+            has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")
+        ).click()
+        expect(where.get_by_label(label, exact=True)).to_be_checked()
+
+    def assert_same_page(self) -> None:
+        assert self.page.evaluate("window.__e2eSamePage === true"), "the page was reloaded"
+
+    def sign_in(self, home_heading: str) -> None:
+        page = self.page
+        self.goto("/")
+        expect(page).to_have_url(re.compile(r"/login"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+        expect(page.get_by_text("Authorised use only.")).to_be_visible()
+        expect(page.get_by_label("Email")).to_have_attribute("type", "email")
+        expect(page.get_by_label("Email")).to_have_attribute("autocomplete", "username")
+        expect(page.get_by_label("Password")).to_have_attribute("autocomplete", "current-password")
+        a11y(page, f"sign-in ({self.role})")
+        page.get_by_label("Email").fill(self.email)
+        page.get_by_label("Password").fill(self.password)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(home_heading)
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+class Officer(Actor):
+    role = "officer"
+
+    def sign_in(self) -> None:
+        super().sign_in("My referrals")
+        phone_friendly(self.page, "sign-in")
+
+    def open_new_referral(self) -> None:
+        page = self.page
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="New referral").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Refer a person to LEAD")
+        # Types that bring up the right keyboard or picker on a phone; nothing autofilled
+        # with the officer's own details.
+        for label, kind in [
+            ("Date of birth", "date"),
+            ("Phone number for the program to reach them", "tel"),
+            ("Date of contact", "date"),
+            ("Time of contact", "time"),
+        ]:
+            expect(page.get_by_label(label, exact=False)).to_have_attribute("type", kind)
+        for label in ["First name", "Last name", "Date of birth", "Phone number"]:
+            expect(page.get_by_label(label, exact=False)).to_have_attribute("autocomplete", "off")
+        a11y(page, "referral form")
+        phone_friendly(page, "referral form")
+
+    def sends_incomplete_referral(self) -> None:
+        """Sent without what is required: the form comes back, each error beside its field."""
+        page = self.page
+        page.get_by_label("First name").fill("   ")
+        with self.console.allowing(r"status of 422"):
+            page.get_by_role("button", name="Send referral").click()
+            expect(page.get_by_role("alert").first).to_contain_text(
+                "Please correct 4 entries below."
+            )
+        for label, message in [
+            ("First name", "Enter a name."),
+            ("Last name", "Enter a name."),
+            ("Date of birth", "Enter the date of birth."),
+        ]:
+            field = page.get_by_label(label, exact=True)
+            expect(field).to_have_attribute("aria-invalid", "true")
+            expect(field).to_have_accessible_description(re.compile(re.escape(message)))
+        expect(page.get_by_role("group", name="Referral type")).to_contain_text(
+            "Choose the referral type."
+        )
+        a11y(page, "referral form (errors)")
+        phone_friendly(page, "referral form (errors)")
+
+    def fill_referral(self, person: NewPerson) -> None:
+        page = self.page
+        page.get_by_label("First name").fill(person.first_name)
+        page.get_by_label("Last name").fill(person.last_name)
+        if person.aliases:
+            page.get_by_label("Aliases or street names", exact=False).fill(person.aliases)
+        page.get_by_label("Date of birth").fill(person.dob)
+        page.get_by_label("Phone number", exact=False).fill(person.phone)
+        self.tick(person.referral_type)
+        if person.incident_number:
+            page.get_by_label("Incident or report number", exact=False).fill(person.incident_number)
+        if person.offences:
+            page.get_by_label("Offence(s)", exact=False).fill(person.offences)
+        if person.location:
+            page.get_by_label("Location", exact=False).fill(person.location)
+        checklist = page.get_by_role("group", name="Eligibility checklist")
+        for label in checklist.locator(".usa-checkbox__label").all_inner_texts():
+            self.tick(label.strip(), checklist)
+        if person.notes:
+            page.get_by_label("Notes for the program", exact=False).fill(person.notes)
+
+    def refer(self, person: NewPerson) -> None:
+        """Fill in and send the referral; the officer lands on the referral's own page."""
+        page = self.page
+        self.fill_referral(person)
+        page.get_by_role("button", name="Send referral").click()
+        self.sees_referral(person, "Referred")
+        expect(page.locator("#flash")).to_contain_text("Referral sent to the program office.")
+        a11y(page, "officer referral detail (new)")
+        phone_friendly(page, "officer referral detail")
+
+    def sees_referral(self, person: NewPerson, badge: str) -> None:
+        page = self.page
+        expect(page.get_by_role("heading", level=1)).to_have_text(person.full_name)
+        expect(self.badge()).to_have_text(badge)
+        expect(page.locator("#timeline")).to_contain_text("Referral received by the program")
+        if person.incident_number:
+            expect(page.locator(".portal-dl")).to_contain_text(person.incident_number)
+
+    def finds_in_my_referrals(self, person: NewPerson, badge: str) -> None:
+        """My referrals lists the person with their status badge, also when filtered by it."""
+        page = self.page
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="My referrals").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("My referrals")
+        card = page.locator(".portal-card").filter(has_text=person.full_name)
+        expect(card).to_have_count(1)
+        expect(card.locator(".portal-badge")).to_have_text(badge)
+        a11y(page, "my referrals")
+        phone_friendly(page, "my referrals")
+        # The status filter swaps the list in place (htmx) and pushes the URL.
+        self.mark_page()
+        page.get_by_label("Status").select_option(label=badge)
+        expect(page).to_have_url(re.compile(r"status=referred"))
+        results = page.locator("#results")
+        expect(results).to_contain_text("with this status")
+        expect(results.locator(".portal-badge").filter(has_not_text=badge)).to_have_count(0)
+        expect(results.locator(".portal-card").filter(has_text=person.full_name)).to_have_count(1)
+        self.assert_same_page()
+        a11y(page, "my referrals (filtered)")
+        phone_friendly(page, "my referrals (filtered)")
+
+    def open_referral(self, person: NewPerson) -> None:
+        page = self.page
+        page.locator(".portal-card").get_by_role("link", name=person.full_name).click()
+        self.sees_referral(person, "Referred")
+        a11y(self.page, "officer referral detail")
+        phone_friendly(self.page, "officer referral detail")
+        self.mark_page()
+
+    def sees_progress(self, entry: str, badge: str, never_shown: tuple[str, ...] = ()) -> None:
+        """The open referral page shows a new timeline entry and badge without a reload."""
+        page = self.page
+        expect(page.locator("#timeline .portal-timeline__text").first).to_contain_text(
+            entry, timeout=POLL_TIMEOUT
+        )
+        expect(self.badge()).to_have_text(badge, timeout=POLL_TIMEOUT)
+        self.assert_same_page()
+        # What the officer sees stays status-level: no staff names, notes or clinical detail.
+        for text in never_shown:
+            expect(page.locator("main")).not_to_contain_text(text)
+        a11y(page, f"officer referral detail ({badge})")
+        phone_friendly(page, f"officer referral detail ({badge})")
+
+
+class Admin(Actor):
+    role = "administrator"
+
+    def sign_in(self) -> None:
+        super().sign_in("Referral queue")
+
+    def finds_in_queue(self, person: NewPerson, officer_name: str) -> None:
+        page = self.page
+        section = page.get_by_role("region", name=re.compile("New referrals to screen"))
+        row = section.get_by_role("row").filter(has_text=person.full_name)
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text(officer_name)
+        expect(row).to_contain_text("today")
+        expect(row).to_contain_text("days left")
+        a11y(page, "admin referral queue")
+
+    def open_case(self, person: NewPerson) -> None:
+        page = self.page
+        page.get_by_role("link", name=person.full_name).first.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(person.full_name)
+        expect(self.badge()).to_have_text("Referred")
+        expect(page.locator(".portal-dl")).to_contain_text(person.phone)
+        expect(page.get_by_role("heading", name="Screen this referral")).to_be_visible()
+        a11y(page, "admin case detail (screening)")
+        self.mark_page()
+
+    def declines_without_reason(self) -> None:
+        """The decline form refuses to go without a reason; the panel stays, focus on the field."""
+        page = self.page
+        workflow = page.locator("#workflow")
+        with self.console.allowing(r"status of 422"):
+            workflow.get_by_role("button", name="Decline referral").click()
+            reason = workflow.get_by_label("Exclusion reason")
+            expect(reason).to_be_focused()
+            expect(reason).to_have_attribute("aria-invalid", "true")
+            expect(reason).to_have_accessible_description("Choose a reason.")
+        expect(self.badge()).to_have_text("Referred")
+        self.assert_same_page()
+        a11y(page, "admin case detail (decline refused)")
+
+    def accepts(self, note: str) -> None:
+        """Accept the referral: the panel turns into the intake form, the badge changes in place."""
+        page = self.page
+        page.get_by_label("Screening note", exact=False).fill(note)
+        expect(page.get_by_label("Note (optional)", exact=True)).to_have_value("")
+        page.get_by_role("button", name="Accept referral").click()
+        workflow = page.locator("#workflow")
+        expect(workflow.get_by_role("heading", name="Record intake")).to_be_focused()
+        expect(workflow.get_by_role("button", name="Accept referral")).to_have_count(0)
+        expect(self.badge()).to_have_text("Accepted, awaiting intake")
+        expect(page.locator("#timeline")).to_contain_text("Referral accepted")
+        expect(page.locator("#timeline")).to_contain_text(note)
+        self.assert_same_page()
+        a11y(page, "admin case detail (intake form)")
+
+    def records_intake(self, roi_signed: bool = True) -> None:
+        page = self.page
+        workflow = page.locator("#workflow")
+        expect(workflow.get_by_label("Intake completed on")).to_have_attribute("type", "date")
+        if roi_signed:
+            self.tick("The participant signed the release of information", workflow)
+        workflow.get_by_role("button", name="Record intake and activate").click()
+        expect(workflow.get_by_role("heading", name="Case status")).to_be_focused()
+        expect(workflow).to_contain_text("Intake completed")
+        expect(workflow).to_contain_text("release of information signed")
+        expect(self.badge()).to_have_text("Active")
+        expect(page.locator("#timeline")).to_contain_text("Intake")
+        self.assert_same_page()
+        a11y(page, "admin case detail (active)")
+
+    def finds_in_cases(self, person: NewPerson, badge: str) -> None:
+        """The case list's search narrows the table in place as the administrator types."""
+        page = self.page
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Cases").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Cases")
+        a11y(page, "admin cases")
+        self.mark_page()
+        page.get_by_label("Name, alias or incident").press_sequentially(person.last_name)
+        results = page.locator("#results")
+        expect(results).to_contain_text("1 case.")
+        row = results.get_by_role("row").filter(has_text=person.full_name)
+        expect(row.locator(".portal-badge")).to_have_text(badge)
+        expect(page).to_have_url(re.compile(r"q=" + person.last_name))
+        self.assert_same_page()
+        a11y(page, "admin cases (searched)")
