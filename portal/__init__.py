@@ -12,7 +12,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.config import load_settings
 
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(load_settings(Path(app.instance_path)))
+    secret_key = (test_config or {}).get("SECRET_KEY")
+    app.config.from_mapping(load_settings(Path(app.instance_path), secret_key))
     if test_config:
         app.config.update(test_config)
     register_extensions(app)

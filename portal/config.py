@@ -21,11 +21,11 @@ def _instance_secret(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
-def load_settings(instance_path: Path) -> dict:
-    """Build the Flask config from environment variables."""
+def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
+    """Build the Flask config from environment variables (`secret_key` given by a test wins)."""
     env = os.environ.get("PORTAL_ENV", "development")
     production = env == "production"
-    secret = os.environ.get("SECRET_KEY")
+    secret = secret_key or os.environ.get("SECRET_KEY")
     if not secret:
         if production:
             raise ConfigError("SECRET_KEY must be set when PORTAL_ENV=production")

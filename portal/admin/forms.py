@@ -10,7 +10,14 @@ from portal.web.forms import LocalDateField, not_in_future
 class VersionedForm(FlaskForm):
     """Carries the version of the case the person was looking at (no silent overwrite)."""
 
-    version = HiddenField(validators=[InputRequired()])
+    version = HiddenField(
+        validators=[InputRequired("This form is out of date. Reload the page and try again.")]
+    )
+
+    @property
+    def hidden_errors(self) -> str | None:
+        """Errors of fields the person cannot see, shown as a message above the form."""
+        return " ".join(self.version.errors) or None
 
     @property
     def version_number(self) -> int | None:

@@ -133,7 +133,7 @@ def case_timeline(case_id: int):
 def _apply(case: Case, form, action, success: str, form_name: str):
     """Run one screening/intake action in one transaction; answer page or fragment."""
     if not form.validate_on_submit():
-        return _detail(case, 422, block="workflow", **{form_name: form})
+        return _detail(case, 422, block="workflow", error=form.hidden_errors, **{form_name: form})
     try:
         action()
     except (Conflict, StaleDataError):

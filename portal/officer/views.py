@@ -114,7 +114,10 @@ def new_referral():
         choice = form.person_choice.data if form.person_choice.choices else None
         try:
             case = cases.refer_person(
-                current_user, data, int(choice) if choice and choice != "new" else None
+                current_user,
+                data,
+                int(choice) if choice and choice != "new" else None,
+                new_person=choice == "new",
             )
         except DomainError as error:
             db.session.rollback()

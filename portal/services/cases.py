@@ -118,11 +118,26 @@ def matching_persons(first_name: str, last_name: str, dob: dt.date) -> list[Pers
     )
 
 
-def refer_person(officer: User, data: ReferralData, existing_person_id: int | None = None) -> Case:
-    """An officer refers a person; a known person (same name and DOB) is reused, not duplicated."""
+def refer_person(
+    officer: User,
+    data: ReferralData,
+    existing_person_id: int | None = None,
+    new_person: bool = False,
+) -> Case:
+    """An officer refers a person; a known person (same name and DOB) is reused, not duplicated.
+
+    When someone with the same name and date of birth is on record, the caller must say which
+    record it is, or that this is a different person (`new_person`).
+    """
     if officer.role != Role.OFFICER or officer.agency_id is None:
         raise NotPermitted("Only officers of an agency can refer a person.")
     matches = matching_persons(data.first_name, data.last_name, data.dob)
+    if matches and existing_person_id is None and not new_person:
+        raise ValidationFailed(
+            "A person with this name and date of birth is already on record: choose the record, "
+            "or say this is a different person.",
+            field="person_choice",
+        )
     if existing_person_id is not None:
         person = next((p for p in matches if p.id == existing_person_id), None)
         if person is None:

@@ -256,6 +256,17 @@ def test_refer_person_reuses_the_same_person_ignoring_case(f):
     assert [e.payload["reused_person"] for e in _entries(second)] == [True]
 
 
+def test_a_known_person_is_never_silently_duplicated(f):
+    officer = f.officer()
+    cases.refer_person(officer, _data())
+    with pytest.raises(ValidationFailed) as refused:
+        cases.refer_person(officer, _data(first_name="ann"))
+    assert refused.value.field == "person_choice"
+    assert _count(Person) == 1 and _count(Case) == 1
+    cases.refer_person(officer, _data(), new_person=True)
+    assert _count(Person) == 2 and _count(Case) == 2
+
+
 def test_a_different_date_of_birth_is_a_different_person(f):
     officer = f.officer()
     cases.refer_person(officer, _data())

@@ -107,6 +107,16 @@ def test_accept_by_normal_post(client, admin, f):
     assert "Referral accepted." in client.get(url).get_data(as_text=True)
 
 
+def test_a_form_without_its_version_says_so_and_changes_nothing(client, admin, f):
+    case = f.CaseFactory()
+    url = f"/admin/cases/{case.id}"
+    response = post(client, f"{url}/accept", {"note": "ok"}, page=url, htmx=True)
+    assert response.status_code == 422
+    assert "This form is out of date. Reload the page" in response.get_data(as_text=True)
+    assert _status(case) == CaseStatus.REFERRED
+    assert _kinds(case) == []
+
+
 def test_accept_by_htmx_answers_the_fragment_and_triggers_the_timeline(client, admin, f):
     case = f.CaseFactory()
     url = f"/admin/cases/{case.id}"
