@@ -45,6 +45,7 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "PERMANENT_SESSION_LIFETIME": 30 * 60,
+        "SESSION_IDLE_SECONDS": int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60,
         "WTF_CSRF_TIME_LIMIT": None,
         "PROGRAM_NAME": os.environ.get("PROGRAM_NAME", "Fayette County LEAD"),
         "PORTAL_TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "America/New_York"),

@@ -180,6 +180,33 @@ def test_session_ends_after_30_minutes_idle(client, f):
     assert response.headers["Location"].startswith("/login")
 
 
+def test_polling_does_not_keep_an_idle_session_alive(client, f):
+    user = f.officer()
+    case = f.CaseFactory(officer=user)
+    db.session.commit()
+    poll = {"HX-Request": "true", "X-Portal-Poll": "1"}
+    timeline = f"/officer/referrals/{case.id}/timeline"
+    start = dt.datetime(2030, 1, 7, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        login(client, user)
+        assert client.get(f"/officer/referrals/{case.id}").status_code == 200
+        for _ in range(4):  # a page left open polls every few seconds: no activity
+            clock.shift(dt.timedelta(minutes=10))
+            response = client.get(timeline, headers=poll)
+        assert response.status_code == 401
+        assert response.headers["HX-Redirect"].startswith("/login")
+        assert client.get("/officer/referrals").status_code == 302  # signed out for good
+
+
+def test_the_page_marks_its_polling_requests(client, f):
+    user = f.officer()
+    case = f.CaseFactory(officer=user)
+    db.session.commit()
+    login(client, user)
+    html = client.get(f"/officer/referrals/{case.id}").get_data(as_text=True)
+    assert """hx-headers='{"X-Portal-Poll": "1"}'""" in html
+
+
 def test_session_cookie_is_http_only_and_same_site(client, f):
     user = f.officer()
     db.session.commit()
