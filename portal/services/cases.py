@@ -19,6 +19,7 @@ from portal.models import (
     utcnow,
 )
 from portal.services.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
+from portal.services.referrals import close_open_referrals
 from portal.services.settings import get_settings
 from portal.services.timeline import add_entry
 from portal.web.filters import local_today
@@ -33,6 +34,9 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     S.WITHDRAWN: frozenset(),
     S.NON_COMPLIANT: frozenset(),
 }
+
+# Statuses in which a participant has left the program and holds no service place.
+CLOSED_STATUSES = frozenset({S.COMPLETED, S.WITHDRAWN, S.NON_COMPLIANT})
 
 STATUS_KIND = {
     S.ACCEPTED: TimelineKind.REFERRAL_ACCEPTED,
@@ -73,6 +77,8 @@ def transition(case: Case, target: CaseStatus, actor: User | None, payload: dict
     require_transition(case, target)
     previous = case.status
     case.status = target
+    if target in CLOSED_STATUSES:
+        close_open_referrals(case, actor)
     add_entry(
         case,
         STATUS_KIND[target],

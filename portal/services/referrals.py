@@ -145,9 +145,16 @@ def assign_service(case: Case, service: Service, actor: User, note: str = "") ->
     return referral
 
 
-def _move(referral: ServiceReferral, target: ReferralStatus, actor: User, **payload) -> Service:
+def _move(
+    referral: ServiceReferral,
+    target: ReferralStatus,
+    actor: User | None,
+    *,
+    authorised: bool = False,
+    **payload,
+) -> Service:
     service = _service_of(referral)
-    if not can_act_on_referral(actor, service.organization_id):
+    if not authorised and not can_act_on_referral(actor, service.organization_id):
         raise NotPermitted("Only the provider's staff or the program office can do this.")
     if target not in REFERRAL_TRANSITIONS[referral.status]:
         raise InvalidTransition(
@@ -156,7 +163,7 @@ def _move(referral: ServiceReferral, target: ReferralStatus, actor: User, **payl
     referral.status = target
     now = utcnow()
     if target in (R.ACCEPTED, R.DECLINED):
-        referral.decided_by_id, referral.decided_at = actor.id, now
+        referral.decided_by_id, referral.decided_at = (actor.id if actor else None), now
     else:
         referral.closed_at = now
     if target in (R.DECLINED, R.COMPLETED, R.ENDED):
@@ -224,3 +231,27 @@ def held_places(service_id: int) -> int:
         .select_from(ServiceReferral)
         .where(ServiceReferral.service_id == service_id, ServiceReferral.status.in_(OPEN_STATUSES))
     )
+
+
+LEFT_PROGRAM = "The participant left the program."
+
+
+def close_open_referrals(case: Case, actor: User | None) -> int:
+    """A participant who leaves the program gives back every place their open referrals hold.
+
+    Pending referrals are declined and accepted ones ended; the case's exit was already
+    authorised, so the provider's permission is not asked again.
+    """
+    open_referrals = db.session.scalars(
+        select(ServiceReferral)
+        .where(ServiceReferral.case_id == case.id, ServiceReferral.status.in_(OPEN_STATUSES))
+        .order_by(ServiceReferral.id)
+    ).all()
+    for referral in open_referrals:
+        if referral.status == R.PENDING:
+            referral.decline_reason = DeclineReason.OTHER
+            _move(referral, R.DECLINED, actor, authorised=True, reason=LEFT_PROGRAM)
+        else:
+            referral.end_reason = LEFT_PROGRAM
+            _move(referral, R.ENDED, actor, authorised=True, reason=LEFT_PROGRAM)
+    return len(open_referrals)

@@ -154,3 +154,44 @@ def test_two_admins_taking_the_last_place_at_once(app, f):
     db.session.expire_all()
     assert db.session.get(type(service), service.id).capacity_available == 0
     assert db.session.scalar(select(func.count()).select_from(ServiceReferral)) == 1
+
+
+@pytest.mark.parametrize("exit_status", [CaseStatus.COMPLETED, CaseStatus.WITHDRAWN])
+def test_leaving_the_program_gives_back_every_place(setup, f, exit_status):
+    from portal.services import cases
+    from portal.web.filters import local_today
+
+    admin, service, case, staff = setup
+    other_service = f.ServiceFactory(capacity_max=3, capacity_available=3)
+    accepted = referrals.assign_service(case, service, admin)
+    referrals.accept_service_referral(accepted, staff)
+    pending = referrals.assign_service(case, other_service, admin)
+    assert (service.capacity_available, other_service.capacity_available) == (1, 2)
+
+    cases.close_case(case, admin, exit_status, local_today(), "Moved away")
+
+    assert accepted.status == ReferralStatus.ENDED
+    assert pending.status == ReferralStatus.DECLINED
+    assert (service.capacity_available, other_service.capacity_available) == (2, 3)
+    ended = db.session.scalars(
+        select(TimelineEntry).where(
+            TimelineEntry.case_id == case.id,
+            TimelineEntry.kind.in_([TimelineKind.SERVICE_ENDED, TimelineKind.SERVICE_DECLINED]),
+        )
+    ).all()
+    assert {e.organization_id for e in ended} == {
+        service.organization_id,
+        other_service.organization_id,
+    }
+    assert all(e.payload["reason"] == referrals.LEFT_PROGRAM for e in ended)
+
+
+def test_non_compliance_also_releases_places(setup):
+    from portal.services import cases
+
+    admin, service, case, _ = setup
+    referral = referrals.assign_service(case, service, admin)
+    cases.transition(case, CaseStatus.NON_COMPLIANT, None)
+    assert referral.status == ReferralStatus.DECLINED
+    assert referral.decided_by_id is None
+    assert service.capacity_available == 2
