@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import event
 
 from portal.extensions import db
-from portal.models import CaseStatus, Service, ServiceReferral, ServiceSchedule, User
+from portal.models import CaseStatus, Service, ServiceReferral, ServiceSchedule, User, utcnow
 from portal.services import referrals
 from portal.web.filters import local_today
 
@@ -29,6 +29,7 @@ class World:
         person = self.f.PersonFactory(**({"first_name": first_name} if first_name else {}))
         case = self.f.CaseFactory(status=CaseStatus.ACTIVE, person=person)
         referral = referrals.assign_service(case, service, self.admin, note="Needs a place")
+        referral.created_at = utcnow() - dt.timedelta(days=60)  # referred weeks ago
         if accept:
             staff = self.staff if service.organization_id == self.staff.organization_id else None
             referrals.accept_service_referral(referral, staff or self.other_staff)

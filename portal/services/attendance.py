@@ -30,7 +30,7 @@ from portal.models import (
 )
 from portal.services.errors import NotPermitted, ValidationFailed
 from portal.services.timeline import add_entry
-from portal.web.filters import local_today
+from portal.web.filters import local_today, local_tz
 
 REASON_MAX = 500
 FUTURE_MESSAGE = "Attendance cannot be recorded for a date in the future."
@@ -60,6 +60,21 @@ def _case(referral: ServiceReferral) -> Case:
 def _check_date(session_date: dt.date) -> None:
     if session_date > local_today():
         raise ValidationFailed(FUTURE_MESSAGE, field="session_date")
+
+
+def _referred_on(referral: ServiceReferral) -> dt.date:
+    """The local date the participant was referred to the service."""
+    return referral.created_at.astimezone(local_tz()).date()
+
+
+def _check_not_before_referral(referral: ServiceReferral, session_date: dt.date) -> None:
+    referred_on = _referred_on(referral)
+    if session_date < referred_on:
+        raise ValidationFailed(
+            f"The participant was referred to this service on {referred_on:%b %-d, %Y}; "
+            "attendance cannot be recorded for an earlier date.",
+            field="session_date",
+        )
 
 
 def _check_roster(referral: ServiceReferral, service: Service, actor: User) -> None:
@@ -135,6 +150,7 @@ def record_attendance(
     service = _service(referral)
     _check_roster(referral, service, actor)
     _check_date(session_date)
+    _check_not_before_referral(referral, session_date)
     existing = _find(referral.id, session_date)
     if existing is None:
         attendance = Attendance(
@@ -228,7 +244,8 @@ def record_group_session(service: Service, session_date: dt.date, actor: User) -
             )
         )
     )
-    todo = [r for r in roster if r.id not in recorded]
+    # Nobody is marked present at a session held before they were referred to the service.
+    todo = [r for r in roster if r.id not in recorded and _referred_on(r) <= session_date]
     now = utcnow()
 
     def row(referral: ServiceReferral) -> Attendance:

@@ -62,7 +62,8 @@ def seed_attendance(weeks: int = 4, rng_seed: int = 7) -> int:
             continue
         case = referral.case
         enrolled = case.intake_completed_on or local_date(case.referred_at) or today
-        start = max(today - dt.timedelta(weeks=weeks), enrolled)
+        referred = local_date(referral.created_at)
+        start = max(today - dt.timedelta(weeks=weeks), enrolled, referred)
         end = today - dt.timedelta(days=1)
         rng = random.Random(f"{rng_seed}-{referral.id}")  # noqa: S311 (demo data, not security)
         for day in _session_dates(referral.service, start, end, referral.id):

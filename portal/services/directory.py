@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
@@ -19,6 +19,7 @@ from portal.models import (
     Role,
     Service,
     ServiceCategory,
+    ServiceReferral,
     ServiceSchedule,
     ServiceStatus,
     User,
@@ -335,10 +336,19 @@ def update_service(
     _require_admin(actor)
     _lock(service)
     cleaned = _service_values(values, service)
-    if cleaned["organization_id"] != service.organization_id and held_places(service.id):
+    if cleaned["organization_id"] != service.organization_id and has_referrals(service.id):
+        # Its participants' records belong to the organisation that served them.
         raise ValidationFailed(
-            "This service has open referrals; it cannot move to another organisation.",
+            "This service has referrals; it cannot move to another organisation. "
+            "Create the service under the new organisation instead.",
             field="organization_id",
+        )
+    held = held_places(service.id)
+    if cleaned.get("status") == ServiceStatus.INACTIVE and held:
+        raise ValidationFailed(
+            f"{held} open referral{'s' if held != 1 else ''} still use this service: "
+            "complete, end or decline them before making it inactive.",
+            field="status",
         )
     check_schedule(by_appointment, schedule)
     capacity_max, capacity_available = check_capacity(service, capacity_max, capacity_available)
@@ -348,6 +358,11 @@ def update_service(
     _apply_schedule(service, by_appointment, schedule)
     db.session.flush()
     return service
+
+
+def has_referrals(service_id: int) -> bool:
+    """Whether any participant was ever referred to the service."""
+    return bool(db.session.scalar(select(exists().where(ServiceReferral.service_id == service_id))))
 
 
 def update_availability(

@@ -24,7 +24,13 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.services.errors import DomainError, InvalidTransition, NotPermitted, ValidationFailed
+from portal.services.errors import (
+    Conflict,
+    DomainError,
+    InvalidTransition,
+    NotPermitted,
+    ValidationFailed,
+)
 from portal.services.timeline import add_entry
 
 R = ReferralStatus
@@ -113,6 +119,9 @@ def assign_service(case: Case, service: Service, actor: User, note: str = "") ->
         raise NotPermitted("Only the program office assigns services.")
     if case.status != CaseStatus.ACTIVE:
         raise InvalidTransition("Services can be assigned only to an active participant.")
+    # Reserve first: the update locks the service row (PostgreSQL) or the database (SQLite), so
+    # a simultaneous second assignment of the same service waits here and then sees the first.
+    reserve_place(service.id)
     already = db.session.scalar(
         select(
             exists().where(
@@ -124,7 +133,6 @@ def assign_service(case: Case, service: Service, actor: User, note: str = "") ->
     )
     if already:
         raise ValidationFailed("This participant already has an open referral to this service.")
-    reserve_place(service.id)
     referral = ServiceReferral(
         case_id=case.id,
         service_id=service.id,
@@ -160,6 +168,16 @@ def _move(
         raise InvalidTransition(
             f"A {referral.status.label.lower()} referral cannot become {target.label.lower()}."
         )
+    # Move only from the status this request saw: of two simultaneous decisions (a double tap,
+    # two staff members) one wins and the other is refused, so a place is never released twice.
+    moved = db.session.execute(
+        update(ServiceReferral)
+        .where(ServiceReferral.id == referral.id, ServiceReferral.status == referral.status)
+        .values(status=target)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        raise Conflict("This referral was changed by someone else meanwhile. Reload and check it.")
     referral.status = target
     now = utcnow()
     if target in (R.ACCEPTED, R.DECLINED):
@@ -182,8 +200,17 @@ def _move(
 
 def accept_service_referral(referral: ServiceReferral, actor: User) -> ServiceReferral:
     """The provider takes the participant on; the first acceptance tells the officer 'engaged'."""
-    _move(referral, R.ACCEPTED, actor)
+    service = _service_of(referral)
+    if not can_act_on_referral(actor, service.organization_id):
+        raise NotPermitted("Only the provider's staff or the program office can do this.")
+    if service.status != ServiceStatus.ACTIVE:
+        raise InvalidTransition(
+            f"{service.name} is {service.status.label.lower()}: it cannot take participants now."
+        )
     case = db.session.get(Case, referral.case_id)
+    if case.status != CaseStatus.ACTIVE:
+        raise InvalidTransition("The participant is no longer in the program.")
+    _move(referral, R.ACCEPTED, actor)
     engaged = db.session.scalar(
         select(
             exists().where(
@@ -202,7 +229,6 @@ def decline_service_referral(
 ) -> ServiceReferral:
     """The provider cannot take the participant; the reserved place is released."""
     referral.decline_reason = reason
-    referral.note = note.strip() or referral.note
     _move(referral, R.DECLINED, actor, reason=reason.label, note=note.strip())
     return referral
 

@@ -16,6 +16,7 @@ from portal.models import (
     DeclineReason,
     TimelineEntry,
     TimelineKind,
+    utcnow,
 )
 from portal.services import attendance, referrals
 from portal.services.errors import NotPermitted, ValidationFailed
@@ -47,6 +48,7 @@ def world(f):
     def participant(accept=True, to=service):
         case = f.CaseFactory(status=CaseStatus.ACTIVE)
         referral = referrals.assign_service(case, to, admin)
+        referral.created_at = utcnow() - dt.timedelta(days=60)  # referred weeks ago
         if accept:
             referrals.accept_service_referral(referral, staff)
         return case, referral

@@ -15,6 +15,7 @@ from portal.models import (
     ServiceSchedule,
     TimelineEntry,
     TimelineKind,
+    utcnow,
 )
 from portal.services import referrals
 from portal.services.demo_attendance import seed_attendance
@@ -40,6 +41,7 @@ def _build(f):
     for name, service in (("weekly", weekly), ("appointments", appointments)):
         case = f.CaseFactory(status=CaseStatus.ACTIVE, intake_completed_on=long_ago)
         referral = referrals.assign_service(case, service, admin)
+        referral.created_at = utcnow() - dt.timedelta(days=60)
         referrals.accept_service_referral(referral, staff)
         made[name] = referral
     pending_case = f.CaseFactory(status=CaseStatus.ACTIVE, intake_completed_on=long_ago)
