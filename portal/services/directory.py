@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
@@ -240,7 +240,11 @@ def _lock(service: Service) -> None:
     """Hold the service row and re-read it, so capacity is checked against current numbers.
 
     A place reserved meanwhile (referrals.reserve_place) is then seen, never overwritten.
+    SQLite has no row locks (FOR UPDATE is ignored): a no-op write takes its database write
+    lock first, so a reservation cannot slip in between the read and the save.
     """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(Service).where(Service.id == service.id).values(id=Service.id))
     db.session.execute(
         _service_query(service.id)
         .with_for_update(of=Service)

@@ -119,6 +119,9 @@ def assign_service(case: Case, service: Service, actor: User, note: str = "") ->
         raise NotPermitted("Only the program office assigns services.")
     if case.status != CaseStatus.ACTIVE:
         raise InvalidTransition("Services can be assigned only to an active participant.")
+    organization = db.session.get(Organization, service.organization_id)
+    if organization is None or not organization.active:
+        raise NoCapacity("This provider is not taking referrals (it is inactive).")
     # Reserve first: the update locks the service row (PostgreSQL) or the database (SQLite), so
     # a simultaneous second assignment of the same service waits here and then sees the first.
     reserve_place(service.id)

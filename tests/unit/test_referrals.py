@@ -195,3 +195,12 @@ def test_non_compliance_also_releases_places(setup):
     assert referral.status == ReferralStatus.DECLINED
     assert referral.decided_by_id is None
     assert service.capacity_available == 2
+
+
+def test_an_inactive_providers_service_cannot_be_assigned(setup):
+    admin, service, case, _ = setup
+    db.session.get(type(service.organization), service.organization_id).active = False
+    db.session.flush()
+    with pytest.raises(referrals.NoCapacity):
+        referrals.assign_service(case, service, admin)
+    assert service.capacity_available == 2
