@@ -244,7 +244,12 @@ def _lock(service: Service) -> None:
     lock first, so a reservation cannot slip in between the read and the save.
     """
     if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(update(Service).where(Service.id == service.id).values(id=Service.id))
+        db.session.execute(
+            update(Service)
+            .where(Service.id == service.id)
+            .values(capacity_available=Service.capacity_available)
+            .execution_options(synchronize_session=False)
+        )
     db.session.execute(
         _service_query(service.id)
         .with_for_update(of=Service)
