@@ -71,7 +71,11 @@ def login():
             login_user(user)
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")) or url_for(home_endpoint(user)))
-        form.password.errors.append("The email or password is not correct.")
+        db.session.commit()  # the failed attempt counts towards the lockout
+        form.password.errors.append(
+            "The email or password is not correct. After 5 failed attempts in a row an account "
+            "is locked for 10 minutes."
+        )
     status = 422 if form.errors else 200
     return render("auth/login.html", block="form" if is_htmx() else None, status=status, form=form)
 

@@ -52,6 +52,9 @@ class User(Base):
     # Flask-Login's id: changing it signs the user out everywhere (server-side logout).
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     active: Mapped[bool] = mapped_column(default=True)
+    # CJIS: repeated failed sign-ins lock the account for a while.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None]
     last_login_at: Mapped[dt.datetime | None]
     created_at: Mapped[created_at]
 

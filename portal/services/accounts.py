@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, select
 
 from portal.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
@@ -20,18 +22,41 @@ def user_for_session(token: str) -> User | None:
     return db.session.scalar(select(User).where(User.session_token == token, User.active))
 
 
+MAX_FAILED_LOGINS = 5
+LOCKOUT = dt.timedelta(minutes=10)
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (same cost either way)."""
+    """The active, unlocked user with this email and password, or None (same cost either way).
+
+    Five failed attempts in a row lock the account for ten minutes (CJIS); the caller commits
+    the count even when sign-in fails.
+    """
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    if not verify_password(user.password_hash if user else None, password):
+    valid = verify_password(user.password_hash if user else None, password)
+    if user is None:
+        return None
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        return None
+    if not valid:
+        _record_failed_login(user, now)
         return None
     if not user.active:
         return None
+    user.failed_logins, user.locked_until = 0, None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     db.session.flush()
     return user
+
+
+def _record_failed_login(user: User, now: dt.datetime) -> None:
+    user.failed_logins = (user.failed_logins or 0) + 1
+    if user.failed_logins >= MAX_FAILED_LOGINS:
+        user.locked_until, user.failed_logins = now + LOCKOUT, 0
+    db.session.flush()
 
 
 def end_all_sessions(user: User) -> None:
