@@ -13,6 +13,7 @@ from portal.admin.manage_forms import ActionForm, AgencyForm, OrganizationForm, 
 from portal.extensions import db
 from portal.models import Agency, Organization, Service
 from portal.services import directory
+from portal.services.errors import DomainError
 from portal.web.directory_forms import schedule_data
 from portal.web.forms import choices
 from portal.web.htmx import render
@@ -148,7 +149,12 @@ def organization_active(organization_id: int, action: str):
     organization = get_or_404(Organization, organization_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    directory.set_organization_active(current_user, organization, action == "reactivate")
+    try:
+        directory.set_organization_active(current_user, organization, action == "reactivate")
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"{organization.name} was not {action}d: {error.message}", "error")
+        return redirect(back_to(url_for("admin.organizations")))
     db.session.commit()
     flash(f"{organization.name} {action}d.", "success")
     return redirect(back_to(url_for("admin.organizations")))

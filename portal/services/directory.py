@@ -150,8 +150,23 @@ def update_organization(actor: User, organization: Organization, **values) -> Or
 
 
 def set_organization_active(actor: User, organization: Organization, active: bool) -> Organization:
-    """Deactivate or reactivate a provider organisation."""
+    """Deactivate or reactivate a provider organisation; one still serving participants stays."""
     _require_admin(actor)
+    if not active:
+        open_referrals = db.session.scalar(
+            select(func.count())
+            .select_from(ServiceReferral)
+            .join(Service, Service.id == ServiceReferral.service_id)
+            .where(
+                Service.organization_id == organization.id,
+                ServiceReferral.status.in_(referrals.OPEN_STATUSES),
+            )
+        )
+        if open_referrals:
+            raise ValidationFailed(
+                f"{open_referrals} open referral{'s' if open_referrals != 1 else ''} to this "
+                "organisation's services must be completed, ended or declined first."
+            )
     organization.active = active
     db.session.flush()
     return organization

@@ -111,3 +111,15 @@ def test_moving_a_service_does_not_hand_its_past_participants_to_the_new_owner(w
     db.session.commit()
     client = login_as(other_staff)
     assert client.get(f"/provider/participants/{case.id}").status_code == 404
+
+
+def test_an_organisation_serving_participants_cannot_be_deactivated(world, f, login_as):
+    admin, service, staff, case = world
+    referrals.assign_service(case, service, admin)
+    db.session.commit()
+    client = login_as(admin)
+    url = f"/admin/organizations/{service.organization_id}/deactivate"
+    response = post(client, url, page="/admin/organizations", follow_redirects=True)
+    assert "1 open referral to this organisation" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(service.organization), service.organization_id).active
