@@ -124,6 +124,16 @@ TAP_TARGETS_JS = """
 """
 
 
+OVERFLOW_JS = """
+(width) => [...document.querySelectorAll('main *')]
+  .filter(el => el.getBoundingClientRect().right > width + 1
+    && ![...el.children].some(c => c.getBoundingClientRect().right > width + 1))
+  .slice(0, 5)
+  .map(el => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.className} `
+    + `"${(el.textContent || '').trim().slice(0, 30)}" right=${el.getBoundingClientRect().right}`)
+"""
+
+
 def phone_friendly(page: Page, name: str) -> None:
     """At phone width: no horizontal scrolling and every tap target at least 24 x 24 px."""
     original = dict(page.viewport_size)
@@ -131,10 +141,13 @@ def phone_friendly(page: Page, name: str) -> None:
     try:
         scroll_width = page.evaluate("document.documentElement.scrollWidth")
         small = page.evaluate(TAP_TARGETS_JS, MIN_TARGET)
+        wide = page.evaluate(OVERFLOW_JS, PHONE["width"]) if scroll_width > PHONE["width"] else []
     finally:
         page.set_viewport_size(original)
     width = PHONE["width"]
-    assert scroll_width <= width, f"{name}: scrolls sideways ({scroll_width}px > {width}px)"
+    assert scroll_width <= width, (
+        f"{name}: scrolls sideways ({scroll_width}px > {width}px): " + "; ".join(wide)
+    )
     assert not small, f"{name}: tap targets under {MIN_TARGET}px: " + "; ".join(small)
 
 

@@ -1,7 +1,8 @@
 """The people of the story and what they do, one class per role.
 
-Each method is one step as a person performs it, and asserts what that person then sees. New screens
-(matching, attendance, provider roster) become new methods here and new lines in test_story.py.
+Each method is one step as a person performs it, and asserts what that person then sees. The
+administrator is in admin.py, provider staff in provider.py; a new screen becomes a new method there
+and a new line in test_story.py.
 """
 
 from __future__ import annotations
@@ -34,6 +35,24 @@ class NewPerson:
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(frozen=True)
+class Need:
+    domain: str  # the form's key, e.g. "substance_use"
+    label: str  # as the page shows it
+    level: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A needs assessment as the administrator enters it: all eight domains, in form order."""
+
+    assessed_on: str  # ISO date
+    substances: str
+    detox_needed: bool
+    needs: tuple[Need, ...]
 
 
 class Actor:
@@ -216,90 +235,3 @@ class Officer(Actor):
             expect(page.locator("main")).not_to_contain_text(text)
         a11y(page, f"officer referral detail ({badge})")
         phone_friendly(page, f"officer referral detail ({badge})")
-
-
-class Admin(Actor):
-    role = "administrator"
-
-    def sign_in(self) -> None:
-        super().sign_in("Referral queue")
-
-    def finds_in_queue(self, person: NewPerson, officer_name: str) -> None:
-        page = self.page
-        section = page.get_by_role("region", name=re.compile("New referrals to screen"))
-        row = section.get_by_role("row").filter(has_text=person.full_name)
-        expect(row).to_have_count(1)
-        expect(row).to_contain_text(officer_name)
-        expect(row).to_contain_text("today")
-        expect(row).to_contain_text("days left")
-        a11y(page, "admin referral queue")
-
-    def open_case(self, person: NewPerson) -> None:
-        page = self.page
-        page.get_by_role("link", name=person.full_name).first.click()
-        expect(page.get_by_role("heading", level=1)).to_have_text(person.full_name)
-        expect(self.badge()).to_have_text("Referred")
-        expect(page.locator(".portal-dl")).to_contain_text(person.phone)
-        expect(page.get_by_role("heading", name="Screen this referral")).to_be_visible()
-        a11y(page, "admin case detail (screening)")
-        self.mark_page()
-
-    def declines_without_reason(self) -> None:
-        """The decline form refuses to go without a reason; the panel stays, focus on the field."""
-        page = self.page
-        workflow = page.locator("#workflow")
-        with self.console.allowing(r"status of 422"):
-            workflow.get_by_role("button", name="Decline referral").click()
-            reason = workflow.get_by_label("Exclusion reason")
-            expect(reason).to_be_focused()
-            expect(reason).to_have_attribute("aria-invalid", "true")
-            expect(reason).to_have_accessible_description("Choose a reason.")
-        expect(self.badge()).to_have_text("Referred")
-        self.assert_same_page()
-        a11y(page, "admin case detail (decline refused)")
-
-    def accepts(self, note: str) -> None:
-        """Accept the referral: the panel turns into the intake form, the badge changes in place."""
-        page = self.page
-        page.get_by_label("Screening note", exact=False).fill(note)
-        expect(page.get_by_label("Note (optional)", exact=True)).to_have_value("")
-        page.get_by_role("button", name="Accept referral").click()
-        workflow = page.locator("#workflow")
-        expect(workflow.get_by_role("heading", name="Record intake")).to_be_focused()
-        expect(workflow.get_by_role("button", name="Accept referral")).to_have_count(0)
-        expect(self.badge()).to_have_text("Accepted, awaiting intake")
-        expect(page.locator("#timeline")).to_contain_text("Referral accepted")
-        expect(page.locator("#timeline")).to_contain_text(note)
-        self.assert_same_page()
-        a11y(page, "admin case detail (intake form)")
-
-    def records_intake(self, roi_signed: bool = True) -> None:
-        page = self.page
-        workflow = page.locator("#workflow")
-        expect(workflow.get_by_label("Intake completed on")).to_have_attribute("type", "date")
-        if roi_signed:
-            self.tick("The participant signed the release of information", workflow)
-        workflow.get_by_role("button", name="Record intake and activate").click()
-        expect(workflow.get_by_role("heading", name="Case status")).to_be_focused()
-        expect(workflow).to_contain_text("Intake completed")
-        expect(workflow).to_contain_text("release of information signed")
-        expect(self.badge()).to_have_text("Active")
-        expect(page.locator("#timeline")).to_contain_text("Intake")
-        self.assert_same_page()
-        a11y(page, "admin case detail (active)")
-
-    def finds_in_cases(self, person: NewPerson, badge: str) -> None:
-        """The case list's search narrows the table in place as the administrator types."""
-        page = self.page
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Cases").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Cases")
-        a11y(page, "admin cases")
-        self.mark_page()
-        page.get_by_label("Name, alias or incident").press_sequentially(person.last_name)
-        results = page.locator("#results")
-        expect(results).to_contain_text("1 case.")
-        row = results.get_by_role("row").filter(has_text=person.full_name)
-        expect(row.locator(".portal-badge")).to_have_text(badge)
-        expect(page).to_have_url(re.compile(r"q=" + person.last_name))
-        self.assert_same_page()
-        a11y(page, "admin cases (searched)")

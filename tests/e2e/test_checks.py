@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.checks import DESKTOP, PHONE, a11y, phone_friendly
+from tests.e2e.keyboard import tab_to
 
 pytestmark = pytest.mark.e2e
 
@@ -56,3 +57,20 @@ def test_phone_checks_report_sideways_scrolling_and_small_targets(login_page):
     )
     with pytest.raises(AssertionError, match="tap targets"):
         phone_friendly(page, "sign-in, tiny link")
+
+
+def test_keyboard_checks_report_reordered_focus_and_an_invisible_focus(login_page):
+    page, _watch = login_page
+    page.get_by_label("Email").focus()
+    assert tab_to(page, "Password") == ["password"]
+    main = "document.querySelector('main')"
+    page.evaluate(
+        f"{main}.insertAdjacentHTML('beforeend', '<button tabindex=\"2\">Later</button>')"
+    )
+    with pytest.raises(AssertionError, match="positive tabindex"):
+        tab_to(page, "Later")
+    page.evaluate(f"{main}.lastElementChild.remove()")
+    page.evaluate("document.styleSheets[0].insertRule('#password:focus-visible { outline: none }')")
+    page.get_by_label("Email").focus()
+    with pytest.raises(AssertionError, match="no visible focus"):
+        tab_to(page, "Password")

@@ -3,41 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.e2e.checks import DESKTOP
+from tests.e2e.keyboard import no_positive_tabindex, tab
 from tests.e2e.roles import NewPerson
 
 pytestmark = pytest.mark.e2e
 
 PERSON = NewPerson(first_name="Morgan", last_name="Keyes", dob="1986-02-09", phone="304-555-0147")
-
-FOCUS_JS = """
-() => {
-  const el = document.activeElement;
-  // USWDS hides the native checkbox and radio; their focus ring is drawn on the label's box.
-  const box = el.matches('input[type=checkbox], input[type=radio]') && el.labels[0]
-    ? getComputedStyle(el.labels[0], '::before') : getComputedStyle(el);
-  return {
-    key: el.id || el.name || el.textContent.trim(),
-    tag: el.tagName.toLowerCase(),
-    type: el.type || '',
-    outline: box.outlineStyle !== 'none' && parseFloat(box.outlineWidth) >= 2
-      && box.outlineColor !== 'rgba(0, 0, 0, 0)',
-  };
-}
-"""
-
-
-def _focused(page: Page) -> dict:
-    return page.evaluate(FOCUS_JS)
-
-
-def _tab(page: Page) -> dict:
-    page.keyboard.press("Tab")
-    focus = _focused(page)
-    assert focus["outline"], f"no visible focus on {focus}"
-    return focus
 
 
 def test_referral_form_by_keyboard_alone(cast):
@@ -47,8 +21,9 @@ def test_referral_form_by_keyboard_alone(cast):
     officer.goto("/officer/referrals/new")
     expect(page.get_by_role("heading", level=1)).to_have_text("Refer a person to LEAD")
 
+    no_positive_tabindex(page)
     # From the top of the page, Tab reaches the skip link first, and it leads to the content.
-    focus = _tab(page)
+    focus = tab(page)
     assert focus["key"] == "Skip to main content"
     page.keyboard.press("Enter")
     stops = []
@@ -59,7 +34,7 @@ def test_referral_form_by_keyboard_alone(cast):
         "location": "Fayetteville Town Park",
     }
     while True:
-        focus = _tab(page)
+        focus = tab(page)
         stops.append(focus["key"])
         if focus["key"] in typed:
             page.keyboard.type(typed[focus["key"]])

@@ -1,18 +1,27 @@
 """One referral's story across the roles, clicked as people would click it.
 
-Later issues extend it: matching, provider acceptance and attendance, consent, compliance review.
-To add a step, give the role in roles.py a method that acts like the person, asserts what they then
-see, and calls a11y(page, name) after each page load or htmx swap (phone_friendly() too on officer
-screens); call shot(page, name) here for a README screenshot. A new role is an Actor subclass opened
-with cast.actor(Provider, email, viewport).
+An officer refers a person; the administrator screens, records intake, assesses needs and assigns
+two services on the matching screen; FMRS accepts and logs an appointment, the Health Department
+a whole Wednesday session; the officer's open page shows "Engaged in services" and nothing more.
+Later issues extend it: consent, compliance review, the officer's notification, MFA.
+To add a step, give the role (roles.py, admin.py, provider.py) a method that acts like the person,
+asserts what they then see, and calls a11y(page, name) after each page load or htmx swap
+(phone_friendly() too on officer and provider screens); keyboard.tab_to() for keyboard-only steps;
+call shot(page, name) here for a README screenshot. A new role is an Actor subclass opened with
+cast.actor(Cls, email, viewport).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from tests.e2e.checks import DESKTOP, PHONE, shot
-from tests.e2e.roles import NewPerson
+from tests.e2e.conftest import TIMEZONE
+from tests.e2e.provider import Provider
+from tests.e2e.roles import Assessment, Need, NewPerson
 
 pytestmark = pytest.mark.e2e
 
@@ -20,6 +29,10 @@ OFFICER = "deputy.hall@fcso.example.org"
 OFFICER_NAME = "Deputy Jordan Hall"
 ADMIN = "admin@lead.example.org"
 ADMIN_NAME = "Dana Whitlock"
+FMRS_STAFF = "staff@fmrs.example.org"
+FCHD_STAFF = "staff@fchd.example.org"
+DETOX = "Detoxification"
+HARM_REDUCTION = "Harm Reduction Clinic"
 
 PERSON = NewPerson(
     first_name="Casey",
@@ -33,9 +46,37 @@ PERSON = NewPerson(
     location="Main St & Court St, Fayetteville",
     notes="Wants help with detox; staying with a cousin in Oak Hill.",
 )
+TODAY = dt.datetime.now(ZoneInfo(TIMEZONE)).date()
+# The harm reduction clinic meets on Wednesdays: today's, or the most recent past one.
+WEDNESDAY = TODAY - dt.timedelta(days=(TODAY.weekday() - 2) % 7)
+ASSESSMENT = Assessment(
+    assessed_on=TODAY.isoformat(),
+    substances="Heroin, alcohol",
+    detox_needed=True,
+    needs=(
+        Need("substance_use", "Substance use", "High", "Withdrawing; asked for detox first."),
+        Need("mental_health", "Mental health", "Low"),
+        Need("housing", "Housing", "Moderate", "Staying with a cousin in Oak Hill."),
+        Need("income_benefits", "Income and benefits", "Moderate"),
+        Need("employment", "Employment", "Low"),
+        Need("medical", "Medical", "Moderate", "Hepatitis C test due."),
+        Need("legal", "Legal", "Low"),
+        Need("family", "Family", "None"),
+    ),
+)
+# What the officer must never see: staff, services, providers, clinical notes.
+NOT_FOR_OFFICERS = (
+    DETOX,
+    HARM_REDUCTION,
+    "FMRS",
+    "Health Department",
+    "Hepatitis",
+    "Withdrawing",
+    "medical appointment",
+)
 
 
-def test_referral_to_active_case(cast):
+def test_referral_to_engaged_in_services(cast):
     officer = cast.officer(OFFICER, PHONE)
     officer.sign_in()
     shot(officer.page, "officer-my-referrals")
@@ -64,6 +105,41 @@ def test_referral_to_active_case(cast):
         "Intake complete", "Active", never_shown=(ADMIN_NAME, "release of information")
     )
     shot(officer.page, "officer-referral-detail")
+
+    # Issue 3: assessment, matching, the providers' acceptance and attendance.
+    admin.records_assessment(ASSESSMENT)
+    admin.opens_matching(PERSON, first=DETOX)
+    shot(admin.page, "admin-matching", full_page=False)
+    admin.filters_matching("Category", "Detoxification", r"category=detox")
+    admin.assigns_by_keyboard(DETOX, provider="FMRS")
+    admin.filters_matching("Category", "All categories", r"category=&")
+    admin.filters_matching("Provider", "Fayette County Health Department", r"organization=\d+")
+    admin.assigns(HARM_REDUCTION)
+    admin.back_to_case(PERSON, [DETOX, HARM_REDUCTION])
+
+    fmrs = cast.actor(Provider, FMRS_STAFF, PHONE)
+    fmrs.sign_in()
+    shot(fmrs.page, "provider-roster")
+    fmrs.accepts(PERSON, DETOX)
+    fmrs.opens_sessions()
+    fmrs.opens_session(DETOX, TODAY, TODAY)  # by appointment: the service and date are chosen
+    fmrs.logs_by_keyboard(PERSON, "Attended", TODAY)
+    fmrs.opens_participant(PERSON, DETOX, "Attended")
+
+    fchd = cast.actor(Provider, FCHD_STAFF, DESKTOP)
+    fchd.sign_in()
+    fchd.accepts(PERSON, HARM_REDUCTION)
+    fchd.opens_sessions()
+    fchd.opens_session(HARM_REDUCTION, WEDNESDAY, TODAY)
+    fchd.marks_all_present(PERSON)
+    fchd.corrects(PERSON, "Excused", "Left at the start for a medical appointment.")
+    shot(fchd.page, "provider-session-attendance")
+
+    officer.sees_progress(
+        "Engaged in services", "Active", never_shown=(ADMIN_NAME, *NOT_FOR_OFFICERS)
+    )
+    admin.sees_timeline("Service referral accepted", "Attendance recorded", "Attendance corrected")
+    fmrs.sees_only_own_services((HARM_REDUCTION, "Left at the start"))
     admin.finds_in_cases(PERSON, "Active")
 
     cast.assert_consoles_clean()

@@ -1,0 +1,230 @@
+"""The program office's administrator in the story: screening, intake, assessment, matching."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.checks import a11y
+from tests.e2e.keyboard import tab, tab_to
+from tests.e2e.roles import Actor, Assessment, NewPerson
+
+ADMIN_POLL_TIMEOUT = 20_000  # the case page's timeline polls every 15 s
+
+
+class Admin(Actor):
+    role = "administrator"
+
+    def sign_in(self) -> None:
+        super().sign_in("Referral queue")
+
+    def finds_in_queue(self, person: NewPerson, officer_name: str) -> None:
+        page = self.page
+        section = page.get_by_role("region", name=re.compile("New referrals to screen"))
+        row = section.get_by_role("row").filter(has_text=person.full_name)
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text(officer_name)
+        expect(row).to_contain_text("today")
+        expect(row).to_contain_text("days left")
+        a11y(page, "admin referral queue")
+
+    def open_case(self, person: NewPerson) -> None:
+        page = self.page
+        page.get_by_role("link", name=person.full_name).first.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(person.full_name)
+        expect(self.badge()).to_have_text("Referred")
+        expect(page.locator(".portal-dl")).to_contain_text(person.phone)
+        expect(page.get_by_role("heading", name="Screen this referral")).to_be_visible()
+        a11y(page, "admin case detail (screening)")
+        self.mark_page()
+
+    def declines_without_reason(self) -> None:
+        """The decline form refuses to go without a reason; the panel stays, focus on the field."""
+        page = self.page
+        workflow = page.locator("#workflow")
+        with self.console.allowing(r"status of 422"):
+            workflow.get_by_role("button", name="Decline referral").click()
+            reason = workflow.get_by_label("Exclusion reason")
+            expect(reason).to_be_focused()
+            expect(reason).to_have_attribute("aria-invalid", "true")
+            expect(reason).to_have_accessible_description("Choose a reason.")
+        expect(self.badge()).to_have_text("Referred")
+        self.assert_same_page()
+        a11y(page, "admin case detail (decline refused)")
+
+    def accepts(self, note: str) -> None:
+        """Accept the referral: the panel turns into the intake form, the badge changes in place."""
+        page = self.page
+        page.get_by_label("Screening note", exact=False).fill(note)
+        expect(page.get_by_label("Note (optional)", exact=True)).to_have_value("")
+        page.get_by_role("button", name="Accept referral").click()
+        workflow = page.locator("#workflow")
+        expect(workflow.get_by_role("heading", name="Record intake")).to_be_focused()
+        expect(workflow.get_by_role("button", name="Accept referral")).to_have_count(0)
+        expect(self.badge()).to_have_text("Accepted, awaiting intake")
+        expect(page.locator("#timeline")).to_contain_text("Referral accepted")
+        expect(page.locator("#timeline")).to_contain_text(note)
+        self.assert_same_page()
+        a11y(page, "admin case detail (intake form)")
+
+    def records_intake(self, roi_signed: bool = True) -> None:
+        page = self.page
+        workflow = page.locator("#workflow")
+        expect(workflow.get_by_label("Intake completed on")).to_have_attribute("type", "date")
+        if roi_signed:
+            self.tick("The participant signed the release of information", workflow)
+        workflow.get_by_role("button", name="Record intake and activate").click()
+        expect(workflow.get_by_role("heading", name="Case status")).to_be_focused()
+        expect(workflow).to_contain_text("Intake completed")
+        expect(workflow).to_contain_text("release of information signed")
+        expect(self.badge()).to_have_text("Active")
+        expect(page.locator("#timeline")).to_contain_text("Intake")
+        self.assert_same_page()
+        a11y(page, "admin case detail (active)")
+
+    def finds_in_cases(self, person: NewPerson, badge: str) -> None:
+        """The case list's search narrows the table in place as the administrator types."""
+        page = self.page
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Cases").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Cases")
+        a11y(page, "admin cases")
+        self.mark_page()
+        page.get_by_label("Name, alias or incident").press_sequentially(person.last_name)
+        results = page.locator("#results")
+        expect(results).to_contain_text("1 case.")
+        row = results.get_by_role("row").filter(has_text=person.full_name)
+        expect(row.locator(".portal-badge")).to_have_text(badge)
+        expect(page).to_have_url(re.compile(r"q=" + person.last_name))
+        self.assert_same_page()
+        a11y(page, "admin cases (searched)")
+
+    def records_assessment(self, assessment: Assessment) -> None:
+        """The needs assessment, by keyboard alone: every field in order, then Enter to save."""
+        page = self.page
+        section = page.locator("#assessment")
+        expect(section).to_contain_text("No needs assessment yet.")
+        expect(section.get_by_label("Assessed on")).to_have_value(assessment.assessed_on)
+        a11y(page, "admin case detail (assessment form)")
+        section.locator("summary").focus()  # the form's disclosure, already open
+        needs = {n.domain: n for n in assessment.needs}
+        stops = []
+        while len(stops) < 60:
+            focus = tab(page)
+            stops.append(focus["key"])
+            key = focus["key"].removeprefix("assess-")
+            if key == "substances":
+                page.keyboard.type(assessment.substances)
+            elif key == "detox_needed" and assessment.detox_needed:
+                page.keyboard.press("Space")
+            elif key.startswith("level_"):
+                page.keyboard.type(needs[key.removeprefix("level_")].level)  # select type-ahead
+            elif key.startswith("note_") and needs[key.removeprefix("note_")].note:
+                page.keyboard.type(needs[key.removeprefix("note_")].note)
+            if focus["tag"] == "button":
+                break
+        # A date input takes one Tab per part (month, day, year) in Chromium.
+        order = [s for i, s in enumerate(stops) if i == 0 or s != stops[i - 1]]
+        domains = [f"assess-{kind}_{d}" for d in needs for kind in ("level", "note")]
+        expected = ["assess-assessed_on", "assess-substances", "assess-detox_needed", *domains]
+        assert order == [*expected, "Save assessment"], order
+        page.keyboard.press("Enter")
+        section = page.locator("#assessment")
+        message = section.get_by_role("status")
+        expect(message).to_have_text("Needs assessment recorded.")
+        expect(message).to_be_focused()
+        expect(section).to_contain_text(f"Substances: {assessment.substances}")
+        expect(section).to_contain_text("Detox needed: Yes")
+        for need in assessment.needs:
+            row = section.get_by_role("row").filter(
+                has=page.get_by_role("rowheader", name=need.label, exact=True)
+            )
+            expect(row.locator(".portal-need")).to_have_text(need.level)
+        expect(page.locator("#timeline")).to_contain_text("Needs assessment recorded")
+        self.assert_same_page()
+        a11y(page, "admin case detail (assessed)")
+
+    def opens_matching(self, person: NewPerson, first: str) -> None:
+        """Services ranked for the latest assessment; detox first when detox is needed."""
+        page = self.page
+        page.locator("#service_referrals").get_by_role(
+            "link", name="Find and assign services"
+        ).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            f"Services for {person.full_name}"
+        )
+        expect(page.get_by_role("region", name="Needs")).to_contain_text("Detox needed.")
+        top = page.locator("#match-results tbody tr").first
+        expect(top.get_by_role("rowheader")).to_contain_text(first)
+        expect(top).to_contain_text("Detox needed")
+        a11y(page, "admin matching")
+        self.mark_page()
+
+    def filters_matching(self, label: str, option: str, query: str) -> None:
+        """A filter swaps the results in place (htmx) and keeps the choice in the address."""
+        page = self.page
+        page.get_by_label(label, exact=True).select_option(label=option)
+        expect(page).to_have_url(re.compile(query))
+        self.assert_same_page()
+        expect(page.locator("#match-results").get_by_role("status")).to_be_visible()
+        a11y(page, f"admin matching ({label.lower()} {option})")
+
+    def _places(self, row) -> int:
+        text = row.locator("td[data-label=Places]").inner_text()
+        return int(re.match(r"\d+", text.strip()).group())
+
+    def _assigned(self, row, places: int) -> None:
+        expect(row.locator("td[data-label=Action]")).to_contain_text("Assigned: Pending")
+        expect(row.locator("td[data-label=Places]")).to_contain_text(f"{places - 1} of ")
+        message = row.get_by_role("status")
+        expect(message).to_have_text("Assigned; waiting for the provider to accept.")
+        expect(message).to_be_focused()
+        self.assert_same_page()
+
+    def assigns_by_keyboard(self, service: str, provider: str) -> None:
+        """From the filters, Tab reaches the service's Assign button; Enter assigns it."""
+        page = self.page
+        results = page.locator("#match-results")
+        rows = results.locator("tbody tr")
+        expect(rows.get_by_role("rowheader").filter(has_not_text=provider)).to_have_count(0)
+        row = rows.filter(has=page.get_by_text(service, exact=True))
+        places = self._places(row)
+        page.get_by_label("Category", exact=True).focus()
+        stops = tab_to(page, f"Assign {service}")
+        assert stops[:3] == ["filter-organization", "filter-capacity", "Filter"], stops
+        page.keyboard.press("Enter")
+        self._assigned(row, places)
+        a11y(page, "admin matching (assigned)")
+
+    def assigns(self, service: str) -> None:
+        page = self.page
+        row = page.locator("#match-results tbody tr").filter(
+            has=page.get_by_text(service, exact=True)
+        )
+        places = self._places(row)
+        row.get_by_role("button", name=f"Assign {service}").click()
+        self._assigned(row, places)
+
+    def back_to_case(self, person: NewPerson, services: list[str]) -> None:
+        """The case page lists the new service referrals; its timeline names them."""
+        page = self.page
+        page.get_by_role("link", name=f"Back to the case of {person.full_name}").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(person.full_name)
+        table = page.locator("#service_referrals")
+        for service in services:
+            row = table.get_by_role("row").filter(has_text=service)
+            expect(row.locator(".portal-badge")).to_have_text("Pending")
+            expect(page.locator("#timeline")).to_contain_text(f"Service: {service}")
+        expect(page.locator("#timeline .portal-timeline__text").first).to_contain_text(
+            "Referred to a service"
+        )
+        a11y(page, "admin case detail (services assigned)")
+        self.mark_page()
+
+    def sees_timeline(self, *entries: str) -> None:
+        """The open case page's timeline shows the providers' work without a reload."""
+        timeline = self.page.locator("#timeline")
+        for entry in entries:
+            expect(timeline).to_contain_text(entry, timeout=ADMIN_POLL_TIMEOUT)
+        self.assert_same_page()
+        a11y(self.page, "admin case detail (providers' updates)")
