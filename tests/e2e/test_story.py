@@ -2,7 +2,7 @@
 
 An officer refers a person; the administrator screens, records intake, assesses needs and assigns
 two services on the matching screen; FMRS accepts and logs an appointment, the Health Department
-a whole Wednesday session; the officer's open page shows "Engaged in services" and nothing more.
+a whole group session; the officer's open page shows "Engaged in services" and nothing more.
 Later issues extend it: consent, compliance review, the officer's notification, MFA.
 To add a step, give the role (roles.py, admin.py, provider.py) a method that acts like the person,
 asserts what they then see, and calls a11y(page, name) after each page load or htmx swap
@@ -47,8 +47,10 @@ PERSON = NewPerson(
     notes="Wants help with detox; staying with a cousin in Oak Hill.",
 )
 TODAY = dt.datetime.now(ZoneInfo(TIMEZONE)).date()
-# The harm reduction clinic meets on Wednesdays: today's, or the most recent past one.
-WEDNESDAY = TODAY - dt.timedelta(days=(TODAY.weekday() - 2) % 7)
+# The harm reduction clinic meets on Wednesdays. The person is referred today and attendance
+# cannot predate a referral, so the group is logged for today: from the "Today" list on a
+# Wednesday, through the service-and-date form on any other day.
+GROUP_DAY = TODAY
 ASSESSMENT = Assessment(
     assessed_on=TODAY.isoformat(),
     substances="Heroin, alcohol",
@@ -130,7 +132,7 @@ def test_referral_to_engaged_in_services(cast):
     fchd.sign_in()
     fchd.accepts(PERSON, HARM_REDUCTION)
     fchd.opens_sessions()
-    fchd.opens_session(HARM_REDUCTION, WEDNESDAY, TODAY)
+    fchd.opens_session(HARM_REDUCTION, GROUP_DAY, TODAY)
     fchd.marks_all_present(PERSON)
     fchd.corrects(PERSON, "Excused", "Left at the start for a medical appointment.")
     shot(fchd.page, "provider-session-attendance")
