@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, make_response, redirect, render_template_string, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, joinedload
@@ -59,6 +59,21 @@ def pending_count() -> int:
 @bp.context_processor
 def provider_globals():
     return {"pending_referral_count": pending_count}
+
+
+@bp.get("/pending-count")
+def pending_count_label():
+    """The nav's pending counter, polled so a referral the office just made shows up."""
+    if not is_htmx():
+        return redirect(url_for("provider.roster"))
+    response = make_response(
+        render_template_string(
+            '{% from "provider/_macros.html" import pending_label %}{{ pending_label(n) }}',
+            n=pending_count(),
+        )
+    )
+    response.vary.add("HX-Request")
+    return response
 
 
 def recent_attendance(referral_ids: list[int], limit: int = RECENT) -> dict[int, list[Attendance]]:

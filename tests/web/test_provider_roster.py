@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -25,7 +27,7 @@ def test_roster_lists_own_participants_pending_first(client, login_as, world):
     assert "Ada Doe" in page and "Bea Doe" in page
     assert "Cy Doe" not in page
     assert page.index(f'id="referral-{pending.id}"') < page.index(f'id="referral-{accepted.id}"')
-    assert '<span id="nav-pending-count" class="portal-count">(1 pending)</span>' in page
+    assert re.search(r'<span id="nav-pending-count"[^>]*>\(1 pending\)</span>', page)
     assert "1 referral is waiting for your decision." in page
     assert 'role="status" aria-live="polite"' in page
     # htmx must not copy style attributes while settling swapped rows: the CSP forbids them
@@ -138,3 +140,17 @@ def test_another_organisations_referral_answers_404(client, login_as, world):
 def test_other_roles_are_kept_out(client, login_as, world):
     login_as(world.admin)
     assert client.get("/provider/").status_code == 403
+
+
+def test_the_nav_counter_follows_new_referrals_without_a_reload(client, login_as, world):
+    login_as(world.staff)
+    html = client.get("/provider/").get_data(as_text=True)
+    assert 'hx-get="/provider/pending-count"' in html
+    poll = {"HX-Request": "true", "X-Portal-Poll": "1"}
+    assert client.get("/provider/pending-count", headers=poll).get_data(as_text=True) == ""
+    world.participant(accept=False)  # the office assigns a service meanwhile
+    world.participant(accept=False, service=world.other_service)  # another organisation's
+    response = client.get("/provider/pending-count", headers=poll)
+    assert response.get_data(as_text=True) == "(1 pending)"
+    assert "HX-Request" in response.headers["Vary"]
+    assert client.get("/provider/pending-count").status_code == 302  # not a page of its own
