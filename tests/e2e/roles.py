@@ -139,6 +139,8 @@ class Officer(Actor):
             expect(page.get_by_role("alert").first).to_contain_text(
                 "Please correct 4 entries below."
             )
+        # The page starts where the work is: the first field to fix has the focus.
+        expect(page.get_by_label("First name", exact=True)).to_be_focused()
         for label, message in [
             ("First name", "Enter a name."),
             ("Last name", "Enter a name."),

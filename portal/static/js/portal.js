@@ -22,6 +22,18 @@
     }
   });
 
+  // A page that comes back with errors (a full-page 422): start at the first field to fix,
+  // so keyboard and screen-reader users do not have to search for it.
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.querySelector(".portal-error-summary");
+    if (!summary) {
+      return;
+    }
+    var form = summary.closest("form") || document;
+    var first = form.querySelector("[aria-invalid='true']");
+    (first || summary).focus();
+  });
+
   // A session that expired mid-request answers 401 with HX-Redirect; htmx follows it.
   document.addEventListener("htmx:responseError", function (event) {
     var flash = document.getElementById("flash");
