@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, request
+from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, select
 
 from portal.extensions import db, login_manager
 from portal.models import Case, Role, Service, ServiceReferral, User
@@ -55,31 +55,9 @@ def case_scope(user: User) -> Select:
     return query.where(False)
 
 
-def can_view_case(user: User, case: Case) -> bool:
-    if user.role == Role.ADMIN:
-        return True
-    if user.role == Role.OFFICER:
-        return case.agency_id == user.agency_id
-    if user.role == Role.PROVIDER:
-        return db.session.scalar(
-            select(
-                exists().where(
-                    ServiceReferral.case_id == case.id,
-                    ServiceReferral.service_id == Service.id,
-                    Service.organization_id == user.organization_id,
-                )
-            )
-        )
-    return False
-
-
 def get_case_or_404(case_id: int, user: User, *options) -> Case:
     """Load a case the user may see; anything else is 404 (its existence is not revealed)."""
     case = db.session.scalar(case_scope(user).where(Case.id == case_id).options(*options))
     if case is None:
         abort(404)
     return case
-
-
-def wants_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
