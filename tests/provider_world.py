@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import event
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import CaseStatus, Service, ServiceReferral, ServiceSchedule, User, utcnow
 from portal.services import referrals
-from portal.web.filters import local_today
 
 
 @dataclass

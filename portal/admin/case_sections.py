@@ -13,11 +13,11 @@ from portal.admin.engagement_forms import (
     ExitForm,
     domain_fields,
 )
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import Case, CaseStatus, ReferralStatus, Service, ServiceReferral
 from portal.services.assessments import ASSESSABLE, assessment_history, contact_list
 from portal.services.case_details import CaseDetails
-from portal.web.filters import local_today
 
 
 def case_referrals(case: Case) -> list[ServiceReferral]:

@@ -9,6 +9,8 @@ from typing import Annotated
 from sqlalchemy import JSON, DateTime, Enum, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, mapped_column, registry
 
+from portal.clock import utcnow
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -16,11 +18,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> dt.datetime:
-    """The current time, timezone-aware UTC (the only clock the models use)."""
-    return dt.datetime.now(dt.UTC)
 
 
 class UTCDateTime(TypeDecorator):

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from portal.auth.permissions import case_scope, get_case_or_404
+from portal.clock import program_tz
 from portal.extensions import db
 from portal.models import Case, CaseStatus, ReferralType
 from portal.officer import bp
@@ -16,7 +17,6 @@ from portal.services import cases
 from portal.services.errors import DomainError
 from portal.services.settings import get_settings
 from portal.services.timeline import get_timeline
-from portal.web.filters import local_tz
 from portal.web.forms import choices
 from portal.web.htmx import is_htmx, render, render_blocks
 
@@ -92,7 +92,7 @@ def new_referral():
         occurred_at = None
         if form.occurred_on.data:
             local = dt.datetime.combine(form.occurred_on.data, form.occurred_time.data or dt.time())
-            occurred_at = local.replace(tzinfo=local_tz()).astimezone(dt.UTC)
+            occurred_at = local.replace(tzinfo=program_tz()).astimezone(dt.UTC)
         data = cases.ReferralData(
             first_name=form.first_name.data,
             last_name=form.last_name.data,

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import (
     Attendance,
@@ -25,7 +26,6 @@ from portal.provider.views import corrections_of, org_referrals
 from portal.services import attendance as attendance_service
 from portal.services.errors import DomainError
 from portal.services.sessions import organization_services, sessions_between, week_of
-from portal.web.filters import local_today
 from portal.web.forms import choices
 from portal.web.htmx import is_htmx, render, render_blocks, trigger
 

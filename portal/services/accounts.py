@@ -7,8 +7,9 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from portal.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import Agency, Organization, Role, User, utcnow
+from portal.models import Agency, Organization, Role, User
 from portal.models.user import new_session_token
 from portal.services.errors import NotPermitted, ValidationFailed
 

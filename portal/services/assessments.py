@@ -21,9 +21,9 @@ from portal.models import (
     TimelineKind,
     User,
 )
+from portal.services.dates import require_not_before, require_not_future
 from portal.services.errors import InvalidTransition, NotPermitted, ValidationFailed
 from portal.services.timeline import add_entry
-from portal.web.filters import local_today
 
 # Assessed at intake (accepted) or any time while the participant is enrolled (active).
 ASSESSABLE = (CaseStatus.ACCEPTED, CaseStatus.ACTIVE)
@@ -66,12 +66,13 @@ def record_assessment(
     """A needs assessment covers all eight domains; earlier ones stay as history."""
     _require_admin(actor)
     _require_open(case, "A needs assessment")
-    if assessed_on > local_today():
-        raise ValidationFailed("The assessment date cannot be in the future.", field="assessed_on")
-    if assessed_on < case.referred_at.date() - dt.timedelta(days=1):
-        raise ValidationFailed(
-            "The assessment date cannot be before the referral.", field="assessed_on"
-        )
+    require_not_future(assessed_on, "assessed_on", "The assessment date cannot be in the future.")
+    require_not_before(
+        assessed_on,
+        case.referred_at,
+        "assessed_on",
+        "The assessment date cannot be before the referral ({referred_on}).",
+    )
     missing = [d.label for d in NeedDomain if d not in needs]
     if missing:
         raise ValidationFailed(f"Give a need level for: {', '.join(missing)}.")
@@ -136,12 +137,13 @@ def record_contact(
     """A case-manager contact (or attempt) happened on a past or present date."""
     _require_admin(actor)
     _require_open(case, "A contact")
-    if contacted_on > local_today():
-        raise ValidationFailed("The contact date cannot be in the future.", field="contacted_on")
-    if contacted_on < case.referred_at.date() - dt.timedelta(days=1):
-        raise ValidationFailed(
-            "The contact date cannot be before the referral.", field="contacted_on"
-        )
+    require_not_future(contacted_on, "contacted_on", "The contact date cannot be in the future.")
+    require_not_before(
+        contacted_on,
+        case.referred_at,
+        "contacted_on",
+        "The contact date cannot be before the referral ({referred_on}).",
+    )
     if len(note or "") > MAX_NOTE:
         raise ValidationFailed("Use at most 2,000 characters.", field="note")
     contact = Contact(

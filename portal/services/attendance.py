@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from portal.clock import local_date, utcnow
 from portal.database import savepoint
 from portal.extensions import db
 from portal.models import (
@@ -26,11 +27,10 @@ from portal.models import (
     ServiceReferral,
     TimelineKind,
     User,
-    utcnow,
 )
+from portal.services.dates import require_not_before, require_not_future
 from portal.services.errors import NotPermitted, ValidationFailed
 from portal.services.timeline import add_entry
-from portal.web.filters import local_today, local_tz
 
 REASON_MAX = 500
 FUTURE_MESSAGE = "Attendance cannot be recorded for a date in the future."
@@ -58,23 +58,17 @@ def _case(referral: ServiceReferral) -> Case:
 
 
 def _check_date(session_date: dt.date) -> None:
-    if session_date > local_today():
-        raise ValidationFailed(FUTURE_MESSAGE, field="session_date")
-
-
-def _referred_on(referral: ServiceReferral) -> dt.date:
-    """The local date the participant was referred to the service."""
-    return referral.created_at.astimezone(local_tz()).date()
+    require_not_future(session_date, "session_date", FUTURE_MESSAGE)
 
 
 def _check_not_before_referral(referral: ServiceReferral, session_date: dt.date) -> None:
-    referred_on = _referred_on(referral)
-    if session_date < referred_on:
-        raise ValidationFailed(
-            f"The participant was referred to this service on {referred_on:%b %-d, %Y}; "
-            "attendance cannot be recorded for an earlier date.",
-            field="session_date",
-        )
+    require_not_before(
+        session_date,
+        referral.created_at,
+        "session_date",
+        "The participant was referred to this service on {referred_on}; "
+        "attendance cannot be recorded for an earlier date.",
+    )
 
 
 def _check_roster(referral: ServiceReferral, service: Service, actor: User) -> None:
@@ -245,7 +239,7 @@ def record_group_session(service: Service, session_date: dt.date, actor: User) -
         )
     )
     # Nobody is marked present at a session held before they were referred to the service.
-    todo = [r for r in roster if r.id not in recorded and _referred_on(r) <= session_date]
+    todo = [r for r in roster if r.id not in recorded and local_date(r.created_at) <= session_date]
     now = utcnow()
 
     def row(referral: ServiceReferral) -> Attendance:

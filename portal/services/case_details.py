@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import Case, Person, Role, TimelineKind, User, utcnow
+from portal.models import Case, Person, Role, TimelineKind, User
 from portal.services.cases import check_version
 from portal.services.errors import NotPermitted
 from portal.services.timeline import add_entry

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from portal.clock import local_today, utcnow
 from portal.extensions import db
 from portal.models import (
     Case,
@@ -16,13 +17,12 @@ from portal.models import (
     Role,
     TimelineKind,
     User,
-    utcnow,
 )
+from portal.services.dates import require_not_before, require_not_future
 from portal.services.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
 from portal.services.referrals import close_open_referrals
 from portal.services.settings import get_settings
 from portal.services.timeline import add_entry
-from portal.web.filters import local_today
 
 S = CaseStatus
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
@@ -238,12 +238,13 @@ def complete_intake(
     _require_admin(actor)
     check_version(case, version)
     require_transition(case, CaseStatus.ACTIVE)
-    if completed_on > local_today():
-        raise ValidationFailed("The intake date cannot be in the future.", field="completed_on")
-    if completed_on < case.referred_at.date() - dt.timedelta(days=1):
-        raise ValidationFailed(
-            "The intake date cannot be before the referral.", field="completed_on"
-        )
+    require_not_future(completed_on, "completed_on", "The intake date cannot be in the future.")
+    require_not_before(
+        completed_on,
+        case.referred_at,
+        "completed_on",
+        "The intake date cannot be before the referral ({referred_on}).",
+    )
     case.intake_completed_on = completed_on
     case.roi_signed = roi_signed
     return transition(
@@ -271,8 +272,7 @@ def close_case(
     if status not in EXIT_STATUSES:
         raise ValidationFailed("Choose completed or withdrawn.", field="status")
     require_transition(case, status)
-    if closed_on > local_today():
-        raise ValidationFailed("The exit date cannot be in the future.", field="closed_on")
+    require_not_future(closed_on, "closed_on", "The exit date cannot be in the future.")
     case.closed_on, case.exit_reason = closed_on, reason.strip() or None
     return transition(case, status, actor, {"closed_on": closed_on.isoformat(), "reason": reason})
 

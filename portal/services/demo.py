@@ -7,6 +7,7 @@ import random
 
 from sqlalchemy import func, select
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import (
     Agency,
@@ -20,7 +21,6 @@ from portal.models import (
     ServiceSchedule,
     TimelineEntry,
     User,
-    utcnow,
 )
 from portal.services import accounts, cases, demo_attendance, demo_engagement
 from portal.services.settings import get_settings

@@ -8,6 +8,7 @@ import random
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from portal.clock import local_date, local_today
 from portal.extensions import db
 from portal.models import (
     Attendance,
@@ -20,7 +21,6 @@ from portal.models import (
 )
 from portal.services.attendance import record_attendance
 from portal.services.sessions import has_schedule, sessions_between
-from portal.web.filters import local_date, local_today
 
 STATUSES = list(AttendanceStatus)
 WEIGHTS = [14, 3, 2, 1]  # attended, missed, excused, cancelled

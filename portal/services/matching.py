@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from portal.clock import local_now
 from portal.extensions import db
 from portal.models import (
     Assessment,
@@ -26,7 +27,6 @@ from portal.models import (
 from portal.services.assessments import latest_assessment
 from portal.services.errors import ValidationFailed
 from portal.services.referrals import OPEN_STATUSES, assign_service
-from portal.web.filters import local_now
 
 C, D = ServiceCategory, NeedDomain
 PRIMARY, SECONDARY = 2, 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, func, select, update
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import (
     Case,
@@ -22,7 +23,6 @@ from portal.models import (
     TimelineEntry,
     TimelineKind,
     User,
-    utcnow,
 )
 from portal.services.errors import (
     Conflict,

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal.clock import local_now, program_tz
 from portal.extensions import db
 from portal.models import Service, ServiceStatus
-from portal.web.filters import local_now, local_tz
 
 
 @dataclass(frozen=True)
@@ -31,11 +31,11 @@ class Session:
 
     @property
     def starts_at(self) -> dt.datetime:
-        return dt.datetime.combine(self.date, self.opens_at, tzinfo=local_tz())
+        return dt.datetime.combine(self.date, self.opens_at, tzinfo=program_tz())
 
     @property
     def ends_at(self) -> dt.datetime:
-        return dt.datetime.combine(self.date, self.closes_at, tzinfo=local_tz())
+        return dt.datetime.combine(self.date, self.closes_at, tzinfo=program_tz())
 
 
 def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -90,7 +90,7 @@ def next_session(service: Service, after: dt.datetime | None = None) -> Session 
     """The first session not yet over at `after` (default: now, local), if the service has one."""
     if service.status != ServiceStatus.ACTIVE or not has_schedule(service):
         return None
-    after = (after or local_now()).astimezone(local_tz())
+    after = (after or local_now()).astimezone(program_tz())
     for session in sessions_between([service], after.date(), after.date() + dt.timedelta(days=7)):
         if session.ends_at > after:
             return session

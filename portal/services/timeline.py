@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
+from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import OFFICER_KINDS, Case, Role, TimelineEntry, TimelineKind, User, utcnow
+from portal.models import OFFICER_KINDS, Case, Role, TimelineEntry, TimelineKind, User
 
 # Status-level wording an officer sees; it never comes from the payload.
 OFFICER_TEXT = {

@@ -8,6 +8,8 @@ from wtforms import DateField, SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from portal.clock import local_today
+
 
 def choices(pairs) -> list[SelectChoice]:
     """Select/radio/checkbox options from (value, label) pairs."""
@@ -42,8 +44,6 @@ class LocalDateField(DateField):
 
 
 def not_in_future(message: str = "The date cannot be in the future."):
-    from portal.web.filters import local_today
-
     def check(form, field):
         if field.data and field.data > local_today():
             raise ValidationError(message)

@@ -6,6 +6,7 @@ import contextlib
 
 from sqlalchemy import select
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import (
     Case,
@@ -18,7 +19,6 @@ from portal.models import (
 )
 from portal.services import attendance, cases, referrals
 from portal.services.errors import DomainError
-from portal.web.filters import local_today
 from tests.conftest import post
 
 

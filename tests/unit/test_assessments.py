@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import (
     Assessment,
@@ -20,7 +21,6 @@ from portal.models import (
 )
 from portal.services import assessments
 from portal.services.errors import InvalidTransition, NotPermitted, ValidationFailed
-from portal.web.filters import local_today
 
 
 def needs(**levels) -> dict:

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import (
     Attendance,
@@ -20,7 +21,6 @@ from portal.models import (
 )
 from portal.services import attendance, referrals
 from portal.services.errors import NotPermitted, ValidationFailed
-from portal.web.filters import local_today
 
 A = AttendanceStatus
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import (
     CaseStatus,
@@ -18,7 +19,6 @@ from portal.models import (
 )
 from portal.services import matching
 from portal.services.errors import ValidationFailed
-from portal.web.filters import local_today
 from tests.unit.test_assessments import assess
 
 C = ServiceCategory

@@ -158,8 +158,8 @@ def test_two_admins_taking_the_last_place_at_once(app, f):
 
 @pytest.mark.parametrize("exit_status", [CaseStatus.COMPLETED, CaseStatus.WITHDRAWN])
 def test_leaving_the_program_gives_back_every_place(setup, f, exit_status):
+    from portal.clock import local_today
     from portal.services import cases
-    from portal.web.filters import local_today
 
     admin, service, case, staff = setup
     other_service = f.ServiceFactory(capacity_max=3, capacity_available=3)

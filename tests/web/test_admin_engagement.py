@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import (
     Assessment,
@@ -20,7 +21,6 @@ from portal.models import (
     TimelineKind,
 )
 from portal.services import referrals
-from portal.web.filters import local_today
 from tests.conftest import post
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from html import unescape
 
+from portal.clock import local_today
 from portal.models import CaseStatus, TimelineKind
 from portal.services import assessments, referrals
 from portal.services.timeline import get_timeline
-from portal.web.filters import local_today
 from tests.conftest import login
 from tests.unit.test_assessments import needs
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import AttendanceStatus, Case, CaseStatus, DeclineReason, TimelineKind
 from portal.services import attendance, referrals
 from portal.services.timeline import add_entry
-from portal.web.filters import local_today
 from tests.conftest import post
 from tests.provider_world import build
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import AttendanceStatus, Case, TimelineKind
 from portal.services import attendance
 from portal.services.timeline import add_entry
-from portal.web.filters import local_today
 from tests.provider_world import build, count_queries
 
 

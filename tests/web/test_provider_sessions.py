@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import (
     Attendance,
@@ -15,7 +16,6 @@ from portal.models import (
     TimelineEntry,
     TimelineKind,
 )
-from portal.web.filters import local_today
 from tests.conftest import post
 from tests.provider_world import build
 

@@ -7,11 +7,11 @@ import datetime as dt
 
 from sqlalchemy import event
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import CaseStatus, ContactKind, ServiceCategory, ServiceSchedule, TimelineKind
 from portal.services import assessments, referrals
 from portal.services.timeline import add_entry
-from portal.web.filters import local_today
 from tests.unit.test_assessments import assess
 
 CATEGORIES = list(ServiceCategory)

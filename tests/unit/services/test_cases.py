@@ -10,6 +10,7 @@ import time_machine
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import Case, CaseStatus, Person, ReferralType, TimelineEntry, TimelineKind
 from portal.services import cases
@@ -109,7 +110,7 @@ def test_decline_referral_needs_one_of_the_exclusion_reasons(f):
 
 def test_complete_intake_activates_the_case(f):
     case, admin = f.CaseFactory(status=S.ACCEPTED), f.admin()
-    cases.complete_intake(case, admin, dt.date.today() - dt.timedelta(days=1), roi_signed=True)
+    cases.complete_intake(case, admin, local_today(), roi_signed=True)
     assert case.status == S.ACTIVE
     assert case.roi_signed is True
     [entry] = _entries(case)

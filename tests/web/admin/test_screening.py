@@ -10,10 +10,10 @@ import time_machine
 from markupsafe import escape
 from sqlalchemy import select
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import Case, CaseStatus, TimelineEntry, TimelineKind, utcnow
 from portal.services.settings import get_settings
-from portal.web.filters import local_today
 from tests.conftest import post
 
 ROW_RE = re.compile(r'<a href="/admin/cases/(\d+)">')

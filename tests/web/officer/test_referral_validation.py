@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import Case, Person, TimelineEntry
-from portal.web.filters import local_today
 from tests.conftest import csrf_token, post
 
 URL = "/officer/referrals/new"

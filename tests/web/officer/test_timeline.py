@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from portal.clock import local_today
 from portal.models import CaseStatus, TimelineKind
 from portal.services import cases
 from portal.services.timeline import add_entry
-from portal.web.filters import local_today
 
 HTMX = {"HX-Request": "true"}
 NOTE = "Tested positive for fentanyl; disclosed a psychiatric admission"
