@@ -8,10 +8,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.admin import bp, case_sections
 from portal.admin.forms import AcceptForm, DeclineForm, IntakeForm
-from portal.auth.permissions import case_scope, get_case_or_404
+from portal.auth.permissions import get_case_or_404
 from portal.clock import local_today
 from portal.extensions import db
 from portal.models import Case, CaseStatus, Person
+from portal.policy import case_scope
 from portal.services import cases
 from portal.services.errors import Conflict, DomainError
 from portal.services.settings import get_settings

@@ -7,8 +7,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import bp
 from portal.auth.forms import LoginForm
-from portal.auth.permissions import home_endpoint
 from portal.extensions import db, login_manager
+from portal.policy import home_endpoint
 from portal.services import accounts
 from portal.web.htmx import is_htmx, render
 

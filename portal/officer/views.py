@@ -7,12 +7,13 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from portal.auth.permissions import case_scope, get_case_or_404
+from portal.auth.permissions import get_case_or_404
 from portal.clock import program_tz
 from portal.extensions import db
 from portal.models import Case, CaseStatus, ReferralType
 from portal.officer import bp
 from portal.officer.forms import ReferralForm
+from portal.policy import case_scope
 from portal.services import cases
 from portal.services.errors import DomainError
 from portal.services.settings import get_settings

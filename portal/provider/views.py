@@ -22,6 +22,7 @@ from portal.models import (
     ServiceReferral,
     User,
 )
+from portal.policy import service_referral_scope
 from portal.provider import bp
 from portal.provider.forms import DeclineForm
 from portal.services import referrals
@@ -38,11 +39,7 @@ OPEN = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
 
 def org_referrals():
     """Referrals to the signed-in staff member's organisation's services (the provider scope)."""
-    return (
-        select(ServiceReferral)
-        .join(Service, Service.id == ServiceReferral.service_id)
-        .where(Service.organization_id == current_user.organization_id)
-    )
+    return service_referral_scope(current_user)
 
 
 def pending_count() -> int:

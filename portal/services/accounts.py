@@ -11,7 +11,8 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Agency, Organization, Role, User
 from portal.models.user import new_session_token
-from portal.services.errors import NotPermitted, ValidationFailed
+from portal.policy import can_manage_users, needs_agency, needs_organization, require
+from portal.services.errors import ValidationFailed
 
 
 def normalise_email(email: str) -> str:
@@ -70,14 +71,14 @@ def _check_affiliation(
     role: Role, agency_id: int | None, organization_id: int | None, current: User | None = None
 ):
     """Officers need an agency, provider staff an organisation: existing, and active unless kept."""
-    if role == Role.OFFICER:
+    if needs_agency(role):
         agency = db.session.get(Agency, agency_id) if agency_id else None
         if agency is None:
             raise ValidationFailed("Choose the officer's agency.", field="agency_id")
         if not agency.active and (current is None or current.agency_id != agency.id):
             raise ValidationFailed("This agency is inactive; choose another.", field="agency_id")
         return agency.id, None
-    if role == Role.PROVIDER:
+    if needs_organization(role):
         organization = db.session.get(Organization, organization_id) if organization_id else None
         if organization is None:
             raise ValidationFailed(
@@ -190,8 +191,7 @@ def update_user(
 
 def set_user_active(actor: User, user: User, active: bool) -> User:
     """Deactivate (ending every session at once) or reactivate a user; never oneself."""
-    if actor.role != Role.ADMIN:
-        raise NotPermitted("Only administrators manage users.")
+    require(can_manage_users(actor), "Only administrators manage users.")
     if actor.id == user.id and not active:
         raise ValidationFailed("You cannot deactivate your own account.", field="active")
     if user.active != active:

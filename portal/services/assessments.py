@@ -17,22 +17,18 @@ from portal.models import (
     ContactKind,
     NeedDomain,
     NeedLevel,
-    Role,
     TimelineKind,
     User,
 )
+from portal.policy import can_manage_case, require
 from portal.services.dates import require_not_before, require_not_future
-from portal.services.errors import InvalidTransition, NotPermitted, ValidationFailed
+from portal.services.errors import InvalidTransition, ValidationFailed
 from portal.services.timeline import add_entry
 
 # Assessed at intake (accepted) or any time while the participant is enrolled (active).
 ASSESSABLE = (CaseStatus.ACCEPTED, CaseStatus.ACTIVE)
 MAX_NOTE = 2000
-
-
-def _require_admin(actor: User) -> None:
-    if actor.role != Role.ADMIN:
-        raise NotPermitted("Only the program office records assessments and contacts.")
+OFFICE_ONLY = "Only the program office records assessments and contacts."
 
 
 def _require_open(case: Case, what: str) -> None:
@@ -64,7 +60,7 @@ def record_assessment(
     needs: dict[NeedDomain, tuple[NeedLevel, str]],
 ) -> Assessment:
     """A needs assessment covers all eight domains; earlier ones stay as history."""
-    _require_admin(actor)
+    require(can_manage_case(actor), OFFICE_ONLY)
     _require_open(case, "A needs assessment")
     require_not_future(assessed_on, "assessed_on", "The assessment date cannot be in the future.")
     require_not_before(
@@ -135,7 +131,7 @@ def record_contact(
     case: Case, actor: User, contacted_on: dt.date, kind: ContactKind, note: str = ""
 ) -> Contact:
     """A case-manager contact (or attempt) happened on a past or present date."""
-    _require_admin(actor)
+    require(can_manage_case(actor), OFFICE_ONLY)
     _require_open(case, "A contact")
     require_not_future(contacted_on, "contacted_on", "The contact date cannot be in the future.")
     require_not_before(

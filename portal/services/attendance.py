@@ -22,27 +22,20 @@ from portal.models import (
     AttendanceStatus,
     Case,
     ReferralStatus,
-    Role,
     Service,
     ServiceReferral,
     TimelineKind,
     User,
 )
+from portal.policy import can_record_attendance, require
 from portal.services.dates import require_not_before, require_not_future
-from portal.services.errors import NotPermitted, ValidationFailed
+from portal.services.errors import ValidationFailed
 from portal.services.timeline import add_entry
 
 REASON_MAX = 500
+NOT_ON_ROSTER = "This participant is not on your organisation's roster."
+NOT_YOUR_SERVICE = "This service is not one of your organisation's."
 FUTURE_MESSAGE = "Attendance cannot be recorded for a date in the future."
-
-
-def is_staff_of(user: User, service: Service) -> bool:
-    """Provider staff of the organisation that runs the service."""
-    return (
-        user.role == Role.PROVIDER
-        and user.organization_id is not None
-        and user.organization_id == service.organization_id
-    )
 
 
 def _service(referral: ServiceReferral) -> Service:
@@ -72,8 +65,10 @@ def _check_not_before_referral(referral: ServiceReferral, session_date: dt.date)
 
 
 def _check_roster(referral: ServiceReferral, service: Service, actor: User) -> None:
-    if not is_staff_of(actor, service):
-        raise NotPermitted("This participant is not on your organisation's roster.")
+    require(
+        can_record_attendance(actor, service),
+        "This participant is not on your organisation's roster.",
+    )
     if referral.status == ReferralStatus.PENDING:
         raise ValidationFailed(
             "This participant is not on the roster yet: accept the referral first."
@@ -179,8 +174,10 @@ def correct_attendance(
     referral = db.session.get(ServiceReferral, attendance.service_referral_id)
     assert referral is not None
     service = _service(referral)
-    if not is_staff_of(actor, service):
-        raise NotPermitted("This participant is not on your organisation's roster.")
+    require(
+        can_record_attendance(actor, service),
+        "This participant is not on your organisation's roster.",
+    )
     reason = _clean_reason(reason)
     if new_status == attendance.status:
         raise ValidationFailed(
@@ -226,8 +223,9 @@ def accepted_referrals(service_id: int) -> list[ServiceReferral]:
 
 def record_group_session(service: Service, session_date: dt.date, actor: User) -> list[Attendance]:
     """Mark every accepted participant present at one session, skipping those already recorded."""
-    if not is_staff_of(actor, service):
-        raise NotPermitted("This service is not one of your organisation's.")
+    require(
+        can_record_attendance(actor, service), "This service is not one of your organisation's."
+    )
     _check_date(session_date)
     roster = accepted_referrals(service.id)
     recorded = set(

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import Case, Person, Role, TimelineKind, User
+from portal.models import Case, Person, TimelineKind, User
+from portal.policy import can_manage_case, require
 from portal.services.cases import check_version
-from portal.services.errors import NotPermitted
 from portal.services.timeline import add_entry
 
 
@@ -57,8 +57,7 @@ def update_case_details(
     case: Case, person: Person, actor: User, details: CaseDetails, version: int | None
 ) -> list[str]:
     """Edit the referral's details from the version the editor saw; a stale copy is refused."""
-    if actor.role != Role.ADMIN:
-        raise NotPermitted("Only the program office edits a referral's details.")
+    require(can_manage_case(actor), "Only the program office edits a referral's details.")
     check_version(case, version)
     changed = differences(CaseDetails.of(case, person), details)
     if not changed:

@@ -14,12 +14,12 @@ from portal.models import (
     CaseStatus,
     Person,
     ReferralType,
-    Role,
     TimelineKind,
     User,
 )
+from portal.policy import can_manage_case, can_refer, require
 from portal.services.dates import require_not_before, require_not_future
-from portal.services.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
+from portal.services.errors import Conflict, InvalidTransition, ValidationFailed
 from portal.services.referrals import close_open_referrals
 from portal.services.settings import get_settings
 from portal.services.timeline import add_entry
@@ -135,8 +135,7 @@ def refer_person(
     When someone with the same name and date of birth is on record, the caller must say which
     record it is, or that this is a different person (`new_person`).
     """
-    if officer.role != Role.OFFICER or officer.agency_id is None:
-        raise NotPermitted("Only officers of an agency can refer a person.")
+    require(can_refer(officer), "Only officers of an agency can refer a person.")
     matches = matching_persons(data.first_name, data.last_name, data.dob)
     if matches and existing_person_id is None and not new_person:
         raise ValidationFailed(
@@ -203,14 +202,9 @@ def _merge_aliases(person: Person, aliases: str) -> None:
 # --- screening and intake -----------------------------------------------------------------
 
 
-def _require_admin(actor: User) -> None:
-    if actor.role != Role.ADMIN:
-        raise NotPermitted("Only the program office can do this.")
-
-
 def accept_referral(case: Case, actor: User, version: int | None = None, note: str = "") -> Case:
     """Screening: the referral meets the program's criteria."""
-    _require_admin(actor)
+    require(can_manage_case(actor), OFFICE_ONLY)
     check_version(case, version)
     require_transition(case, CaseStatus.ACCEPTED)
     case.screened_by_id, case.screened_at = actor.id, utcnow()
@@ -221,7 +215,7 @@ def decline_referral(
     case: Case, actor: User, reason: str, note: str = "", version: int | None = None
 ) -> Case:
     """Screening: the referral is excluded, for one of the program's exclusion reasons."""
-    _require_admin(actor)
+    require(can_manage_case(actor), OFFICE_ONLY)
     check_version(case, version)
     require_transition(case, CaseStatus.DECLINED)
     if reason not in get_settings().exclusion_reasons:
@@ -235,7 +229,7 @@ def complete_intake(
     case: Case, actor: User, completed_on: dt.date, roi_signed: bool, version: int | None = None
 ) -> Case:
     """Intake is complete: the case becomes active."""
-    _require_admin(actor)
+    require(can_manage_case(actor), OFFICE_ONLY)
     check_version(case, version)
     require_transition(case, CaseStatus.ACTIVE)
     require_not_future(completed_on, "completed_on", "The intake date cannot be in the future.")
@@ -255,6 +249,7 @@ def complete_intake(
     )
 
 
+OFFICE_ONLY = "Only the program office can do this."
 EXIT_STATUSES = (CaseStatus.COMPLETED, CaseStatus.WITHDRAWN)
 
 
@@ -267,7 +262,7 @@ def close_case(
     version: int | None = None,
 ) -> Case:
     """Exit: the participant completed the program or withdrew."""
-    _require_admin(actor)
+    require(can_manage_case(actor), OFFICE_ONLY)
     check_version(case, version)
     if status not in EXIT_STATUSES:
         raise ValidationFailed("Choose completed or withdrawn.", field="status")

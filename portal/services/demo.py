@@ -22,6 +22,7 @@ from portal.models import (
     TimelineEntry,
     User,
 )
+from portal.policy import is_officer
 from portal.services import accounts, cases, demo_attendance, demo_engagement
 from portal.services.settings import get_settings
 
@@ -240,7 +241,7 @@ def seed(rng_seed: int = 7) -> None:
             password=DEMO_PASSWORD,
             **affiliation.get(where, {}),
         )
-    officers = [u for u in users.values() if u.role == Role.OFFICER]
+    officers = [u for u in users.values() if is_officer(u)]
     admin = users["casemanager@lead.example.org"]
     settings = get_settings()
     now = utcnow()

@@ -14,11 +14,11 @@ from portal.models import (
     Attendance,
     AttendanceStatus,
     ReferralStatus,
-    Role,
     Service,
     ServiceReferral,
     User,
 )
+from portal.policy import provider_staff
 from portal.services.attendance import record_attendance
 from portal.services.sessions import has_schedule, sessions_between
 
@@ -49,7 +49,7 @@ def seed_attendance(weeks: int = 4, rng_seed: int = 7) -> int:
     ).unique()
     staff: dict[int, User] = {}
     for user in db.session.scalars(
-        select(User).where(User.role == Role.PROVIDER, User.active).order_by(User.id.desc())
+        select(User).where(provider_staff(), User.active).order_by(User.id.desc())
     ):
         staff[user.organization_id] = user  # the organisation's first account wins
     before = db.session.scalar(select(func.count()).select_from(Attendance))

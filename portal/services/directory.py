@@ -16,7 +16,6 @@ from portal.extensions import db
 from portal.models import (
     Agency,
     Organization,
-    Role,
     Service,
     ServiceCategory,
     ServiceReferral,
@@ -25,8 +24,9 @@ from portal.models import (
     User,
 )
 from portal.models.directory import WEEKDAYS
+from portal.policy import can_edit_availability, can_manage_directory, require
 from portal.services import referrals
-from portal.services.errors import NotPermitted, ValidationFailed
+from portal.services.errors import ValidationFailed
 
 MAX_CAPACITY = 10_000
 MAX_AGE = 120
@@ -46,9 +46,8 @@ class ScheduleRow:
 # --- checks shared by the verbs below --------------------------------------------------------
 
 
-def _require_admin(actor: User) -> None:
-    if actor.role != Role.ADMIN:
-        raise NotPermitted("Only administrators manage the directory.")
+def _require_directory_manager(actor: User) -> None:
+    require(can_manage_directory(actor), "Only administrators manage the directory.")
 
 
 def _clean(value: str | None) -> str:
@@ -89,7 +88,7 @@ def _agency_values(name: str, short_name: str | None, agency_id: int | None) -> 
 
 def create_agency(actor: User, *, name: str, short_name: str | None = None) -> Agency:
     """Add a law-enforcement agency; agency names are unique."""
-    _require_admin(actor)
+    _require_directory_manager(actor)
     agency = Agency(**_agency_values(name, short_name, None), active=True)
     db.session.add(agency)
     db.session.flush()
@@ -98,7 +97,7 @@ def create_agency(actor: User, *, name: str, short_name: str | None = None) -> A
 
 def update_agency(actor: User, agency: Agency, *, name: str, short_name: str | None) -> Agency:
     """Rename an agency; agency names stay unique."""
-    _require_admin(actor)
+    _require_directory_manager(actor)
     for key, value in _agency_values(name, short_name, agency.id).items():
         setattr(agency, key, value)
     db.session.flush()
@@ -107,7 +106,7 @@ def update_agency(actor: User, agency: Agency, *, name: str, short_name: str | N
 
 def set_agency_active(actor: User, agency: Agency, active: bool) -> Agency:
     """Deactivate or reactivate an agency; an inactive one is no longer offered for new officers."""
-    _require_admin(actor)
+    _require_directory_manager(actor)
     agency.active = active
     db.session.flush()
     return agency
@@ -133,7 +132,7 @@ def _organization_values(values: dict, organization_id: int | None) -> dict:
 
 def create_organization(actor: User, **values) -> Organization:
     """Add a provider organisation (name, description, phone, email, website, address)."""
-    _require_admin(actor)
+    _require_directory_manager(actor)
     organization = Organization(**_organization_values(values, None), active=True)
     db.session.add(organization)
     db.session.flush()
@@ -142,7 +141,7 @@ def create_organization(actor: User, **values) -> Organization:
 
 def update_organization(actor: User, organization: Organization, **values) -> Organization:
     """Edit a provider organisation; organisation names are unique."""
-    _require_admin(actor)
+    _require_directory_manager(actor)
     for key, value in _organization_values(values, organization.id).items():
         setattr(organization, key, value)
     db.session.flush()
@@ -151,7 +150,7 @@ def update_organization(actor: User, organization: Organization, **values) -> Or
 
 def set_organization_active(actor: User, organization: Organization, active: bool) -> Organization:
     """Deactivate or reactivate a provider organisation; one still serving participants stays."""
-    _require_admin(actor)
+    _require_directory_manager(actor)
     if not active:
         open_referrals = db.session.scalar(
             select(func.count())
@@ -334,7 +333,7 @@ def create_service(
     **values,
 ) -> Service:
     """Add a service: unique name within its organisation, valid ages, schedule and capacity."""
-    _require_admin(actor)
+    _require_directory_manager(actor)
     cleaned = _service_values(values, None)
     check_schedule(by_appointment, schedule)
     capacity_max, capacity_available = check_capacity(None, capacity_max, capacity_available)
@@ -357,7 +356,7 @@ def update_service(
     **values,
 ) -> Service:
     """Edit a service; capacity never drops below the places that open referrals hold."""
-    _require_admin(actor)
+    _require_directory_manager(actor)
     _lock(service)
     cleaned = _service_values(values, service)
     if cleaned["organization_id"] != service.organization_id and has_referrals(service.id):
@@ -399,11 +398,10 @@ def update_availability(
     capacity_available: int | None,
 ) -> Service:
     """Provider staff (of the service's own organisation) or admins change schedule and capacity."""
-    if actor.role == Role.PROVIDER:
-        if actor.organization_id != service.organization_id:
-            raise NotPermitted("You can only change your own organisation's services.")
-    else:
-        _require_admin(actor)
+    require(
+        can_edit_availability(actor, service),
+        "You can only change your own organisation's services.",
+    )
     _lock(service)
     check_schedule(by_appointment, schedule)
     capacity_max, capacity_available = check_capacity(service, capacity_max, capacity_available)

@@ -16,7 +16,6 @@ from portal.models import (
     DeclineReason,
     Organization,
     ReferralStatus,
-    Role,
     Service,
     ServiceReferral,
     ServiceStatus,
@@ -24,11 +23,11 @@ from portal.models import (
     TimelineKind,
     User,
 )
+from portal.policy import can_decide_service_referral, can_manage_case, require
 from portal.services.errors import (
     Conflict,
     DomainError,
     InvalidTransition,
-    NotPermitted,
     ValidationFailed,
 )
 from portal.services.timeline import add_entry
@@ -48,6 +47,9 @@ KIND = {
     R.COMPLETED: TimelineKind.SERVICE_COMPLETED,
     R.ENDED: TimelineKind.SERVICE_ENDED,
 }
+
+
+DECIDE_MESSAGE = "Only the provider's staff or the program office can do this."
 
 
 class NoCapacity(DomainError):
@@ -91,13 +93,6 @@ def _refresh_capacity(service_id: int) -> None:
         db.session.refresh(service, ["capacity_available"])
 
 
-def can_act_on_referral(user: User, organization_id: int) -> bool:
-    """Admins, and staff of the organisation that runs the service."""
-    return user.role == Role.ADMIN or (
-        user.role == Role.PROVIDER and user.organization_id == organization_id
-    )
-
-
 def _service_of(referral: ServiceReferral) -> Service:
     service = db.session.get(Service, referral.service_id)
     assert service is not None
@@ -115,8 +110,7 @@ def _payload(service: Service, **extra) -> dict:
 
 def assign_service(case: Case, service: Service, actor: User, note: str = "") -> ServiceReferral:
     """The program office refers an active participant to a service, reserving a place."""
-    if actor.role != Role.ADMIN:
-        raise NotPermitted("Only the program office assigns services.")
+    require(can_manage_case(actor), "Only the program office assigns services.")
     if case.status != CaseStatus.ACTIVE:
         raise InvalidTransition("Services can be assigned only to an active participant.")
     organization = db.session.get(Organization, service.organization_id)
@@ -165,8 +159,8 @@ def _move(
     **payload,
 ) -> Service:
     service = _service_of(referral)
-    if not authorised and not can_act_on_referral(actor, service.organization_id):
-        raise NotPermitted("Only the provider's staff or the program office can do this.")
+    if not authorised:
+        require(can_decide_service_referral(actor, service), DECIDE_MESSAGE)
     if target not in REFERRAL_TRANSITIONS[referral.status]:
         raise InvalidTransition(
             f"A {referral.status.label.lower()} referral cannot become {target.label.lower()}."
@@ -204,8 +198,7 @@ def _move(
 def accept_service_referral(referral: ServiceReferral, actor: User) -> ServiceReferral:
     """The provider takes the participant on; the first acceptance tells the officer 'engaged'."""
     service = _service_of(referral)
-    if not can_act_on_referral(actor, service.organization_id):
-        raise NotPermitted("Only the provider's staff or the program office can do this.")
+    require(can_decide_service_referral(actor, service), DECIDE_MESSAGE)
     if service.status != ServiceStatus.ACTIVE:
         raise InvalidTransition(
             f"{service.name} is {service.status.label.lower()}: it cannot take participants now."

@@ -10,7 +10,8 @@ from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import OFFICER_KINDS, Case, Role, TimelineEntry, TimelineKind, User
+from portal.models import Case, TimelineEntry, TimelineKind, User
+from portal.policy import sees_status_only, timeline_scope
 
 # Status-level wording an officer sees; it never comes from the payload.
 OFFICER_TEXT = {
@@ -46,17 +47,6 @@ def add_entry(
     return entry
 
 
-def visible_entries(user: User):
-    """Timeline entries a user's role may see, as a query filter."""
-    if user.role == Role.ADMIN:
-        return True
-    if user.role == Role.OFFICER:
-        return TimelineEntry.kind.in_(OFFICER_KINDS)
-    if user.role == Role.PROVIDER:
-        return TimelineEntry.organization_id == user.organization_id
-    return False
-
-
 @dataclass(frozen=True)
 class TimelinePage:
     entries: list[TimelineEntry]
@@ -69,11 +59,11 @@ def get_timeline(
     """One page of the case's timeline, newest first, as the user may see it (keyset paged)."""
     query = (
         select(TimelineEntry)
-        .where(TimelineEntry.case_id == case.id, visible_entries(user))
+        .where(TimelineEntry.case_id == case.id, timeline_scope(user))
         .order_by(TimelineEntry.created_at.desc(), TimelineEntry.id.desc())
         .limit(limit + 1)
     )
-    if user.role != Role.OFFICER:
+    if not sees_status_only(user):
         query = query.options(joinedload(TimelineEntry.actor))
     cursor = _parse_cursor(before)
     if cursor:
@@ -151,7 +141,7 @@ class EntryView:
 
 def describe(entry: TimelineEntry, user: User) -> EntryView:
     """How a timeline entry reads for this user; officers get the fixed status text only."""
-    if user.role == Role.OFFICER:
+    if sees_status_only(user):
         return EntryView(OFFICER_TEXT.get(entry.kind, "Status updated"), [], None)
     details = []
     for key, label in DETAIL_KEYS:

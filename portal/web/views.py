@@ -7,8 +7,8 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal.auth.permissions import home_endpoint
 from portal.extensions import db
+from portal.policy import home_endpoint
 
 bp = Blueprint("web", __name__)
 
