@@ -35,6 +35,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    """Each front door's package defines its blueprint; its view modules attach the routes."""
+    import portal.admin.engagement
+    import portal.admin.manage
+    import portal.admin.manage_directory
+    import portal.admin.matching
+    import portal.admin.views
+    import portal.auth.views
+    import portal.officer.views
+    import portal.provider.services
+    import portal.provider.session_views
+    import portal.provider.views  # noqa: F401
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
     from portal.officer import bp as officer_bp

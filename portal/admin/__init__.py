@@ -7,5 +7,3 @@ from portal.models import Role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(role_gate(Role.ADMIN))
-
-from portal.admin import engagement, manage, manage_directory, matching, views  # noqa: E402,F401

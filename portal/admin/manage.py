@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -15,29 +13,9 @@ from portal.models import Agency, Organization, Role, User
 from portal.services import accounts
 from portal.services.errors import DomainError
 from portal.services.settings import get_settings, update_settings
-from portal.web.directory_forms import attach_error
+from portal.web.changes import save_page
 from portal.web.forms import choices
 from portal.web.htmx import render
-
-
-def save(form, action: Callable, failed: Callable, success: str, target: Callable):
-    """Validate, run one service call and commit; otherwise re-render with messages (422).
-
-    A refused change is rolled back whole, so nothing is half-saved.
-    """
-    error = None
-    if form.validate_on_submit():
-        try:
-            result = action()
-        except DomainError as exc:
-            db.session.rollback()
-            if not attach_error(form, exc):
-                error = exc.message
-        else:
-            db.session.commit()
-            flash(success, "success")
-            return redirect(target(result))
-    return failed(error)
 
 
 def back_to(default: str) -> str:
@@ -121,9 +99,9 @@ def user_new():
 
     def failed(error):
         _affiliation_choices(form)
-        return render("admin/user_form.html", status=422, form=form, user=None, error=error)
+        return render("admin/user_form.html", form=form, user=None, error=error)
 
-    return save(
+    return save_page(
         form,
         lambda: accounts.create_user(**form.values(), password=form.password.data),
         failed,
@@ -147,9 +125,9 @@ def user_edit(user_id: int):
     def failed(error):
         fresh = get_or_404(User, user_id)
         _affiliation_choices(form, fresh)
-        return _user_page(form, fresh, 422, error)
+        return _user_page(form, fresh, error=error)
 
-    return save(
+    return save_page(
         form,
         lambda: accounts.update_user(
             user,
@@ -212,14 +190,14 @@ def settings():
         )
         return render("admin/settings.html", form=form)
     form = SettingsForm()
-    return save(
+    return save_page(
         form,
         lambda: update_settings(
             intake_deadline_days=form.intake_deadline_days.data,
             eligibility_items=form.lines(form.eligibility_items.data),
             exclusion_reasons=form.lines(form.exclusion_reasons.data),
         ),
-        lambda error: render("admin/settings.html", status=422, form=form, error=error),
+        lambda error: render("admin/settings.html", form=form, error=error),
         "Settings saved. Cases already referred keep their intake deadline.",
         lambda _: url_for("admin.settings"),
     )

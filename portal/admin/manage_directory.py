@@ -8,12 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.admin import bp
-from portal.admin.manage import back_to, get_or_404, save
+from portal.admin.manage import back_to, get_or_404
 from portal.admin.manage_forms import ActionForm, AgencyForm, OrganizationForm, ServiceForm
 from portal.extensions import db
 from portal.models import Agency, Organization, Service
 from portal.services import directory
 from portal.services.errors import DomainError
+from portal.web.changes import save_page
 from portal.web.directory_forms import schedule_data
 from portal.web.forms import choices
 from portal.web.htmx import render
@@ -35,7 +36,7 @@ def agency_new():
     form = AgencyForm()
     if request.method == "GET":
         return render("admin/agency_form.html", form=form, agency=None)
-    return save(
+    return save_page(
         form,
         lambda: directory.create_agency(
             current_user, name=form.name.data, short_name=form.short_name.data
@@ -55,7 +56,7 @@ def agency_edit(agency_id: int):
         form = AgencyForm(obj=agency, formdata=None)
         return render("admin/agency_form.html", form=form, agency=agency)
     form = AgencyForm()
-    return save(
+    return save_page(
         form,
         lambda: directory.update_agency(
             current_user, agency, name=form.name.data, short_name=form.short_name.data
@@ -100,7 +101,7 @@ def organization_new():
     form = OrganizationForm()
     if request.method == "GET":
         return render("admin/organization_form.html", form=form, organization=None)
-    return save(
+    return save_page(
         form,
         lambda: directory.create_organization(current_user, **form.values()),
         lambda error: render(
@@ -122,7 +123,7 @@ def organization_edit(organization_id: int):
         form = OrganizationForm(obj=organization, formdata=None)
         return _organization_page(form, organization)
     form = OrganizationForm()
-    return save(
+    return save_page(
         form,
         lambda: directory.update_organization(current_user, organization, **form.values()),
         lambda error: _organization_page(
@@ -197,7 +198,7 @@ def service_new(organization_id: int):
         _organization_choices(form, organization_id)
         return _service_page(form, None, 422, error)
 
-    return save(
+    return save_page(
         form,
         lambda: directory.create_service(current_user, **form.values()),
         failed,
@@ -226,7 +227,7 @@ def service_edit(service_id: int):
         _organization_choices(form, fresh.organization_id)
         return _service_page(form, fresh, 422, error)
 
-    return save(
+    return save_page(
         form,
         lambda: directory.update_service(current_user, service, **form.values()),
         failed,

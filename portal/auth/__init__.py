@@ -1,10 +1,8 @@
-"""Sign-in and sign-out."""
+"""Sign-in and sign-out; signing out users idle too long, on every request."""
 
 from flask import Blueprint
 
+from portal.auth.idle import enforce_idle_timeout
+
 bp = Blueprint("auth", __name__)
-
-from portal.auth import views  # noqa: E402,F401
-from portal.auth.idle import enforce_idle_timeout  # noqa: E402
-
 bp.before_app_request(enforce_idle_timeout)

@@ -7,5 +7,3 @@ from portal.models import Role
 
 bp = Blueprint("officer", __name__, url_prefix="/officer")
 bp.before_request(role_gate(Role.OFFICER))
-
-from portal.officer import views  # noqa: E402,F401

@@ -7,5 +7,3 @@ from portal.models import Role
 
 bp = Blueprint("provider", __name__, url_prefix="/provider")
 bp.before_request(role_gate(Role.PROVIDER))
-
-from portal.provider import services, views  # noqa: E402,F401

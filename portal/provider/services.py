@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -11,8 +11,8 @@ from portal.extensions import db
 from portal.models import Service
 from portal.provider import bp
 from portal.services import directory
-from portal.services.errors import DomainError
-from portal.web.directory_forms import AvailabilityForm, attach_error, schedule_data
+from portal.web.changes import save_page
+from portal.web.directory_forms import AvailabilityForm, schedule_data
 from portal.web.htmx import render
 
 
@@ -53,16 +53,10 @@ def service_edit(service_id: int):
         form = AvailabilityForm(obj=service, formdata=None, schedule=schedule_data(service))
         return _page(form, service)
     form = AvailabilityForm()
-    error = None
-    if form.validate_on_submit():
-        try:
-            directory.update_availability(current_user, service, **form.availability())
-        except DomainError as exc:
-            db.session.rollback()
-            if not attach_error(form, exc):
-                error = exc.message
-        else:
-            db.session.commit()
-            flash("Schedule and capacity saved.", "success")
-            return redirect(url_for("provider.services"))
-    return _page(form, _own_service(service_id), 422, error)
+    return save_page(
+        form,
+        lambda: directory.update_availability(current_user, service, **form.availability()),
+        lambda error: _page(form, _own_service(service_id), error=error),
+        "Schedule and capacity saved.",
+        lambda _: url_for("provider.services"),
+    )

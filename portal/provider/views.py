@@ -264,6 +264,3 @@ def participant_timeline(case_id: int):
     before = request.args.get("before")
     page = get_timeline(case, current_user, before=before)
     return render_blocks(PARTICIPANT, ["older" if before else "timeline"], case=case, timeline=page)
-
-
-from portal.provider import session_views  # noqa: E402,F401

@@ -9,7 +9,6 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from portal.models import Service
 from portal.models.directory import WEEKDAYS
 from portal.services.directory import MAX_CAPACITY, ScheduleRow
-from portal.services.errors import DomainError
 from portal.web.forms import choices
 
 SCHEDULE_ROWS = 4
@@ -128,17 +127,3 @@ def schedule_data(service: Service) -> list[dict]:
         {"weekday": str(s.weekday), "opens_at": s.opens_at, "closes_at": s.closes_at}
         for s in service.schedules
     ]
-
-
-def attach_error(form, error: DomainError) -> bool:
-    """Put a service's message beside the field it names; False when no field matches."""
-    if not error.field:
-        return False
-    finder = getattr(form, "field_for", None)
-    field = finder(error.field) if finder else getattr(form, error.field, None)
-    if field is None:
-        return False
-    if not isinstance(field.errors, list):
-        field.errors = list(field.errors)
-    field.errors.append(error.message)
-    return True
