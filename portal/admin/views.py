@@ -19,6 +19,7 @@ from portal.services.settings import get_settings
 from portal.services.timeline import get_timeline
 from portal.web.forms import choices
 from portal.web.htmx import is_htmx, render, render_blocks, trigger
+from portal.web.timeline import timeline_fragment
 
 
 def reason_choices(reasons: list[str]):
@@ -122,13 +123,9 @@ def case_detail(case_id: int):
 
 @bp.get("/cases/<int:case_id>/timeline")
 def case_timeline(case_id: int):
-    if not is_htmx():
-        return redirect(url_for("admin.case_detail", case_id=case_id))
-    case = _load(case_id)
-    before = request.args.get("before")
-    page = get_timeline(case, current_user, before=before)
-    blocks = ["older"] if before else ["timeline"]
-    return render_blocks("admin/case_detail.html", blocks, case=case, timeline=page)
+    return timeline_fragment(
+        lambda: _load(case_id), "admin/case_detail.html", "admin.case_detail", case_id
+    )
 
 
 def _apply(case: Case, form, action, success: str, form_name: str):

@@ -19,7 +19,8 @@ from portal.services.errors import DomainError
 from portal.services.settings import get_settings
 from portal.services.timeline import get_timeline
 from portal.web.forms import choices
-from portal.web.htmx import is_htmx, render, render_blocks
+from portal.web.htmx import render
+from portal.web.timeline import timeline_fragment
 
 
 @dataclass(frozen=True)
@@ -178,12 +179,11 @@ def case_detail(case_id: int):
 
 @bp.get("/referrals/<int:case_id>/timeline")
 def case_timeline(case_id: int):
-    if not is_htmx():
-        return redirect(url_for("officer.case_detail", case_id=case_id))
-    case = _load(case_id)
-    before = request.args.get("before")
-    page = get_timeline(case, current_user, before=before)
-    blocks = ["older"] if before else ["timeline", "status_oob"]
-    return render_blocks(
-        "officer/case_detail.html", blocks, case=OfficerCase.of(case), timeline=page
+    return timeline_fragment(
+        lambda: _load(case_id),
+        "officer/case_detail.html",
+        "officer.case_detail",
+        case_id,
+        also=["status_oob"],
+        present=OfficerCase.of,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import abort, flash, g, make_response, redirect, render_template_string, request, url_for
+from flask import abort, flash, g, make_response, redirect, render_template_string, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, joinedload
@@ -30,6 +30,7 @@ from portal.services.errors import DomainError
 from portal.services.sessions import next_session
 from portal.services.timeline import get_timeline
 from portal.web.htmx import is_htmx, render, render_blocks, trigger
+from portal.web.timeline import timeline_fragment
 
 ROSTER = "provider/roster.html"
 PARTICIPANT = "provider/participant.html"
@@ -258,9 +259,6 @@ def participant(case_id: int):
 
 @bp.get("/participants/<int:case_id>/timeline")
 def participant_timeline(case_id: int):
-    if not is_htmx():
-        return redirect(url_for("provider.participant", case_id=case_id))
-    case = _participant(case_id)
-    before = request.args.get("before")
-    page = get_timeline(case, current_user, before=before)
-    return render_blocks(PARTICIPANT, ["older" if before else "timeline"], case=case, timeline=page)
+    return timeline_fragment(
+        lambda: _participant(case_id), PARTICIPANT, "provider.participant", case_id
+    )
