@@ -15,9 +15,11 @@ from portal.admin.engagement_forms import (
 )
 from portal.clock import local_today
 from portal.extensions import db
-from portal.models import Case, CaseStatus, ReferralStatus, Service, ServiceReferral
-from portal.services.assessments import ASSESSABLE, assessment_history, contact_list
+from portal.models import Case, ReferralStatus, Service, ServiceReferral
+from portal.services.assessments import assessment_history, contact_list, is_assessable
 from portal.services.case_details import CaseDetails
+from portal.services.cases import intake_clock, next_steps
+from portal.services.referrals import takes_services
 
 
 def case_referrals(case: Case) -> list[ServiceReferral]:
@@ -71,14 +73,16 @@ def sections(case: Case, **overrides) -> dict:
         "contacts": contact_list(case),
         "service_referrals": service_referrals,
         "end_forms": end_forms,
-        "can_engage": case.status in ASSESSABLE,
-        "can_assign": case.status == CaseStatus.ACTIVE,
+        "can_engage": is_assessable(case),
+        "can_assign": takes_services(case),
         "assessment_form": assessment_form(history),
         "contact_form": ContactForm(prefix="contact", formdata=None, contacted_on=local_today()),
         "exit_form": ExitForm(
             prefix="exit", formdata=None, version=case.version, closed_on=local_today()
         ),
         "details_form": details_form(case),
+        "clock": intake_clock(case),
+        "steps": next_steps(case),
         "domain_fields": domain_fields,
     }
     context.update({k: v for k, v in overrides.items() if k not in ("end_form", "end_form_id")})

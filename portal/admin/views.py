@@ -45,7 +45,7 @@ def queue():
         new=new,
         awaiting=awaiting,
         today=local_today(),
-        days_left=cases.days_left,
+        intake_clock=cases.intake_clock,
     )
 
 
@@ -105,7 +105,6 @@ def _detail(
     context = {
         "case": case,
         "timeline": get_timeline(case, current_user),
-        "days_left": cases.days_left(case),
         "error": error,
         **case_sections.sections(case, **forms),
         **_forms(case, **forms),

@@ -170,6 +170,8 @@ def _context(service: Service, day: dt.date, rows: list[ServiceReferral], **extr
         "records": records,
         "corrections": corrections_of([a.id for a in records.values()]),
         "statuses": list(AttendanceStatus),
+        "can_mark": attendance_service.can_mark,
+        "on_roster": attendance_service.on_roster,
         "fix_forms": {},
         "blank_fix": lambda referral_id: CorrectionForm(formdata=None, prefix=f"fix-{referral_id}"),
         "errors": {},

@@ -31,8 +31,13 @@ MAX_NOTE = 2000
 OFFICE_ONLY = "Only the program office records assessments and contacts."
 
 
+def is_assessable(case: Case) -> bool:
+    """Assessments and contacts are recorded for a case accepted or active."""
+    return case.status in ASSESSABLE
+
+
 def _require_open(case: Case, what: str) -> None:
-    if case.status not in ASSESSABLE:
+    if not is_assessable(case):
         raise InvalidTransition(
             f"{what} can be recorded only for a case accepted or active, "
             f"not one that is {case.status.label.lower()}."

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from portal.clock import local_date, utcnow
+from portal.clock import local_date, local_today, utcnow
 from portal.database import savepoint
 from portal.extensions import db
 from portal.models import (
@@ -64,6 +64,17 @@ def _check_not_before_referral(referral: ServiceReferral, session_date: dt.date)
     )
 
 
+def on_roster(referral: ServiceReferral) -> bool:
+    """A participant is on a service's roster while their referral to it is accepted."""
+    return referral.status == ReferralStatus.ACCEPTED
+
+
+def can_mark(referral: ServiceReferral, session_date: dt.date) -> bool:
+    """Attendance can be recorded: on the roster, a date neither in the future nor before the
+    participant was referred to the service."""
+    return on_roster(referral) and local_date(referral.created_at) <= session_date <= local_today()
+
+
 def _check_roster(referral: ServiceReferral, service: Service, actor: User) -> None:
     require(
         can_record_attendance(actor, service),
@@ -73,7 +84,7 @@ def _check_roster(referral: ServiceReferral, service: Service, actor: User) -> N
         raise ValidationFailed(
             "This participant is not on the roster yet: accept the referral first."
         )
-    if referral.status != ReferralStatus.ACCEPTED:
+    if not on_roster(referral):
         raise ValidationFailed(
             f"This participant is no longer on the roster of {service.name} "
             f"(referral {referral.status.label.lower()})."

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from portal.clock import local_today, utcnow
+from portal.clock import local_date, local_today, utcnow
 from portal.extensions import db
 from portal.models import (
     Case,
@@ -275,3 +275,53 @@ def close_case(
 def days_left(case: Case, today: dt.date | None = None) -> int:
     """Days until the intake deadline (negative when overdue)."""
     return (case.intake_deadline - (today or local_today())).days
+
+
+# Within this many days of its intake deadline a case is shown as due soon.
+DUE_SOON_DAYS = 7
+
+
+@dataclass(frozen=True)
+class IntakeClock:
+    """Where a case stands against its intake deadline, as the office's screens show it."""
+
+    running: bool  # the deadline still applies (referred or accepted: intake not done)
+    days_left: int  # negative when overdue
+    age_days: int  # days since the referral, in local dates
+
+    @property
+    def overdue(self) -> bool:
+        return self.running and self.days_left < 0
+
+    @property
+    def due_soon(self) -> bool:
+        return self.running and 0 <= self.days_left <= DUE_SOON_DAYS
+
+
+def intake_clock(case: Case, today: dt.date | None = None) -> IntakeClock:
+    """The intake deadline rule: it runs from referral until intake (or a decline)."""
+    today = today or local_today()
+    return IntakeClock(
+        running=can_transition(case.status, CaseStatus.ACTIVE)
+        or can_transition(case.status, CaseStatus.ACCEPTED),
+        days_left=days_left(case, today),
+        age_days=(today - local_date(case.referred_at)).days,
+    )
+
+
+@dataclass(frozen=True)
+class NextSteps:
+    """What the office can do next with a case, read from the life of a case (TRANSITIONS)."""
+
+    screen: bool  # accept or decline the referral
+    intake: bool  # record intake: the case becomes active
+    exit: bool  # record the participant's exit (completed or withdrawn)
+
+
+def next_steps(case: Case) -> NextSteps:
+    """The office's next steps for a case, from the moves its status allows."""
+    return NextSteps(
+        screen=can_transition(case.status, CaseStatus.DECLINED),
+        intake=can_transition(case.status, CaseStatus.ACTIVE),
+        exit=all(can_transition(case.status, s) for s in EXIT_STATUSES),
+    )

@@ -108,10 +108,15 @@ def _payload(service: Service, **extra) -> dict:
     }
 
 
+def takes_services(case: Case) -> bool:
+    """Only an active participant is referred to services."""
+    return case.status == CaseStatus.ACTIVE
+
+
 def assign_service(case: Case, service: Service, actor: User, note: str = "") -> ServiceReferral:
     """The program office refers an active participant to a service, reserving a place."""
     require(can_manage_case(actor), "Only the program office assigns services.")
-    if case.status != CaseStatus.ACTIVE:
+    if not takes_services(case):
         raise InvalidTransition("Services can be assigned only to an active participant.")
     organization = db.session.get(Organization, service.organization_id)
     if organization is None or not organization.active:
