@@ -43,7 +43,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.admin.views
     import portal.auth.views
     import portal.officer.views
-    import portal.provider.services
+    import portal.provider.service_views
     import portal.provider.session_views
     import portal.provider.views  # noqa: F401
     from portal.admin import bp as admin_bp

@@ -155,7 +155,7 @@ def _apply(case: Case, form, action, success: str, form_name: str):
 
 
 @bp.post("/cases/<int:case_id>/accept")
-def accept(case_id: int):
+def accept_referral(case_id: int):
     case = _load(case_id)
     form = AcceptForm()
     return _apply(
@@ -170,7 +170,7 @@ def accept(case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/decline")
-def decline(case_id: int):
+def decline_referral(case_id: int):
     case = _load(case_id)
     form = DeclineForm()
     form.reason.choices = reason_choices(get_settings().exclusion_reasons)

@@ -170,8 +170,8 @@ def _answer(referral: ServiceReferral, status: int = 200, message: str | None = 
     return render(ROSTER, status=status, rows=[referral], **context)
 
 
-@bp.post("/referrals/<int:referral_id>/accept")
-def accept_referral(referral_id: int):
+@bp.post("/service-referrals/<int:referral_id>/accept")
+def accept_service_referral(referral_id: int):
     referral = _load_referral(referral_id)
     try:
         referrals.accept_service_referral(referral, current_user)
@@ -183,8 +183,8 @@ def accept_referral(referral_id: int):
     return _answer(_load_referral(referral_id), message=f"Accepted {name}.")
 
 
-@bp.post("/referrals/<int:referral_id>/decline")
-def decline_referral(referral_id: int):
+@bp.post("/service-referrals/<int:referral_id>/decline")
+def decline_service_referral(referral_id: int):
     referral = _load_referral(referral_id)
     form = DeclineForm(prefix=f"decline-{referral_id}")
     if not form.validate_on_submit():

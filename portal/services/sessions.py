@@ -20,7 +20,7 @@ from portal.models import Service, ServiceStatus
 
 
 @dataclass(frozen=True)
-class Session:
+class ScheduledSession:
     """One occurrence of a service's weekly schedule on a local date."""
 
     service_id: int
@@ -49,7 +49,9 @@ def has_schedule(service: Service) -> bool:
     return not service.by_appointment and bool(service.schedules)
 
 
-def sessions_between(services: Iterable[Service], start: dt.date, end: dt.date) -> list[Session]:
+def sessions_between(
+    services: Iterable[Service], start: dt.date, end: dt.date
+) -> list[ScheduledSession]:
     """Sessions of `services` (schedules loaded) from `start` to `end` inclusive, in time order."""
     found = []
     for service in services:
@@ -59,7 +61,9 @@ def sessions_between(services: Iterable[Service], start: dt.date, end: dt.date) 
             day = start + dt.timedelta(days=(schedule.weekday - start.weekday()) % 7)
             while day <= end:
                 found.append(
-                    Session(service.id, service.name, day, schedule.opens_at, schedule.closes_at)
+                    ScheduledSession(
+                        service.id, service.name, day, schedule.opens_at, schedule.closes_at
+                    )
                 )
                 day += dt.timedelta(days=7)
     return sorted(found, key=lambda s: (s.date, s.opens_at, s.service_name, s.service_id))
@@ -81,12 +85,12 @@ def organization_services(organization_id: int | None) -> list[Service]:
 
 def organization_sessions(
     organization_id: int | None, start: dt.date, end: dt.date
-) -> list[Session]:
+) -> list[ScheduledSession]:
     """Scheduled sessions of an organisation's active services between two local dates."""
     return sessions_between(organization_services(organization_id), start, end)
 
 
-def next_session(service: Service, after: dt.datetime | None = None) -> Session | None:
+def next_session(service: Service, after: dt.datetime | None = None) -> ScheduledSession | None:
     """The first session not yet over at `after` (default: now, local), if the service has one."""
     if service.status != ServiceStatus.ACTIVE or not has_schedule(service):
         return None

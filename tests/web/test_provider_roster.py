@@ -39,7 +39,7 @@ def test_inline_accept_returns_the_row_and_the_oob_counter(client, login_as, wor
     world.participant(accept=False, first_name="Bea")
     login_as(world.staff)
     response = post(
-        client, f"/provider/referrals/{referral.id}/accept", page="/provider/", htmx=True
+        client, f"/provider/service-referrals/{referral.id}/accept", page="/provider/", htmx=True
     )
     assert response.status_code == 200
     body = response.get_data(as_text=True)
@@ -55,7 +55,7 @@ def test_inline_accept_returns_the_row_and_the_oob_counter(client, login_as, wor
 def test_accept_without_htmx_redirects_with_a_message(client, login_as, world):
     referral = world.participant(accept=False)
     login_as(world.staff)
-    response = post(client, f"/provider/referrals/{referral.id}/accept", page="/provider/")
+    response = post(client, f"/provider/service-referrals/{referral.id}/accept", page="/provider/")
     assert response.status_code == 302
     assert "Accepted" in client.get("/provider/").get_data(as_text=True)
 
@@ -64,7 +64,7 @@ def test_accepting_twice_is_refused_with_a_message(client, login_as, world):
     referral = world.participant()
     login_as(world.staff)
     response = post(
-        client, f"/provider/referrals/{referral.id}/accept", page="/provider/", htmx=True
+        client, f"/provider/service-referrals/{referral.id}/accept", page="/provider/", htmx=True
     )
     assert response.status_code == 422
     assert "cannot become accepted" in response.get_data(as_text=True)
@@ -75,7 +75,7 @@ def test_officer_sees_engaged_without_the_service_name(client, login_as, world):
     case = db.session.get(Case, referral.case_id)
     officer = db.session.get(User, case.officer_id)
     login_as(world.staff)
-    post(client, f"/provider/referrals/{referral.id}/accept", page="/provider/", htmx=True)
+    post(client, f"/provider/service-referrals/{referral.id}/accept", page="/provider/", htmx=True)
     client.post("/logout", data={"csrf_token": ""})
     officer_client = client.application.test_client()
     login(officer_client, officer)
@@ -90,7 +90,7 @@ def test_decline_needs_a_reason_and_releases_the_place(client, login_as, world):
     service_id = world.service.id
     held = db.session.get(Service, service_id).capacity_available
     login_as(world.staff)
-    url = f"/provider/referrals/{referral.id}/decline"
+    url = f"/provider/service-referrals/{referral.id}/decline"
     prefix = f"decline-{referral.id}"
     missing = post(client, url, {f"{prefix}-reason": ""}, page="/provider/", htmx=True)
     assert missing.status_code == 422
@@ -121,10 +121,12 @@ def test_decline_needs_a_reason_and_releases_the_place(client, login_as, world):
 def test_another_organisations_referral_answers_404(client, login_as, world):
     theirs = world.participant(accept=False, service=world.other_service)
     login_as(world.staff)
-    accept = post(client, f"/provider/referrals/{theirs.id}/accept", page="/provider/", htmx=True)
+    accept = post(
+        client, f"/provider/service-referrals/{theirs.id}/accept", page="/provider/", htmx=True
+    )
     decline = post(
         client,
-        f"/provider/referrals/{theirs.id}/decline",
+        f"/provider/service-referrals/{theirs.id}/decline",
         {f"decline-{theirs.id}-reason": "no_capacity"},
         page="/provider/",
         htmx=True,
