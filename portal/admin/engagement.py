@@ -194,7 +194,8 @@ def edit_details(case_id: int):
 
 
 def _referral_block(case: Case, status: int = 200, **overrides):
+    """The referral section for htmx (with the deadline it shows); the whole page otherwise."""
     if not is_htmx():
         return _detail(case, status, **overrides)
-    context = {"case": case, **sections(case, **overrides)}
+    context = {"case": case, "days_left": cases.days_left(case), **sections(case, **overrides)}
     return render_blocks("admin/case_detail.html", ["referral"], status=status, **context)
