@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.database import savepoint
 from portal.extensions import db
@@ -28,12 +29,16 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.services.errors import NotPermitted, ValidationFailed
+from portal.services.errors import Conflict, NotPermitted, ValidationFailed
 from portal.services.timeline import add_entry
 from portal.web.filters import local_today, local_tz
 
 REASON_MAX = 500
 FUTURE_MESSAGE = "Attendance cannot be recorded for a date in the future."
+CORRECTION_CONFLICT = (
+    "Someone else corrected this entry while you were working on it; your correction was not "
+    "saved. The row shows the value stored now: check it and correct it again if needed."
+)
 
 
 def is_staff_of(user: User, service: Service) -> bool:
@@ -179,20 +184,34 @@ def record_attendance(
 
 
 def correct_attendance(
-    attendance: Attendance, new_status: AttendanceStatus, reason: str, actor: User
+    attendance: Attendance,
+    new_status: AttendanceStatus,
+    reason: str,
+    actor: User,
+    version: int | None = None,
 ) -> Attendance:
-    """Change a recorded value, with a reason; the earlier value stays in the history."""
+    """Change a recorded value, with a reason, only if it is still the value the corrector saw
+    (`version`); the earlier value stays in the history."""
     referral = db.session.get(ServiceReferral, attendance.service_referral_id)
     assert referral is not None
     service = _service(referral)
     if not is_staff_of(actor, service):
         raise NotPermitted("This participant is not on your organisation's roster.")
     reason = _clean_reason(reason)
+    if version is not None and version != attendance.version:
+        raise Conflict(CORRECTION_CONFLICT)
     if new_status == attendance.status:
         raise ValidationFailed(
             f"This entry is already {attendance.status.label.lower()}.", field="status"
         )
     previous = attendance.status
+    attendance.status = new_status
+    try:
+        # UPDATE ... WHERE version = the version read: a correction stored meanwhile makes it
+        # match no row, so `previous` is always the value this correction really replaces.
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict(CORRECTION_CONFLICT) from None
     db.session.add(
         AttendanceCorrection(
             attendance_id=attendance.id,
@@ -203,7 +222,6 @@ def correct_attendance(
             corrected_at=utcnow(),
         )
     )
-    attendance.status = new_status
     add_entry(
         _case(referral),
         TimelineKind.ATTENDANCE_CORRECTED,
