@@ -104,3 +104,23 @@ def test_details_from_a_stale_copy_are_a_conflict_and_nothing_is_saved(case_in, 
     assert 'value="Elm St"' in html
     assert db.session.get(Case, case.id).location == "Oak St"
     assert _entries(case.id) == 1  # only theirs
+
+
+def test_the_pages_versioned_forms_move_on_together(case_in):
+    """A save on the case page moves the case's version; the page's other forms carry it on,
+    so the administrator's next action is not mistaken for someone else's change."""
+    client, case, _, url = case_in(CaseStatus.REFERRED)
+    saved = post(client, f"{url}/details", _form(case, location="Elm St"), page=url, htmx=True)
+    html = saved.get_data(as_text=True)
+    assert saved.status_code == 200
+    assert '<div id="workflow" hx-swap-oob="true">' in html
+    assert f'name="version" type="hidden" value="{case.version}"' in html
+    data = {"version": str(case.version), "note": ""}
+    accepted = post(client, f"{url}/accept", data, page=url, htmx=True)
+    html = accepted.get_data(as_text=True)
+    assert accepted.status_code == 200, html
+    assert '<div id="referral" hx-swap-oob="true">' in html
+    assert f'name="details-version" type="hidden" value="{case.version}"' in html
+    again = post(client, f"{url}/details", _form(case, location="Oak St"), page=url, htmx=True)
+    assert again.status_code == 200
+    assert db.session.get(Case, case.id).location == "Oak St"
