@@ -16,7 +16,7 @@ from portal.admin.engagement_forms import (
     ExitForm,
     assessment_needs,
 )
-from portal.admin.views import _apply, _detail, _load
+from portal.admin.views import _apply, _detail, _forms, _load
 from portal.extensions import db
 from portal.models import Case, CaseStatus, ContactKind, ServiceReferral
 from portal.services import assessments, cases, referrals
@@ -189,12 +189,21 @@ def edit_details(case_id: int):
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for("admin.case_detail", case_id=case_id))
-    response = _referral_block(_load(case_id), details_message=message)
+    response = _referral_block(_load(case_id), details_message=message, moved=changed)
     return trigger(response, "timeline-changed") if changed else response
 
 
-def _referral_block(case: Case, status: int = 200, **overrides):
+def _referral_block(case: Case, status: int = 200, moved: bool = False, **overrides):
+    """The referral section for htmx (with the deadline it shows); the whole page otherwise.
+
+    `moved`: the save moved the case's version, so the screening/intake/exit forms come too
+    (out of band), carrying it.
+    """
     if not is_htmx():
         return _detail(case, status, **overrides)
-    context = {"case": case, **sections(case, **overrides)}
-    return render_blocks("admin/case_detail.html", ["referral"], status=status, **context)
+    context = {"case": case, "days_left": cases.days_left(case), **sections(case, **overrides)}
+    blocks = ["referral"]
+    if moved:
+        context |= {**_forms(case), "error": None, "workflow_oob": True}
+        blocks.append("workflow")
+    return render_blocks("admin/case_detail.html", blocks, status=status, **context)

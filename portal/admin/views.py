@@ -111,6 +111,11 @@ def _detail(
     }
     if block and is_htmx():
         blocks = [block, "status_oob", "engagement_oob"]
+        if status == 200:
+            # The change moved the case's version: the page's other versioned forms (the
+            # referral details) move with it, or their next save would be a false conflict.
+            blocks.append("referral")
+            context["referral_oob"] = True
         return render_blocks("admin/case_detail.html", blocks, status=status, **context)
     return render("admin/case_detail.html", status=status, **context)
 

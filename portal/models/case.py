@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, created_at, enum_type, intpk, str120, str255, utcnow
@@ -81,6 +81,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_referred_at", "status", "referred_at"),
         Index("ix_cases_officer_referred_at", "officer_id", "referred_at"),
+        # One referral form submission makes one case, however often it arrives.
+        UniqueConstraint("officer_id", "submission_key", name="uq_cases_officer_submission_key"),
     )
 
     id: Mapped[intpk]
@@ -107,6 +109,8 @@ class Case(Base):
     exit_reason: Mapped[str255 | None]
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The key the referral form carried (a UUID); NULL for cases made without a form.
+    submission_key: Mapped[str | None] = mapped_column(String(36))
 
     __mapper_args__ = {"version_id_col": version}
 

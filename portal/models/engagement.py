@@ -198,6 +198,10 @@ class Attendance(Base):
     status: Mapped[AttendanceStatus] = mapped_column(enum_type(AttendanceStatus))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Moves on with each correction: a correction applies only to the value it was made from.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class AttendanceCorrection(Base):

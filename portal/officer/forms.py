@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import uuid
+
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, TelField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms import HiddenField, RadioField, StringField, TelField, TextAreaField, TimeField
+from wtforms.validators import UUID, DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal.models import ReferralType
 from portal.web.forms import CheckboxListField, LocalDateField, choices, not_before, not_in_future
@@ -12,6 +14,21 @@ NAME = [DataRequired("Enter a name."), Length(max=120, message="Use at most 120 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+OUT_OF_DATE = "This form was out of date: check the entries below and send it again."
+
+
+def new_submission_key() -> str:
+    return str(uuid.uuid4())
+
+
+def _canonical_uuid(value):
+    """One spelling per key (case, braces, hyphens), so two spellings cannot make two cases."""
+    try:
+        return str(uuid.UUID(value))
+    except (TypeError, ValueError):
+        return value
 
 
 class ReferralForm(FlaskForm):
@@ -88,6 +105,20 @@ class ReferralForm(FlaskForm):
         render_kw={"rows": 3},
     )
     person_choice = RadioField("Is this the same person?", choices=[], validate_choice=False)
+    # Made when the form is rendered: every arrival of one submission carries the same key, so
+    # a double tap or a retry makes one case (see cases.refer_person).
+    submission_key = HiddenField(
+        default=new_submission_key,
+        filters=[_canonical_uuid],
+        validators=[InputRequired(OUT_OF_DATE), UUID(OUT_OF_DATE)],
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.submission_key.errors:
+            # The refused form goes back with a usable key, so sending it again works.
+            self.submission_key.data = new_submission_key()
+        return valid
 
     def validate_occurred_time(self, field):
         if field.data and not self.occurred_on.data:

@@ -89,8 +89,6 @@ def new_referral():
     if form.is_submitted():
         _offer_matches(form)
     if form.validate_on_submit():
-        if form.person_choice.choices and not form.person_choice.data:
-            return render("officer/referral_form.html", form=form, status=422, choose_person=True)
         occurred_at = None
         if form.occurred_on.data:
             local = dt.datetime.combine(form.occurred_on.data, form.occurred_time.data or dt.time())
@@ -120,6 +118,7 @@ def new_referral():
                 data,
                 int(choice) if choice and choice != "new" else None,
                 new_person=choice == "new",
+                submission_key=form.submission_key.data,
             )
         except DomainError as error:
             db.session.rollback()

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import HiddenField, RadioField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from portal.models import AttendanceStatus, DeclineReason
 from portal.web.forms import LocalDateField, choices, not_in_future
 
 FUTURE = "Attendance cannot be recorded for a date in the future."
+OUT_OF_DATE = "This form is out of date. Reload the page and try again."
 
 
 class DeclineForm(FlaskForm):
@@ -52,6 +53,17 @@ class CorrectionForm(FlaskForm):
         ],
         render_kw={"rows": 2},
     )
+    # The version of the entry the person was looking at: a correction applies only to it.
+    version = HiddenField(
+        validators=[InputRequired(OUT_OF_DATE), Regexp(r"^[0-9]{1,9}$", message=OUT_OF_DATE)]
+    )
+
+    @property
+    def version_number(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
 
 
 class SessionPickForm(FlaskForm):

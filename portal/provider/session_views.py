@@ -24,7 +24,7 @@ from portal.provider import bp
 from portal.provider.forms import AttendanceForm, CorrectionForm, SessionPickForm
 from portal.provider.views import corrections_of, org_referrals
 from portal.services import attendance as attendance_service
-from portal.services.errors import DomainError
+from portal.services.errors import Conflict, DomainError
 from portal.services.sessions import organization_services, sessions_between, week_of
 from portal.web.forms import choices
 from portal.web.htmx import is_htmx, render, render_blocks, trigger
@@ -173,7 +173,9 @@ def _context(service: Service, day: dt.date, rows: list[ServiceReferral], **extr
         "can_mark": attendance_service.can_mark,
         "on_roster": attendance_service.on_roster,
         "fix_forms": {},
-        "blank_fix": lambda referral_id: CorrectionForm(formdata=None, prefix=f"fix-{referral_id}"),
+        "blank_fix": lambda referral_id, version: CorrectionForm(
+            formdata=None, prefix=f"fix-{referral_id}", version=version
+        ),
         "errors": {},
         "message": None,
         "row_message": None,
@@ -264,11 +266,19 @@ def correct(service_id: int, day: str, referral_id: int):
         abort(404)
     form = CorrectionForm(prefix=f"fix-{referral.id}")
     if not form.validate_on_submit():
-        return _row_answer(service, session_date, referral, 422, fix_form=form)
+        error = " ".join(form.version.errors) or None
+        return _row_answer(service, session_date, referral, 422, error=error, fix_form=form)
     try:
         attendance_service.correct_attendance(
-            entry, AttendanceStatus(form.status.data), form.reason.data, current_user
+            entry,
+            AttendanceStatus(form.status.data),
+            form.reason.data,
+            current_user,
+            form.version_number,
         )
+    except Conflict as error:
+        db.session.rollback()
+        return _row_answer(service, session_date, referral, 409, error=error.message)
     except DomainError as error:
         db.session.rollback()
         field = getattr(form, error.field or "", None)

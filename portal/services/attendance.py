@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.clock import local_date, local_today, utcnow
 from portal.database import savepoint
@@ -29,13 +30,17 @@ from portal.models import (
 )
 from portal.policy import can_record_attendance, require
 from portal.services.dates import require_not_before, require_not_future
-from portal.services.errors import ValidationFailed
+from portal.services.errors import Conflict, ValidationFailed
 from portal.services.timeline import add_entry
 
 REASON_MAX = 500
 NOT_ON_ROSTER = "This participant is not on your organisation's roster."
 NOT_YOUR_SERVICE = "This service is not one of your organisation's."
 FUTURE_MESSAGE = "Attendance cannot be recorded for a date in the future."
+CORRECTION_CONFLICT = (
+    "Someone else corrected this entry while you were working on it; your correction was not "
+    "saved. The row shows the value stored now: check it and correct it again if needed."
+)
 
 
 def _service(referral: ServiceReferral) -> Service:
@@ -76,10 +81,7 @@ def can_mark(referral: ServiceReferral, session_date: dt.date) -> bool:
 
 
 def _check_roster(referral: ServiceReferral, service: Service, actor: User) -> None:
-    require(
-        can_record_attendance(actor, service),
-        "This participant is not on your organisation's roster.",
-    )
+    require(can_record_attendance(actor, service), NOT_ON_ROSTER)
     if referral.status == ReferralStatus.PENDING:
         raise ValidationFailed(
             "This participant is not on the roster yet: accept the referral first."
@@ -179,22 +181,33 @@ def record_attendance(
 
 
 def correct_attendance(
-    attendance: Attendance, new_status: AttendanceStatus, reason: str, actor: User
+    attendance: Attendance,
+    new_status: AttendanceStatus,
+    reason: str,
+    actor: User,
+    version: int | None = None,
 ) -> Attendance:
-    """Change a recorded value, with a reason; the earlier value stays in the history."""
+    """Change a recorded value, with a reason, only if it is still the value the corrector saw
+    (`version`); the earlier value stays in the history."""
     referral = db.session.get(ServiceReferral, attendance.service_referral_id)
     assert referral is not None
     service = _service(referral)
-    require(
-        can_record_attendance(actor, service),
-        "This participant is not on your organisation's roster.",
-    )
+    require(can_record_attendance(actor, service), NOT_ON_ROSTER)
     reason = _clean_reason(reason)
+    if version is not None and version != attendance.version:
+        raise Conflict(CORRECTION_CONFLICT)
     if new_status == attendance.status:
         raise ValidationFailed(
             f"This entry is already {attendance.status.label.lower()}.", field="status"
         )
     previous = attendance.status
+    attendance.status = new_status
+    try:
+        # UPDATE ... WHERE version = the version read: a correction stored meanwhile makes it
+        # match no row, so `previous` is always the value this correction really replaces.
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict(CORRECTION_CONFLICT) from None
     db.session.add(
         AttendanceCorrection(
             attendance_id=attendance.id,
@@ -205,7 +218,6 @@ def correct_attendance(
             corrected_at=utcnow(),
         )
     )
-    attendance.status = new_status
     add_entry(
         _case(referral),
         TimelineKind.ATTENDANCE_CORRECTED,

@@ -6,8 +6,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.clock import local_date, local_today, utcnow
+from portal.database import savepoint
 from portal.extensions import db
 from portal.models import (
     Case,
@@ -124,63 +126,75 @@ def matching_persons(first_name: str, last_name: str, dob: dt.date) -> list[Pers
     )
 
 
+def submitted_case(officer: User, submission_key: str | None) -> Case | None:
+    """The case an earlier arrival of the same referral form submission made, if any."""
+    if submission_key is None:
+        return None
+    return db.session.scalar(
+        select(Case).where(Case.officer_id == officer.id, Case.submission_key == submission_key)
+    )
+
+
 def refer_person(
     officer: User,
     data: ReferralData,
     existing_person_id: int | None = None,
     new_person: bool = False,
+    submission_key: str | None = None,
 ) -> Case:
     """An officer refers a person; a known person (same name and DOB) is reused, not duplicated.
 
     When someone with the same name and date of birth is on record, the caller must say which
     record it is, or that this is a different person (`new_person`).
+
+    One form submission (`submission_key`, unique per officer) makes one case: a repeat, even
+    one arriving at the same instant, is answered with the case the first arrival made.
     """
     require(can_refer(officer), "Only officers of an agency can refer a person.")
     matches = matching_persons(data.first_name, data.last_name, data.dob)
+    # Looked for after the matches: a first arrival whose person they see is seen here too
+    # (it committed its person and its case together), so a repeat is never asked to choose.
+    first = submitted_case(officer, submission_key)
+    if first is not None:
+        return first
     if matches and existing_person_id is None and not new_person:
         raise ValidationFailed(
             "A person with this name and date of birth is already on record: choose the record, "
             "or say this is a different person.",
             field="person_choice",
         )
-    if existing_person_id is not None:
-        person = next((p for p in matches if p.id == existing_person_id), None)
-        if person is None:
-            raise ValidationFailed("That person record does not match the name and date of birth.")
-        _merge_aliases(person, data.aliases)
-        if data.phone and not person.phone:
-            person.phone = data.phone
-    else:
-        person = Person(
-            first_name=data.first_name.strip(),
-            last_name=data.last_name.strip(),
-            aliases=data.aliases.strip(),
-            dob=data.dob,
-            phone=data.phone or None,
-        )
-        db.session.add(person)
-        db.session.flush()
     settings = get_settings()
     today = local_today()
     allowed_items = set(settings.eligibility_items)
-    case = Case(
-        person_id=person.id,
-        officer_id=officer.id,
-        agency_id=officer.agency_id,
-        referral_type=data.referral_type,
-        incident_number=(data.incident_number or "").strip() or None,
-        offences=data.offences.strip(),
-        statutes=data.statutes.strip(),
-        occurred_at=data.occurred_at,
-        location=(data.location or "").strip() or None,
-        eligibility={k: bool(v) for k, v in data.eligibility.items() if k in allowed_items},
-        notes=data.notes.strip(),
-        status=CaseStatus.REFERRED,
-        referred_at=utcnow(),
-        intake_deadline=today + dt.timedelta(days=settings.intake_deadline_days),
-    )
-    db.session.add(case)
-    db.session.flush()
+    try:
+        # The person and the case are written together: when a concurrent arrival of the same
+        # submission wins the unique key, this one's person goes with its case.
+        with savepoint(db.session):
+            person = _person_for(data, matches, existing_person_id)
+            case = Case(
+                person_id=person.id,
+                officer_id=officer.id,
+                agency_id=officer.agency_id,
+                referral_type=data.referral_type,
+                incident_number=(data.incident_number or "").strip() or None,
+                offences=data.offences.strip(),
+                statutes=data.statutes.strip(),
+                occurred_at=data.occurred_at,
+                location=(data.location or "").strip() or None,
+                eligibility={k: bool(v) for k, v in data.eligibility.items() if k in allowed_items},
+                notes=data.notes.strip(),
+                status=CaseStatus.REFERRED,
+                referred_at=utcnow(),
+                intake_deadline=today + dt.timedelta(days=settings.intake_deadline_days),
+                submission_key=submission_key,
+            )
+            db.session.add(case)
+            db.session.flush()
+    except IntegrityError:
+        first = submitted_case(officer, submission_key)
+        if first is None:
+            raise
+        return first
     add_entry(
         case,
         TimelineKind.REFERRAL_RECEIVED,
@@ -189,6 +203,30 @@ def refer_person(
     )
     db.session.flush()
     return case
+
+
+def _person_for(
+    data: ReferralData, matches: list[Person], existing_person_id: int | None
+) -> Person:
+    """The chosen known person (with the new aliases and phone), or a new record."""
+    if existing_person_id is not None:
+        person = next((p for p in matches if p.id == existing_person_id), None)
+        if person is None:
+            raise ValidationFailed("That person record does not match the name and date of birth.")
+        _merge_aliases(person, data.aliases)
+        if data.phone and not person.phone:
+            person.phone = data.phone
+        return person
+    person = Person(
+        first_name=data.first_name.strip(),
+        last_name=data.last_name.strip(),
+        aliases=data.aliases.strip(),
+        dob=data.dob,
+        phone=data.phone or None,
+    )
+    db.session.add(person)
+    db.session.flush()
+    return person
 
 
 def _merge_aliases(person: Person, aliases: str) -> None:

@@ -83,6 +83,24 @@ class Admin(Actor):
         self.assert_same_page()
         a11y(page, "admin case detail (active)")
 
+    def edits_details(self, statutes: str) -> None:
+        """The referral's details are edited in place in any status; the rest of the page stays."""
+        page = self.page
+        badge = self.badge().inner_text()
+        referral = page.locator("#referral")
+        referral.locator("summary").filter(has_text="Edit referral details").click()
+        referral.get_by_label("Statute(s)", exact=False).fill(statutes)
+        referral.get_by_role("button", name="Save details").click()
+        expect(referral.get_by_role("status")).to_contain_text("Referral details saved.")
+        expect(referral.locator(".portal-dl")).to_contain_text(statutes)
+        if badge in ("Referred", "Accepted, awaiting intake"):
+            expect(referral.locator(".portal-dl")).to_contain_text("days left")
+        expect(self.badge()).to_have_text(badge)
+        timeline = page.locator("#timeline .portal-timeline__text").first
+        expect(timeline).to_contain_text("Case details updated")
+        self.assert_same_page()
+        a11y(page, f"admin case detail (details saved, {badge.lower()})")
+
     def finds_in_cases(self, person: NewPerson, badge: str) -> None:
         """The case list's search narrows the table in place as the administrator types."""
         page = self.page

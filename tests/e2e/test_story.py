@@ -94,8 +94,10 @@ def test_referral_to_engaged_in_services(cast):
     admin.finds_in_queue(PERSON, OFFICER_NAME)
     shot(admin.page, "admin-referral-queue")
     admin.open_case(PERSON)
+    admin.edits_details(statutes="W. Va. Code 60A-4-401(c)")
     admin.declines_without_reason()
     admin.accepts(note="Eligible: first contact, small quantity.")
+    admin.edits_details(statutes="W. Va. Code 60A-4-401(c); 60A-4-403")
     officer.sees_progress(
         "Referral accepted",
         "Accepted, awaiting intake",
@@ -107,6 +109,7 @@ def test_referral_to_engaged_in_services(cast):
         "Intake complete", "Active", never_shown=(ADMIN_NAME, "release of information")
     )
     shot(officer.page, "officer-referral-detail")
+    admin.edits_details(statutes="W. Va. Code 60A-4-401(c)")
 
     # Issue 3: assessment, matching, the providers' acceptance and attendance.
     admin.records_assessment(ASSESSMENT)

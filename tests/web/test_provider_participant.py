@@ -91,7 +91,11 @@ def test_attendance_history_keeps_corrections(client, login_as, world):
     post(
         client,
         f"{page}/{referral.id}/correct",
-        {f"fix-{referral.id}-status": "cancelled", f"fix-{referral.id}-reason": "Clinic closed"},
+        {
+            f"fix-{referral.id}-status": "cancelled",
+            f"fix-{referral.id}-reason": "Clinic closed",
+            f"fix-{referral.id}-version": "1",  # the entry's version, as the form carries it
+        },
         page=page,
         htmx=True,
     )

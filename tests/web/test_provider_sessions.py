@@ -155,19 +155,24 @@ def test_a_different_tap_needs_a_correction_with_a_reason(client, login_as, worl
     assert "Already recorded as attended" in stale.get_data(as_text=True)
     fix = f"{page}/{referral.id}/correct"
     prefix = f"fix-{referral.id}"
-    no_reason = post(client, fix, {f"{prefix}-status": "excused"}, page=page, htmx=True)
+    seen = {f"{prefix}-version": "1"}  # the entry's version, as the form carries it
+    no_reason = post(client, fix, {f"{prefix}-status": "excused", **seen}, page=page, htmx=True)
     assert no_reason.status_code == 422
     body = no_reason.get_data(as_text=True)
     assert "Give the reason for the correction." in body
     assert '<details class="portal-disclosure" open>' in body
     same = post(
-        client, fix, {f"{prefix}-status": "attended", f"{prefix}-reason": "x"}, page=page, htmx=True
+        client,
+        fix,
+        {f"{prefix}-status": "attended", f"{prefix}-reason": "x", **seen},
+        page=page,
+        htmx=True,
     )
     assert same.status_code == 422 and "already attended" in same.get_data(as_text=True)
     done = post(
         client,
         fix,
-        {f"{prefix}-status": "excused", f"{prefix}-reason": "Was at the clinic"},
+        {f"{prefix}-status": "excused", f"{prefix}-reason": "Was at the clinic", **seen},
         page=page,
         htmx=True,
     )
@@ -201,7 +206,11 @@ def test_mark_all_present_then_adjust(client, login_as, world):
     fix = post(
         client,
         f"{page}/{people[1].id}/correct",
-        {f"fix-{people[1].id}-status": "missed", f"fix-{people[1].id}-reason": "Left early"},
+        {
+            f"fix-{people[1].id}-status": "missed",
+            f"fix-{people[1].id}-reason": "Left early",
+            f"fix-{people[1].id}-version": "1",  # the entry's version, as the form carries it
+        },
         page=page,
         htmx=True,
     )

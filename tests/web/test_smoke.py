@@ -1,3 +1,5 @@
+import uuid
+
 from tests.conftest import post
 
 
@@ -18,6 +20,7 @@ def test_officer_refers_and_admin_screens(client, login_as, f):
             "last_name": "Smith",
             "dob": "1990-01-02",
             "referral_type": "social_contact",
+            "submission_key": str(uuid.uuid4()),  # what the rendered form carries
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 
 from sqlalchemy import func, select
 
@@ -15,6 +16,7 @@ from tests.conftest import post
 CARD_RE = re.compile(r'class="portal-card__title"><a href="/officer/referrals/(\d+)">')
 
 FORM = {
+    "submission_key": str(uuid.uuid4()),  # what the rendered form carries
     "first_name": "Ann",
     "last_name": "Smith",
     "dob": "1990-01-02",
