@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -25,7 +24,7 @@ from wtforms.validators import (
 
 from portal.models import Role, ServiceCategory, ServiceStatus
 from portal.web.directory_forms import AvailabilityForm, WholeNumberField
-from portal.web.forms import choices
+from portal.web.forms import PortalForm, an_id, choices
 
 
 def _strip(value):
@@ -44,7 +43,7 @@ def optional(n: int) -> list:
     return [Optional(), at_most(n)]
 
 
-class StrippedForm(FlaskForm):
+class StrippedForm(PortalForm):
     """Surrounding spaces are dropped from every text field, so "   " counts as empty."""
 
     class Meta:
@@ -57,7 +56,7 @@ class StrippedForm(FlaskForm):
             return unbound_field.bind(form=form, **options)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """A bare button (deactivate, reactivate) still carries the CSRF token."""
 
 
@@ -78,8 +77,16 @@ class UserForm(StrippedForm):
         validators=[DataRequired("Choose a role.")],
     )
     # Unknown ids reach the service, which answers with a message beside the field.
-    agency_id = SelectField("Agency (officers)", validate_choice=False)
-    organization_id = SelectField("Organisation (provider staff)", validate_choice=False)
+    agency_id = SelectField(
+        "Agency (officers)",
+        validators=[an_id("Choose an agency from the list.")],
+        validate_choice=False,
+    )
+    organization_id = SelectField(
+        "Organisation (provider staff)",
+        validators=[an_id("Choose an organisation from the list.")],
+        validate_choice=False,
+    )
     badge_number = StringField("Badge number (officers)", validators=optional(40))
     password = PasswordField(
         "Password",
@@ -157,7 +164,12 @@ class OrganizationForm(StrippedForm):
 
 class ServiceForm(StrippedForm, AvailabilityForm):
     organization_id = SelectField(
-        "Organisation", validators=[DataRequired("Choose the organisation.")], validate_choice=False
+        "Organisation",
+        validators=[
+            DataRequired("Choose the organisation."),
+            an_id("Choose an organisation from the list."),
+        ],
+        validate_choice=False,
     )
     name = StringField("Service name", validators=required("Enter the service's name.", 120))
     description = TextAreaField("Description", validators=optional(4000), render_kw={"rows": 3})
@@ -199,7 +211,7 @@ class ServiceForm(StrippedForm, AvailabilityForm):
         }
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(PortalForm):
     intake_deadline_days = WholeNumberField(
         "Intake deadline (days after the referral)",
         validators=[

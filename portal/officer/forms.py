@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TelField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal.models import ReferralType
-from portal.web.forms import CheckboxListField, LocalDateField, choices, not_before, not_in_future
+from portal.web.forms import (
+    CheckboxListField,
+    LocalDateField,
+    PortalForm,
+    choices,
+    not_before,
+    not_in_future,
+)
 
 NAME = [DataRequired("Enter a name."), Length(max=120, message="Use at most 120 characters.")]
 
@@ -14,7 +20,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(PortalForm):
     """A referral an officer can complete on a phone, on the street."""
 
     class Meta:

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.models import AttendanceStatus, DeclineReason
-from portal.web.forms import LocalDateField, choices, not_in_future
+from portal.web.forms import LocalDateField, PortalForm, choices, not_in_future
 
 FUTURE = "Attendance cannot be recorded for a date in the future."
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(PortalForm):
     reason = SelectField(
         "Reason",
         choices=choices([("", "Choose a reason"), *((r.value, r.label) for r in DeclineReason)]),
@@ -34,13 +33,13 @@ class DeclineForm(FlaskForm):
 STATUS_CHOICES = choices((s.value, s.label) for s in AttendanceStatus)
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(PortalForm):
     status = SelectField(
         "Attendance", choices=STATUS_CHOICES, validators=[InputRequired("Choose a status.")]
     )
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(PortalForm):
     status = RadioField(
         "Correct to", choices=STATUS_CHOICES, validators=[InputRequired("Choose the right status.")]
     )
@@ -54,7 +53,7 @@ class CorrectionForm(FlaskForm):
     )
 
 
-class SessionPickForm(FlaskForm):
+class SessionPickForm(PortalForm):
     """Choose a service and a date to log attendance for (a GET form: no CSRF)."""
 
     class Meta:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, IntegerField, SelectField, TimeField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
@@ -10,7 +9,7 @@ from portal.models import Service
 from portal.models.directory import WEEKDAYS
 from portal.services.directory import MAX_CAPACITY, ScheduleRow
 from portal.services.errors import DomainError
-from portal.web.forms import choices
+from portal.web.forms import PortalForm, choices
 
 SCHEDULE_ROWS = 4
 
@@ -65,7 +64,7 @@ class ScheduleRowForm(Form):
         return not self.errors
 
 
-class AvailabilityForm(FlaskForm):
+class AvailabilityForm(PortalForm):
     """Schedule (weekly sessions or by appointment) and capacity of one service."""
 
     by_appointment = BooleanField("By appointment (no weekly sessions)")
