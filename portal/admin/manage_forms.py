@@ -24,7 +24,7 @@ from wtforms.validators import (
 
 from portal.models import Role, ServiceCategory, ServiceStatus
 from portal.web.directory_forms import AvailabilityForm, WholeNumberField
-from portal.web.forms import PortalForm, an_id, choices
+from portal.web.forms import PortalForm, as_id, choices
 
 
 def _strip(value):
@@ -77,16 +77,8 @@ class UserForm(StrippedForm):
         validators=[DataRequired("Choose a role.")],
     )
     # Unknown ids reach the service, which answers with a message beside the field.
-    agency_id = SelectField(
-        "Agency (officers)",
-        validators=[an_id("Choose an agency from the list.")],
-        validate_choice=False,
-    )
-    organization_id = SelectField(
-        "Organisation (provider staff)",
-        validators=[an_id("Choose an organisation from the list.")],
-        validate_choice=False,
-    )
+    agency_id = SelectField("Agency (officers)", validate_choice=False)
+    organization_id = SelectField("Organisation (provider staff)", validate_choice=False)
     badge_number = StringField("Badge number (officers)", validators=optional(40))
     password = PasswordField(
         "Password",
@@ -101,10 +93,10 @@ class UserForm(StrippedForm):
 
     def selected_id(self, name: str) -> int | None:
         value = getattr(self, name).data
-        try:
-            return int(value) if value else None
-        except (TypeError, ValueError):
-            return -1  # not an id: the service says which field to fix
+        if not value:
+            return None
+        chosen = as_id(value)
+        return -1 if chosen is None else chosen  # not an id: the service says which field to fix
 
     def values(self) -> dict:
         return {
@@ -165,10 +157,7 @@ class OrganizationForm(StrippedForm):
 class ServiceForm(StrippedForm, AvailabilityForm):
     organization_id = SelectField(
         "Organisation",
-        validators=[
-            DataRequired("Choose the organisation."),
-            an_id("Choose an organisation from the list."),
-        ],
+        validators=[DataRequired("Choose the organisation.")],
         validate_choice=False,
     )
     name = StringField("Service name", validators=required("Enter the service's name.", 120))
@@ -194,12 +183,8 @@ class ServiceForm(StrippedForm, AvailabilityForm):
     )
 
     def values(self) -> dict:
-        try:
-            organization_id = int(self.organization_id.data)
-        except (TypeError, ValueError):
-            organization_id = None
         return {
-            "organization_id": organization_id,
+            "organization_id": as_id(self.organization_id.data),
             "name": self.name.data,
             "description": self.description.data,
             "category": self.category.data,

@@ -77,20 +77,13 @@ class PortalForm(FlaskForm):
             _refuse_hostile(field)
 
 
-def an_id(message: str):
-    """An id chosen in a select whose choices are not checked: a whole number in range, or empty."""
-
-    def check(form, field):
-        if field.data in (None, ""):
-            return
-        try:
-            value = int(field.data)
-        except (TypeError, ValueError):
-            raise ValidationError(message) from None
-        if not 0 < value <= MAX_ID:
-            raise ValidationError(message)
-
-    return check
+def as_id(value) -> int | None:
+    """The id a select sent, or None when it is none (empty, not a number, out of range)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
 
 
 def choices(pairs) -> list[SelectChoice]:

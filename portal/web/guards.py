@@ -3,7 +3,8 @@
 - Ids in a path are 32-bit (the databases' integer columns): a larger one matches no route (404).
 - Whole numbers read from the query string (`request.args.get(..., type=int)`) out of that range
   count as absent, and a `page` out of it answers 404.
-- Query arguments and path values with control or text-direction characters are refused (400).
+- Query arguments with control or text-direction characters are ignored; path values with
+  them match nothing (404).
 - Forms accept form encodings only: a JSON or other body answers 415, a file 400 (no form of the
   portal takes files). Form fields are checked by `portal.web.forms.PortalForm`.
 """
@@ -74,9 +75,10 @@ def _out_of_range(text: str) -> bool:
 
 def check_request():
     """Refuse what no view can read safely, before any view runs."""
-    for key, values in request.args.lists():
-        if any(has_forbidden_characters(v) for v in [key, *values]):
-            return render_error(400, "The address holds characters that cannot be used.")
+    pairs = list(request.args.items(multi=True))
+    kept = [(k, v) for k, v in pairs if not has_forbidden_characters(k + v)]
+    if len(kept) != len(pairs):
+        request.args = Args(kept)  # such an argument is ignored, as a malformed one is
     for value in (request.view_args or {}).values():
         if isinstance(value, str) and has_forbidden_characters(value):
             raise NotFound()

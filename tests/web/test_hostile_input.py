@@ -17,12 +17,14 @@ from io import BytesIO
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AttendanceStatus, CaseStatus
 from portal.services import attendance
 from portal.web.filters import local_today
+from portal.web.forms import PortalForm
 from tests import provider_world
 from tests.conftest import csrf_token, login
 
@@ -364,3 +366,45 @@ def test_the_walk_reaches_every_form(client, f):
         "/admin/settings",
     ]:
         assert expected in actions, sorted(actions)
+
+
+def test_every_form_of_the_portal_is_a_portal_form(app):
+    """New forms inherit the checks: each FlaskForm of the portal derives from PortalForm."""
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    forms = [c for c in subclasses(FlaskForm) if c.__module__.startswith("portal.")]
+    assert len(forms) > 10
+    strays = [f"{c.__module__}.{c.__name__}" for c in forms if not issubclass(c, PortalForm)]
+    assert not strays
+
+
+def test_forms_never_read_json_or_files(app):
+    """Behind the request guards, a form still reads form fields only (Flask-WTF reads JSON)."""
+    from portal.admin.forms import AcceptForm
+
+    with app.test_request_context("/", method="POST", json={"note": ["a"], "version": {}}):
+        form = AcceptForm(meta={"csrf": False})
+        assert form.note.data is None and not form.validate()
+    upload = {"note": (BytesIO(b"text"), "note.txt"), "version": "1"}
+    with app.test_request_context("/", method="POST", data=upload):
+        form = AcceptForm(meta={"csrf": False})
+        assert form.note.data in (None, "") and form.validate()
+
+
+def test_control_characters_are_refused_beside_the_field(app):
+    from portal.admin.forms import AcceptForm
+
+    data = {"note": "fine\ttab\r\nnew line\u202e", "version": "1"}
+    with app.test_request_context("/", method="POST", data=data):
+        form = AcceptForm(meta={"csrf": False})
+        assert not form.validate()
+        assert "control or text-direction characters" in form.note.errors[0]
+        assert form.note.data == "fine\ttab\r\nnew line"
+    with app.test_request_context(
+        "/", method="POST", data={"note": "tab\tand\nlines", "version": "1"}
+    ):
+        assert AcceptForm(meta={"csrf": False}).validate()
