@@ -17,6 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     register_extensions(app)
+    register_input_guards(app)
     register_blueprints(app)
     register_web(app)
     register_cli(app)
@@ -32,6 +33,13 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     database.init_app(app)
+
+
+def register_input_guards(app: Flask) -> None:
+    """Before the blueprints: their routes compile with the guarded `int` converter."""
+    from portal.web import guards
+
+    guards.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.admin.forms import VersionedForm
 from portal.models import CaseStatus, ContactKind, NeedDomain, NeedLevel
-from portal.web.forms import LocalDateField, choices, not_in_future
+from portal.web.forms import LocalDateField, PortalForm, choices, not_in_future
 
 NOTE_LENGTH = Length(max=2000, message="Use at most 2,000 characters.")
 LEVEL_CHOICES = choices([("", "Choose a level"), *((lvl.value, lvl.label) for lvl in NeedLevel)])
 
 
-class _AssessmentBase(FlaskForm):
+class _AssessmentBase(PortalForm):
     assessed_on = LocalDateField(
         "Assessed on",
         validators=[
@@ -60,7 +59,7 @@ def assessment_needs(form) -> dict[NeedDomain, tuple[NeedLevel, str]]:
     }
 
 
-class ContactForm(FlaskForm):
+class ContactForm(PortalForm):
     contacted_on = LocalDateField(
         "Date",
         validators=[
@@ -76,7 +75,7 @@ class ContactForm(FlaskForm):
     note = TextAreaField("Note", validators=[Optional(), NOTE_LENGTH], render_kw={"rows": 2})
 
 
-class EndServiceForm(FlaskForm):
+class EndServiceForm(PortalForm):
     reason = StringField(
         "Reason the service ended",
         validators=[
@@ -86,7 +85,7 @@ class EndServiceForm(FlaskForm):
     )
 
 
-class CompleteServiceForm(FlaskForm):
+class CompleteServiceForm(PortalForm):
     """A bare POST button, with CSRF."""
 
 

@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from portal.web.forms import LocalDateField, not_in_future
+from portal.web.forms import LocalDateField, PortalForm, not_in_future
 
 OUT_OF_DATE = "This form is out of date. Reload the page and try again."
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(PortalForm):
     """Carries the version of the case the person was looking at (no silent overwrite)."""
 
     version = HiddenField(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -25,7 +24,7 @@ from wtforms.validators import (
 
 from portal.models import Role, ServiceCategory, ServiceStatus
 from portal.web.directory_forms import AvailabilityForm, WholeNumberField
-from portal.web.forms import choices
+from portal.web.forms import PortalForm, as_id, choices
 
 
 def _strip(value):
@@ -44,7 +43,7 @@ def optional(n: int) -> list:
     return [Optional(), at_most(n)]
 
 
-class StrippedForm(FlaskForm):
+class StrippedForm(PortalForm):
     """Surrounding spaces are dropped from every text field, so "   " counts as empty."""
 
     class Meta:
@@ -57,7 +56,7 @@ class StrippedForm(FlaskForm):
             return unbound_field.bind(form=form, **options)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """A bare button (deactivate, reactivate) still carries the CSRF token."""
 
 
@@ -94,10 +93,10 @@ class UserForm(StrippedForm):
 
     def selected_id(self, name: str) -> int | None:
         value = getattr(self, name).data
-        try:
-            return int(value) if value else None
-        except (TypeError, ValueError):
-            return -1  # not an id: the service says which field to fix
+        if not value:
+            return None
+        chosen = as_id(value)
+        return -1 if chosen is None else chosen  # not an id: the service says which field to fix
 
     def values(self) -> dict:
         return {
@@ -157,7 +156,9 @@ class OrganizationForm(StrippedForm):
 
 class ServiceForm(StrippedForm, AvailabilityForm):
     organization_id = SelectField(
-        "Organisation", validators=[DataRequired("Choose the organisation.")], validate_choice=False
+        "Organisation",
+        validators=[DataRequired("Choose the organisation.")],
+        validate_choice=False,
     )
     name = StringField("Service name", validators=required("Enter the service's name.", 120))
     description = TextAreaField("Description", validators=optional(4000), render_kw={"rows": 3})
@@ -182,12 +183,8 @@ class ServiceForm(StrippedForm, AvailabilityForm):
     )
 
     def values(self) -> dict:
-        try:
-            organization_id = int(self.organization_id.data)
-        except (TypeError, ValueError):
-            organization_id = None
         return {
-            "organization_id": organization_id,
+            "organization_id": as_id(self.organization_id.data),
             "name": self.name.data,
             "description": self.description.data,
             "category": self.category.data,
@@ -199,7 +196,7 @@ class ServiceForm(StrippedForm, AvailabilityForm):
         }
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(PortalForm):
     intake_deadline_days = WholeNumberField(
         "Intake deadline (days after the referral)",
         validators=[

@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
+from portal.web.forms import PortalForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(PortalForm):
     email = EmailField(
         "Email",
         validators=[DataRequired("Enter your email address."), Email(), Length(max=255)],
@@ -16,5 +17,5 @@ class LoginForm(FlaskForm):
     )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(PortalForm):
     """A bare form: gives POST-only buttons their CSRF token."""

@@ -2,12 +2,18 @@ from __future__ import annotations
 
 import uuid
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, TelField, TextAreaField, TimeField
 from wtforms.validators import UUID, DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal.models import ReferralType
-from portal.web.forms import CheckboxListField, LocalDateField, choices, not_before, not_in_future
+from portal.web.forms import (
+    CheckboxListField,
+    LocalDateField,
+    PortalForm,
+    choices,
+    not_before,
+    not_in_future,
+)
 
 NAME = [DataRequired("Enter a name."), Length(max=120, message="Use at most 120 characters.")]
 
@@ -31,7 +37,7 @@ def _canonical_uuid(value):
         return value
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(PortalForm):
     """A referral an officer can complete on a phone, on the street."""
 
     class Meta:

@@ -1,17 +1,16 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from portal.models import AttendanceStatus, DeclineReason
-from portal.web.forms import LocalDateField, choices, not_in_future
+from portal.web.forms import LocalDateField, PortalForm, choices, not_in_future
 
 FUTURE = "Attendance cannot be recorded for a date in the future."
 OUT_OF_DATE = "This form is out of date. Reload the page and try again."
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(PortalForm):
     reason = SelectField(
         "Reason",
         choices=choices([("", "Choose a reason"), *((r.value, r.label) for r in DeclineReason)]),
@@ -35,13 +34,13 @@ class DeclineForm(FlaskForm):
 STATUS_CHOICES = choices((s.value, s.label) for s in AttendanceStatus)
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(PortalForm):
     status = SelectField(
         "Attendance", choices=STATUS_CHOICES, validators=[InputRequired("Choose a status.")]
     )
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(PortalForm):
     status = RadioField(
         "Correct to", choices=STATUS_CHOICES, validators=[InputRequired("Choose the right status.")]
     )
@@ -66,7 +65,7 @@ class CorrectionForm(FlaskForm):
             return None
 
 
-class SessionPickForm(FlaskForm):
+class SessionPickForm(PortalForm):
     """Choose a service and a date to log attendance for (a GET form: no CSRF)."""
 
     class Meta:

@@ -31,6 +31,8 @@ from portal.web.htmx import is_htmx, render, render_blocks, trigger
 
 SESSIONS = "provider/sessions.html"
 SESSION = "provider/session.html"
+# Dates the pages can show: the weeks around them are still dates (9999-12-31 has no next).
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(9000, 12, 31)
 
 
 def _pick_form(services: list[Service], formdata=None, **defaults) -> SessionPickForm:
@@ -96,6 +98,8 @@ def sessions():
         week_start = dt.date.fromisoformat(request.args.get("week", ""))
     except ValueError:
         week_start = local_today()
+    if not FIRST_DAY <= week_start <= LAST_DAY:
+        week_start = local_today()
     return _week_page(week_start)
 
 
@@ -119,6 +123,8 @@ def _load_session(service_id: int, day: str) -> tuple[Service, dt.date]:
     try:
         session_date = dt.date.fromisoformat(day)
     except ValueError:
+        abort(404)
+    if not FIRST_DAY <= session_date <= LAST_DAY:
         abort(404)
     service = db.session.scalar(
         select(Service)

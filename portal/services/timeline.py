@@ -81,6 +81,9 @@ def get_timeline(
     return TimelinePage(rows, next_cursor)
 
 
+MAX_ENTRY_ID = 2**31 - 1  # an integer column
+
+
 def _parse_cursor(value: str | None) -> tuple[dt.datetime, int] | None:
     if not value:
         return None
@@ -89,8 +92,12 @@ def _parse_cursor(value: str | None) -> tuple[dt.datetime, int] | None:
         parsed = dt.datetime.fromisoformat(at)
         if parsed.tzinfo is None:
             return None
-        return parsed, int(entry_id)
-    except ValueError:
+        number = int(entry_id)
+        # A cursor is text from the address: keep it within what the columns hold.
+        if not 0 < number <= MAX_ENTRY_ID:
+            return None
+        return parsed.astimezone(dt.UTC), number
+    except (ValueError, OverflowError):
         return None
 
 

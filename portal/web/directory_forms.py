@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, IntegerField, SelectField, TimeField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from portal.models import Service
 from portal.models.directory import WEEKDAYS
 from portal.services.directory import MAX_CAPACITY, ScheduleRow
-from portal.web.forms import choices
+from portal.web.forms import PortalForm, choices
 
 SCHEDULE_ROWS = 4
 
@@ -64,7 +63,7 @@ class ScheduleRowForm(Form):
         return not self.errors
 
 
-class AvailabilityForm(FlaskForm):
+class AvailabilityForm(PortalForm):
     """Schedule (weekly sessions or by appointment) and capacity of one service."""
 
     by_appointment = BooleanField("By appointment (no weekly sessions)")

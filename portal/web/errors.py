@@ -17,6 +17,7 @@ MESSAGES = {
     404: ("Not found", "There is nothing here, or you do not have access to it."),
     405: ("Not allowed", "That action is not available here."),
     409: ("Changed meanwhile", "Someone else changed this record. Reload it and try again."),
+    415: ("Not a form", "This address accepts the portal's own forms only."),
     422: ("Check your entry", "Some of what was entered could not be accepted."),
     429: ("Too many attempts", "Please wait a few minutes before trying again."),
     500: ("Something went wrong", "The error has been recorded. Please try again shortly."),

@@ -1,0 +1,101 @@
+"""Hostile input is stopped at the door, once for every view.
+
+- Ids in a path are 32-bit (the databases' integer columns): a larger one matches no route (404).
+- Whole numbers read from the query string (`request.args.get(..., type=int)`) out of that range
+  count as absent, and a `page` out of it answers 404.
+- Query arguments with control or text-direction characters are ignored; path values with
+  them match nothing (404).
+- Forms accept form encodings only: a JSON or other body answers 415, a file 400 (no form of the
+  portal takes files). Form fields are checked by `portal.web.forms.PortalForm`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask, Request, request
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
+
+from portal.web.errors import render_error
+
+MAX_ID = 2**31 - 1  # PostgreSQL's integer; every primary key of the portal is one
+MIN_INT = -(2**31)
+
+# C0 controls, DEL, C1 controls, bidi embeddings/overrides/isolates and lone surrogates.
+_CONTROLS = "\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_SINGLE_LINE = re.compile(f"[\x00-\x1f{_CONTROLS}]")
+_MULTILINE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_CONTROLS}]")  # tab and line ends allowed
+
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def has_forbidden_characters(text: str, multiline: bool = False) -> bool:
+    """Text holds a character that is never stored (tab and line ends pass in a multi-line text)."""
+    return bool((_MULTILINE if multiline else _SINGLE_LINE).search(text))
+
+
+def without_forbidden_characters(text: str, multiline: bool = False) -> str:
+    return (_MULTILINE if multiline else _SINGLE_LINE).sub("", text)
+
+
+def in_int_range(value: int) -> bool:
+    return MIN_INT <= value <= MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in a route: an id from 0 to 2^31-1; anything larger matches no route (404)."""
+
+    def __init__(self, map, fixed_digits=0, min=0, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+class Args(ImmutableMultiDict):
+    """Query and form values whose `get(..., type=int)` treats a number out of range as absent."""
+
+    def get(self, key, default=None, type=None):
+        value = super().get(key, default=default, type=type)
+        if type is int and isinstance(value, int) and not in_int_range(value):
+            return default
+        return value
+
+
+class PortalRequest(Request):
+    parameter_storage_class = Args
+
+
+def _out_of_range(text: str) -> bool:
+    try:
+        return not in_int_range(int(text))
+    except ValueError:
+        return False  # not a number: the view reads it as absent, as it always did
+
+
+def check_request():
+    """Refuse what no view can read safely, before any view runs."""
+    pairs = list(request.args.items(multi=True))
+    kept = [(k, v) for k, v in pairs if not has_forbidden_characters(k + v)]
+    if len(kept) != len(pairs):
+        request.args = Args(kept)  # such an argument is ignored, as a malformed one is
+    for value in (request.view_args or {}).values():
+        if isinstance(value, str) and has_forbidden_characters(value):
+            raise NotFound()
+    page = request.args.get("page")
+    if page is not None and _out_of_range(page):
+        raise NotFound()
+    if request.method not in BODY_METHODS:
+        return None
+    if request.mimetype not in FORM_TYPES and (request.mimetype or request.content_length):
+        return render_error(415)
+    if request.files:
+        return render_error(400, "This form takes typed text only, not files.")
+    return None
+
+
+def init_app(app: Flask) -> None:
+    """Install the guards; call before the blueprints register (routes compile their converters)."""
+    app.request_class = PortalRequest
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(check_request)
