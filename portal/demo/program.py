@@ -225,7 +225,6 @@ def _directory() -> dict[str, Organization | Agency]:
 def seed(rng_seed: int = 7) -> None:
     """Load the demo program: directory, users of every role, a dozen referrals in varied states."""
     rng = random.Random(rng_seed)
-    get_settings()
     places = _directory()
     affiliation = {
         "Fayette County Sheriff's Office": {"agency_id": places["fcso"].id},
