@@ -52,6 +52,7 @@ def assessment_form(history) -> AssessmentForm:
 
 
 def details_form(case: Case) -> CaseDetailsForm:
+    """The referral details form, filled with the case's current details and version."""
     details = CaseDetails.of(case, case.person)
     return CaseDetailsForm(
         prefix="details", formdata=None, version=case.version, **details.__dict__

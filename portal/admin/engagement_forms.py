@@ -52,6 +52,7 @@ def domain_fields(form) -> list[tuple[NeedDomain, object, object]]:
 
 
 def assessment_needs(form) -> dict[NeedDomain, tuple[NeedLevel, str]]:
+    """The eight domains' levels and notes, as the assessment service takes them."""
     return {
         d: (NeedLevel(level.data), note.data or "")
         for d, level, note in domain_fields(form)
@@ -60,6 +61,8 @@ def assessment_needs(form) -> dict[NeedDomain, tuple[NeedLevel, str]]:
 
 
 class ContactForm(PortalForm):
+    """A case-manager contact or outreach attempt."""
+
     contacted_on = LocalDateField(
         "Date",
         validators=[
@@ -76,6 +79,8 @@ class ContactForm(PortalForm):
 
 
 class EndServiceForm(PortalForm):
+    """Ending a service early, with the reason."""
+
     reason = StringField(
         "Reason the service ended",
         validators=[
@@ -90,6 +95,8 @@ class CompleteServiceForm(PortalForm):
 
 
 class ExitForm(VersionedForm):
+    """The participant's exit: completed or withdrawn, on a date, with a reason."""
+
     status = RadioField(
         "How the participant leaves the program",
         choices=choices(
@@ -117,6 +124,8 @@ class ExitForm(VersionedForm):
 
 
 class CaseDetailsForm(VersionedForm):
+    """The referral's details as the office corrects them, from the version it saw."""
+
     incident_number = StringField(
         "Incident number", validators=[Optional(), Length(max=40, message="At most 40 characters.")]
     )

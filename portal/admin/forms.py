@@ -32,12 +32,16 @@ class VersionedForm(PortalForm):
 
 
 class AcceptForm(VersionedForm):
+    """Screening: accept the referral, with an optional note."""
+
     note = TextAreaField(
         "Screening note", validators=[Optional(), Length(max=2000)], render_kw={"rows": 2}
     )
 
 
 class DeclineForm(VersionedForm):
+    """Screening: decline the referral, for one of the program's exclusion reasons."""
+
     reason = SelectField("Exclusion reason", validators=[DataRequired("Choose a reason.")])
     note = TextAreaField(
         "Note",
@@ -47,6 +51,8 @@ class DeclineForm(VersionedForm):
 
 
 class IntakeForm(VersionedForm):
+    """Intake: its date and whether the release of information was signed."""
+
     completed_on = LocalDateField(
         "Intake completed on",
         validators=[

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -11,7 +11,6 @@ from portal.admin.manage_forms import ActionForm, SettingsForm, UserEditForm, Us
 from portal.extensions import db
 from portal.models import Agency, Organization, Role, User
 from portal.services import accounts
-from portal.services.errors import DomainError
 from portal.services.settings import get_settings, update_settings
 from portal.web.changes import save_page
 from portal.web.forms import choices
@@ -25,6 +24,7 @@ def back_to(default: str) -> str:
 
 
 def get_or_404(model, object_id: int, *options):
+    """A directory or user record by id (administrators see all of them), else 404."""
     obj = db.session.scalar(select(model).where(model.id == object_id).options(*options))
     if obj is None:
         abort(404)
@@ -92,6 +92,7 @@ def users():
 
 @bp.route("/users/new", methods=["GET", "POST"])
 def user_new():
+    """Add a user with a role and, for officers and provider staff, an affiliation."""
     form = UserForm()
     _affiliation_choices(form)
     if request.method == "GET":
@@ -112,6 +113,7 @@ def user_new():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user_edit(user_id: int):
+    """Change a user's details, role, affiliation or password."""
     user = get_or_404(User, user_id)
     if request.method == "GET":
         form = UserEditForm(obj=user, formdata=None)
@@ -160,17 +162,20 @@ def user_active(user_id: int, action: str):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        accounts.set_user_active(current_user, user, action == "reactivate")
-    except DomainError as error:
-        db.session.rollback()
+
+    def failed(error: str | None):
         fresh = get_or_404(User, user_id)
         edit = UserEditForm(obj=fresh, formdata=None)
         _affiliation_choices(edit, fresh)
-        return _user_page(edit, fresh, 422, error.message)
-    db.session.commit()
-    flash(f"{user.name} {'reactivated' if user.active else 'deactivated'}.", "success")
-    return redirect(back_to(url_for("admin.users")))
+        return _user_page(edit, fresh, error=error)
+
+    return save_page(
+        None,
+        lambda: accounts.set_user_active(current_user, user, action == "reactivate"),
+        failed,
+        f"{user.name} {action}d.",
+        lambda _: back_to(url_for("admin.users")),
+    )
 
 
 # --- program settings ------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from portal.admin.manage_forms import ActionForm, AgencyForm, OrganizationForm, 
 from portal.extensions import db
 from portal.models import Agency, Organization, Service
 from portal.services import directory
-from portal.services.errors import DomainError
 from portal.services.organizations import (
     create_agency,
     create_organization,
@@ -22,7 +21,7 @@ from portal.services.organizations import (
     update_agency,
     update_organization,
 )
-from portal.web.changes import save_page
+from portal.web.changes import run_change, save_page
 from portal.web.directory_forms import schedule_data
 from portal.web.forms import choices
 from portal.web.htmx import render
@@ -35,12 +34,14 @@ ORG_SERVICES = selectinload(Organization.services).selectinload(Service.schedule
 
 @bp.get("/agencies")
 def agencies():
+    """The law-enforcement agencies, by name."""
     rows = db.session.scalars(select(Agency).order_by(func.lower(Agency.name))).all()
     return render("admin/agencies.html", agencies=rows, action_form=ActionForm())
 
 
 @bp.route("/agencies/new", methods=["GET", "POST"])
 def agency_new():
+    """Add an agency."""
     form = AgencyForm()
     if request.method == "GET":
         return render("admin/agency_form.html", form=form, agency=None)
@@ -57,6 +58,7 @@ def agency_new():
 
 @bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
 def agency_edit(agency_id: int):
+    """Rename an agency."""
     agency = get_or_404(Agency, agency_id)
     if request.method == "GET":
         form = AgencyForm(obj=agency, formdata=None)
@@ -81,13 +83,32 @@ def agency_edit(agency_id: int):
 
 @bp.post("/agencies/<int:agency_id>/<any(deactivate, reactivate):action>")
 def agency_active(agency_id: int, action: str):
+    """Deactivate or reactivate an agency."""
     agency = get_or_404(Agency, agency_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    set_agency_active(current_user, agency, action == "reactivate")
-    db.session.commit()
-    flash(f"{agency.name} {action}d.", "success")
-    return redirect(back_to(url_for("admin.agencies")))
+    return _switch(
+        agency.name,
+        action,
+        lambda: set_agency_active(current_user, agency, action == "reactivate"),
+        "admin.agencies",
+    )
+
+
+def _switch(name: str, action: str, change, back_endpoint: str):
+    """Deactivate or reactivate from a list; the outcome is flashed on the page it came from."""
+    default = url_for(back_endpoint)
+
+    def back(message: str, category: str):
+        flash(message, category)
+        return redirect(back_to(default))
+
+    return run_change(
+        None,
+        change,
+        refused=lambda status, error: back(f"{name} was not {action}d: {error}", "error"),
+        done=lambda _: back(f"{name} {action}d.", "success"),
+    )
 
 
 # --- organisations ---------------------------------------------------------------------------
@@ -104,6 +125,7 @@ def organizations():
 
 @bp.route("/organizations/new", methods=["GET", "POST"])
 def organization_new():
+    """Add a provider organisation."""
     form = OrganizationForm()
     if request.method == "GET":
         return render("admin/organization_form.html", form=form, organization=None)
@@ -124,6 +146,7 @@ def organization_new():
 
 @bp.route("/organizations/<int:organization_id>", methods=["GET", "POST"])
 def organization_edit(organization_id: int):
+    """Change a provider organisation's details; its services are listed below."""
     organization = get_or_404(Organization, organization_id, ORG_SERVICES)
     if request.method == "GET":
         form = OrganizationForm(obj=organization, formdata=None)
@@ -153,18 +176,16 @@ def _organization_page(form, organization, status: int = 200, error: str | None 
 
 @bp.post("/organizations/<int:organization_id>/<any(deactivate, reactivate):action>")
 def organization_active(organization_id: int, action: str):
+    """Deactivate (if it serves no one) or reactivate a provider organisation."""
     organization = get_or_404(Organization, organization_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        set_organization_active(current_user, organization, action == "reactivate")
-    except DomainError as error:
-        db.session.rollback()
-        flash(f"{organization.name} was not {action}d: {error.message}", "error")
-        return redirect(back_to(url_for("admin.organizations")))
-    db.session.commit()
-    flash(f"{organization.name} {action}d.", "success")
-    return redirect(back_to(url_for("admin.organizations")))
+    return _switch(
+        organization.name,
+        action,
+        lambda: set_organization_active(current_user, organization, action == "reactivate"),
+        "admin.organizations",
+    )
 
 
 # --- services --------------------------------------------------------------------------------
@@ -192,6 +213,7 @@ def _service_page(form, service: Service | None, status: int = 200, error: str |
 
 @bp.route("/organizations/<int:organization_id>/services/new", methods=["GET", "POST"])
 def service_new(organization_id: int):
+    """Add a service to an organisation, with its schedule and capacity."""
     organization = get_or_404(Organization, organization_id)
     form = ServiceForm()
     _organization_choices(form, organization.id)
@@ -215,6 +237,7 @@ def service_new(organization_id: int):
 
 @bp.route("/services/<int:service_id>", methods=["GET", "POST"])
 def service_edit(service_id: int):
+    """Change a service, its schedule and capacity."""
     service = directory.get_service(service_id) or abort(404)
     if request.method == "GET":
         form = ServiceForm(

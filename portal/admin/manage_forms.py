@@ -32,14 +32,17 @@ def _strip(value):
 
 
 def at_most(n: int) -> Length:
+    """A length limit with a plain-language message."""
     return Length(max=n, message=f"Use at most {n:,} characters.")
 
 
 def required(message: str, n: int) -> list:
+    """A required field with a plain-language message."""
     return [DataRequired(message), at_most(n)]
 
 
 def optional(n: int) -> list:
+    """An optional field within a length limit."""
     return [Optional(), at_most(n)]
 
 
@@ -61,6 +64,8 @@ class ActionForm(PortalForm):
 
 
 class UserForm(StrippedForm):
+    """A new user: name, e-mail, role, affiliation and first password."""
+
     name = StringField("Full name", validators=required("Enter the person's name.", 120))
     email = EmailField(
         "Email",
@@ -110,6 +115,8 @@ class UserForm(StrippedForm):
 
 
 class UserEditForm(UserForm):
+    """An existing user: as a new one, plus active, with the password optional."""
+
     active = BooleanField("Active (may sign in)")
     password = PasswordField(
         "New password",
@@ -119,11 +126,15 @@ class UserEditForm(UserForm):
 
 
 class AgencyForm(StrippedForm):
+    """An agency's name and short name."""
+
     name = StringField("Agency name", validators=required("Enter the agency's name.", 120))
     short_name = StringField("Short name", validators=optional(20))
 
 
 class OrganizationForm(StrippedForm):
+    """A provider organisation's name and contact details."""
+
     name = StringField(
         "Organisation name", validators=required("Enter the organisation's name.", 120)
     )
@@ -155,6 +166,8 @@ class OrganizationForm(StrippedForm):
 
 
 class ServiceForm(StrippedForm, AvailabilityForm):
+    """A service: its organisation, category, eligibility, schedule and capacity."""
+
     organization_id = SelectField(
         "Organisation",
         validators=[DataRequired("Choose the organisation.")],
@@ -197,6 +210,8 @@ class ServiceForm(StrippedForm, AvailabilityForm):
 
 
 class SettingsForm(PortalForm):
+    """The program's rules: intake deadline, eligibility checklist, exclusion reasons."""
+
     intake_deadline_days = WholeNumberField(
         "Intake deadline (days after the referral)",
         validators=[

@@ -3,21 +3,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from portal.auth.permissions import get_case_or_404
-from portal.clock import program_tz
+from portal.clock import local_instant
 from portal.extensions import db
 from portal.models import Case, CaseStatus, ReferralType
 from portal.officer import bp
 from portal.officer.forms import ReferralForm
 from portal.policy import case_scope
 from portal.services import cases
-from portal.services.errors import DomainError
 from portal.services.settings import get_settings
 from portal.services.timeline import get_timeline
+from portal.web.changes import save_page
 from portal.web.forms import choices
 from portal.web.htmx import render
 from portal.web.timeline import timeline_fragment
@@ -83,56 +83,66 @@ def _offer_matches(form: ReferralForm) -> None:
         )
 
 
+def _referral_data(form: ReferralForm) -> cases.ReferralData:
+    """The referral as the service takes it, from a validated form."""
+    occurred_at = None
+    if form.occurred_on.data:
+        local = local_instant(form.occurred_on.data, form.occurred_time.data or dt.time())
+        occurred_at = local.astimezone(dt.UTC)
+    return cases.ReferralData(
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
+        aliases=form.aliases.data or "",
+        dob=form.dob.data,
+        phone=form.phone.data or None,
+        referral_type=ReferralType(form.referral_type.data),
+        incident_number=form.incident_number.data,
+        offences=form.offences.data or "",
+        statutes=form.statutes.data or "",
+        occurred_at=occurred_at,
+        location=form.location.data,
+        eligibility={
+            c.value: c.value in (form.eligibility.data or []) for c in form.eligibility.choices
+        },
+        notes=form.notes.data or "",
+    )
+
+
 @bp.route("/referrals/new", methods=["GET", "POST"])
 def new_referral():
+    """Refer a person from a phone: one submission makes one case, however often it arrives."""
     form = _referral_form()
-    if form.is_submitted():
-        _offer_matches(form)
-    if form.validate_on_submit():
-        occurred_at = None
-        if form.occurred_on.data:
-            local = dt.datetime.combine(form.occurred_on.data, form.occurred_time.data or dt.time())
-            occurred_at = local.replace(tzinfo=program_tz()).astimezone(dt.UTC)
-        data = cases.ReferralData(
-            first_name=form.first_name.data,
-            last_name=form.last_name.data,
-            aliases=form.aliases.data or "",
-            dob=form.dob.data,
-            phone=form.phone.data or None,
-            referral_type=ReferralType(form.referral_type.data),
-            incident_number=form.incident_number.data,
-            offences=form.offences.data or "",
-            statutes=form.statutes.data or "",
-            occurred_at=occurred_at,
-            location=form.location.data,
-            eligibility={
-                c.value: c.value in (form.eligibility.data or []) for c in form.eligibility.choices
-            },
-            notes=form.notes.data or "",
-        )
+    if not form.is_submitted():
+        return render("officer/referral_form.html", form=form, choose_person=False)
+    _offer_matches(form)
+
+    def refer():
         # A choice only counts when a known person was offered (a stale "new" is harmless).
         choice = form.person_choice.data if form.person_choice.choices else None
-        try:
-            case = cases.refer_person(
-                current_user,
-                data,
-                int(choice) if choice and choice != "new" else None,
-                new_person=choice == "new",
-                submission_key=form.submission_key.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.person_choice.errors = [error.message]
-            return render("officer/referral_form.html", form=form, status=422, choose_person=True)
-        db.session.commit()
-        flash("Referral sent to the program office.", "success")
-        return redirect(url_for("officer.case_detail", case_id=case.id))
-    status = 422 if form.errors else 200
-    return render(
-        "officer/referral_form.html",
-        form=form,
-        status=status,
-        choose_person=bool(form.person_choice.errors),
+        return cases.refer_person(
+            current_user,
+            _referral_data(form),
+            int(choice) if choice and choice != "new" else None,
+            new_person=choice == "new",
+            submission_key=form.submission_key.data,
+        )
+
+    def failed(error: str | None):
+        # A refusal about no field of its own concerns the person record: shown with that choice.
+        if error is not None:
+            form.person_choice.errors = [*form.person_choice.errors, error]
+        return render(
+            "officer/referral_form.html",
+            form=form,
+            choose_person=bool(form.person_choice.errors),
+        )
+
+    return save_page(
+        form,
+        refer,
+        failed,
+        "Referral sent to the program office.",
+        lambda case: url_for("officer.case_detail", case_id=case.id),
     )
 
 
