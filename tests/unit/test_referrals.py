@@ -117,6 +117,7 @@ def test_only_the_providers_staff_or_admin_act(setup, f):
         referrals.complete_service_referral(referral, admin)
 
 
+@pytest.mark.real_commits  # two threads, each with its own connection
 def test_two_admins_taking_the_last_place_at_once(app, f):
     """Only one of two simultaneous assignments of the last place succeeds (both engines)."""
     admin = f.admin()
