@@ -145,6 +145,14 @@ _SCREENED = {
 }
 
 
+# The timeline of a case built with `active=True`, oldest first.
+ACTIVE_HISTORY = (
+    TimelineKind.REFERRAL_RECEIVED,
+    TimelineKind.REFERRAL_ACCEPTED,
+    TimelineKind.INTAKE_COMPLETED,
+)
+
+
 class CaseFactory(Base):
     """A case; a status trait builds one that went through the program's steps to that status.
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -17,12 +16,6 @@ from portal.models import (
 )
 from portal.web.filters import local_today
 from tests.conftest import post
-from tests.provider_world import build
-
-
-@pytest.fixture
-def world(f):
-    return build(f)
 
 
 def _count(model, *where):
