@@ -1,4 +1,10 @@
-"""Fixtures: one app and schema per run (built by the migrations), tables emptied after each test.
+"""Fixtures: one app and schema per run (built by the migrations), each test rolled back.
+
+Each test runs inside one transaction on one connection, rolled back at the end (Warehouse's
+pattern): every session, the test's and each request's, joins it with a savepoint, so a commit
+in a view is a savepoint release and nothing outlives the test. Tests that need real commits
+(threads, a second connection, engine behaviour) are marked `real_commits`, as is everything
+under `integrity/`; the tables are emptied after them instead.
 
 TEST_DATABASE_URL points the suite at PostgreSQL; without it a SQLite file in a temp dir is used.
 """
@@ -12,7 +18,8 @@ import re
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from flask_sqlalchemy.session import Session
+from sqlalchemy import Connection, text
 
 from portal import create_app
 from portal.extensions import db
@@ -74,13 +81,58 @@ def reset_settings() -> None:
     db.session.remove()
 
 
+class _JoinedSession(Session):
+    """A session of the test app on the test's connection: its transactions are savepoints.
+
+    Flask-SQLAlchemy's `get_bind` always answers the app's engine and ignores `bind=`; another
+    app built by a test (its own engine) keeps its own database.
+    """
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        joined = self.bind
+        if bind is None and isinstance(joined, Connection) and joined.engine is self._db.engine:
+            return joined
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+@pytest.fixture
+def real_commits(request) -> bool:
+    """Whether the test commits for real (tables emptied after it) instead of being rolled back."""
+    return request.node.get_closest_marker("real_commits") is not None
+
+
 @pytest.fixture(autouse=True)
-def _app_context(app):
+def _app_context(app, real_commits):
     with app.app_context():
-        yield
-        db.session.remove()
-        _empty_tables()
-        reset_settings()
+        if real_commits:
+            yield
+            db.session.remove()
+            _empty_tables()
+            reset_settings()
+            return
+        connection = db.engine.connect()
+        outer = connection.begin()
+        if connection.dialect.name == "sqlite":
+            # pysqlite defers BEGIN until the first write, and a SAVEPOINT outside a transaction
+            # would open (and its RELEASE commit) one of its own: open the transaction now.
+            connection.exec_driver_sql("BEGIN")
+        # Every app context (the test's, each request's) gets its own session on this connection.
+        joined = db._make_scoped_session(
+            {
+                "class_": _JoinedSession,
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+            }
+        )
+        # Not the `monkeypatch` fixture: a test's `monkeypatch.undo()` would undo this too.
+        production, db.session = db.session, joined
+        try:
+            yield
+        finally:
+            db.session = production
+            joined.remove()
+            outer.rollback()
+            connection.close()
 
 
 class IsolatedClient(FlaskClient):

@@ -14,7 +14,7 @@ from portal.services import attendance
 from portal.services.errors import Conflict
 from tests.conftest import csrf_token, post
 from tests.integrity.concurrent import Answer, post_together, same_session
-from tests.provider_world import build
+from tests.worlds import provider_world
 
 A = AttendanceStatus
 CONFLICT = "Someone else corrected this entry while you were working on it"
@@ -23,7 +23,7 @@ CONFLICT = "Someone else corrected this entry while you were working on it"
 @pytest.fixture
 def row(f):
     """A participant recorded as attended at today's session, and the session page."""
-    world = build(f)
+    world = provider_world(f)
     referral = world.participant(first_name="Ada")
     attendance.record_attendance(referral, local_today(), A.ATTENDED, world.staff)
     page = f"/provider/sessions/{world.service.id}/{local_today().isoformat()}"

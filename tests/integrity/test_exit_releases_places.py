@@ -22,12 +22,11 @@ from portal.services.errors import DomainError
 from tests.conftest import post
 
 
-def _world(f):
+def _world(f, **case):
     admin = f.admin()
     service = f.ServiceFactory(capacity_max=2, capacity_available=2)
     staff = f.provider(organization=service.organization)
-    case = f.CaseFactory(status=CaseStatus.ACTIVE)
-    return admin, service, staff, case
+    return admin, service, staff, f.CaseFactory(active=True, **case)
 
 
 def test_withdrawing_a_participant_gives_back_the_places_they_held(f):
@@ -87,23 +86,33 @@ def test_no_attendance_for_an_exited_participant(f):
 
 
 def test_exited_participant_leaves_the_provider_roster(f, login_as):
-    admin, service, staff, case = _world(f)
-    referral = referrals.assign_service(case, service, admin)
-    referrals.accept_service_referral(referral, staff)
+    gone = f.PersonFactory(last_name="Quillfeather")
+    admin, service, staff, case = _world(f, person=gone)
+    referral = f.ServiceReferralFactory(case=case, service=service, accepted=True, decided_by=staff)
+    staying = f.ServiceReferralFactory(
+        case=f.CaseFactory(active=True, person=f.PersonFactory(last_name="Brightwater")),
+        service=service,
+        accepted=True,
+        decided_by=staff,
+    )
     cases.close_case(case, admin, CaseStatus.WITHDRAWN, local_today(), "moved away")
-
-    person = f.PersonFactory(last_name="Quillfeather")
-    case.person_id = person.id
     db.session.commit()
-    name = "Quillfeather"
+    assert db.session.get(ServiceReferral, referral.id).status == ReferralStatus.ENDED
+
     client = login_as(staff)
-    html = client.get("/provider/").get_data(as_text=True)
-    assert name not in html
+    response = client.get("/provider/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Brightwater" in html  # the roster is there, with the participant who stayed
+    assert "Quillfeather" not in html
+    assert db.session.get(ServiceReferral, staying.id).status == ReferralStatus.ACCEPTED
 
 
 def test_exit_through_the_admin_page_releases_places(f, login_as):
     admin, service, staff, case = _world(f)
-    referrals.assign_service(case, service, admin)
+    pending = f.ServiceReferralFactory(case=case, service=service, created_by=admin)
+    accepted = f.ServiceReferralFactory(case=case, accepted=True, decided_by=None)
+    assert service.capacity_available == 1
     db.session.commit()
     client = login_as(admin)
     url = f"/admin/cases/{case.id}"
@@ -118,7 +127,24 @@ def test_exit_through_the_admin_page_releases_places(f, login_as):
         },
         page=url,
     )
-    assert response.status_code in (200, 302), response.status_code
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.headers["Location"].endswith(url)
     db.session.expire_all()
-    assert db.session.get(Case, case.id).status == CaseStatus.WITHDRAWN
+    stored = db.session.get(Case, case.id)
+    assert (stored.status, stored.closed_on, stored.exit_reason) == (
+        CaseStatus.WITHDRAWN,
+        local_today(),
+        "moved away",
+    )
+    assert db.session.get(ServiceReferral, pending.id).status == ReferralStatus.DECLINED
+    assert db.session.get(ServiceReferral, accepted.id).status == ReferralStatus.ENDED
     assert db.session.get(Service, service.id).capacity_available == 2
+    assert db.session.get(Service, accepted.service_id).capacity_available == (
+        db.session.get(Service, accepted.service_id).capacity_max
+    )
+    kinds = db.session.scalars(
+        select(TimelineEntry.kind)
+        .where(TimelineEntry.case_id == case.id)
+        .order_by(TimelineEntry.created_at, TimelineEntry.id)
+    ).all()
+    assert kinds[-1] == TimelineKind.CASE_WITHDRAWN

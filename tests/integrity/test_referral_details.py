@@ -18,8 +18,7 @@ def world(f):
     admin = f.admin()
     service = f.ServiceFactory(capacity_max=3, capacity_available=3)
     staff = f.provider(organization=service.organization)
-    case = f.CaseFactory(status=CaseStatus.ACTIVE)
-    return admin, service, staff, case
+    return admin, service, staff, f.CaseFactory(active=True)
 
 
 def test_declining_keeps_the_program_offices_assignment_note(world):
@@ -76,7 +75,7 @@ def test_a_temporarily_closed_service_takes_no_one(world):
 def test_a_garbled_version_is_not_a_free_pass(f, login_as):
     """A version field that is not a number must not skip the optimistic lock."""
     admin = f.admin()
-    case = f.CaseFactory(status=CaseStatus.REFERRED)
+    case = f.CaseFactory()  # a fresh referral, not yet screened
     db.session.commit()
     client = login_as(admin)
     url = f"/admin/cases/{case.id}"

@@ -13,11 +13,10 @@ from portal.models import (
     Attendance,
     AttendanceCorrection,
     AttendanceStatus,
-    CaseStatus,
+    Case,
     DeclineReason,
     TimelineEntry,
     TimelineKind,
-    utcnow,
 )
 from portal.services import attendance, referrals
 from portal.services.errors import NotPermitted, ValidationFailed
@@ -44,12 +43,12 @@ def world(f):
     staff = f.provider(organization=service.organization)
 
     def participant(accept=True, to=service):
-        case = f.CaseFactory(status=CaseStatus.ACTIVE)
-        referral = referrals.assign_service(case, to, admin)
-        referral.created_at = utcnow() - dt.timedelta(days=60)  # referred weeks ago
-        if accept:
-            referrals.accept_service_referral(referral, staff)
-        return case, referral
+        """An active participant referred to `to` weeks ago, on its roster unless not accepted."""
+        decider = staff if to is service else None
+        referral = f.ServiceReferralFactory(
+            service=to, created_by=admin, accepted=accept, decided_by=decider if accept else None
+        )
+        return db.session.get(Case, referral.case_id), referral
 
     return admin, service, staff, participant
 
@@ -121,12 +120,13 @@ def test_not_on_the_roster_is_refused(world, f):
         attendance.record_attendance(pending, local_today(), AttendanceStatus.ATTENDED, staff)
     _, declined = participant(accept=False)
     referrals.decline_service_referral(declined, staff, DeclineReason.NO_CAPACITY)
+    _, ended = participant()
+    referrals.end_service_referral(ended, staff, "Stopped attending")
+    with pytest.raises(ValidationFailed, match="no longer on the roster"):
+        attendance.record_attendance(ended, local_today(), AttendanceStatus.ATTENDED, staff)
     with pytest.raises(ValidationFailed, match="no longer on the roster"):
         attendance.record_attendance(declined, local_today(), AttendanceStatus.ATTENDED, staff)
-    elsewhere = f.ServiceFactory()
-    other_staff = f.provider(organization=elsewhere.organization)
-    _, theirs = participant(accept=False, to=elsewhere)
-    referrals.accept_service_referral(theirs, other_staff)
+    _, theirs = participant(to=f.ServiceFactory())  # accepted by the other organisation
     with pytest.raises(NotPermitted, match="not on your organisation's roster"):
         attendance.record_attendance(theirs, local_today(), AttendanceStatus.ATTENDED, staff)
     with pytest.raises(NotPermitted):

@@ -43,6 +43,7 @@ def test_stale_version_refused(f):
     assert case.location == "Main St"
 
 
+@pytest.mark.real_commits  # a second connection writes meanwhile
 def test_concurrent_write_detected_by_the_version_column(f):
     """Between reading the version and writing, another request saved: StaleDataError."""
     admin, case = f.admin(), f.CaseFactory(location="Main St")

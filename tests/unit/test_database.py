@@ -10,6 +10,9 @@ from portal.database import savepoint
 from portal.extensions import db
 from portal.models import Agency
 
+# The helper is about how the engine opens transactions: no outer test transaction around it.
+pytestmark = pytest.mark.real_commits
+
 
 def _agencies() -> int:
     return db.session.scalar(select(func.count()).select_from(Agency))

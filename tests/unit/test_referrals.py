@@ -19,23 +19,27 @@ from portal.models import (
 )
 from portal.services import referrals
 from portal.services.errors import InvalidTransition, NotPermitted, ValidationFailed
+from tests.factories import ACTIVE_HISTORY
 
 
 def _kinds(case):
-    return list(
+    """The entries written since the case became active (its history up to intake checked)."""
+    kinds = list(
         db.session.scalars(
             select(TimelineEntry.kind)
             .where(TimelineEntry.case_id == case.id)
             .order_by(TimelineEntry.id)
         )
     )
+    assert tuple(kinds[: len(ACTIVE_HISTORY)]) == ACTIVE_HISTORY
+    return kinds[len(ACTIVE_HISTORY) :]
 
 
 @pytest.fixture
 def setup(f):
     admin = f.admin()
     service = f.ServiceFactory(capacity_max=2, capacity_available=2)
-    case = f.CaseFactory(status=CaseStatus.ACTIVE)
+    case = f.CaseFactory(active=True)
     staff = f.provider(organization=service.organization)
     return admin, service, case, staff
 
@@ -54,7 +58,7 @@ def test_assigning_reserves_a_place_and_declining_releases_it(setup):
 def test_completing_and_ending_release_the_place(setup, f):
     admin, service, case, staff = setup
     first = referrals.assign_service(case, service, admin)
-    other = f.CaseFactory(status=CaseStatus.ACTIVE)
+    other = f.CaseFactory(active=True)
     second = referrals.assign_service(other, service, admin)
     assert service.capacity_available == 0
     referrals.accept_service_referral(first, staff)
@@ -84,7 +88,7 @@ def test_closed_service_and_inactive_case_refused(setup, f):
     with pytest.raises(referrals.NoCapacity):
         referrals.assign_service(case, service, admin)
     service.status = ServiceStatus.ACTIVE
-    referred = f.CaseFactory(status=CaseStatus.REFERRED)
+    referred = f.CaseFactory()  # not yet screened
     with pytest.raises(InvalidTransition):
         referrals.assign_service(referred, service, admin)
 
@@ -117,11 +121,12 @@ def test_only_the_providers_staff_or_admin_act(setup, f):
         referrals.complete_service_referral(referral, admin)
 
 
+@pytest.mark.real_commits  # two threads, each with its own connection
 def test_two_admins_taking_the_last_place_at_once(app, f):
     """Only one of two simultaneous assignments of the last place succeeds (both engines)."""
     admin = f.admin()
     service = f.ServiceFactory(capacity_max=1, capacity_available=1)
-    cases = [f.CaseFactory(status=CaseStatus.ACTIVE) for _ in range(2)]
+    cases = [f.CaseFactory(active=True) for _ in range(2)]
     db.session.commit()
     ids = (admin.id, service.id, [c.id for c in cases])
     barrier = threading.Barrier(2)

@@ -25,8 +25,8 @@ from portal.extensions import db
 from portal.models import AttendanceStatus, CaseStatus
 from portal.services import attendance
 from portal.web.forms import PortalForm
-from tests import provider_world
 from tests.conftest import csrf_token, login
+from tests.worlds import provider_world
 
 ROLES = ["anonymous", "officer", "provider", "admin"]
 HUGE_IDS = [2**31, 2**63, 2**64, int("9" * 30)]
@@ -154,7 +154,7 @@ class Walk:
 
 
 def build_world(f):
-    world = provider_world.build(f)
+    world = provider_world(f)
     today = local_today()
     accepted = world.participant(accept=True)
     pending = world.participant(accept=False)

@@ -20,19 +20,33 @@ def _user(email):
     return db.session.scalar(db.select(User).where(User.email == email))
 
 
-def _case(status):
-    return db.session.scalar(db.select(Case).where(Case.status == status).limit(1))
+def _case_in_every_status(f) -> dict[CaseStatus, Case]:
+    """One case per status, built through the steps to it; the active one has an assessment,
+    a service it attends and one it was declined by."""
+    built = {CaseStatus.REFERRED: f.CaseFactory()}
+    for status in CaseStatus:
+        if status != CaseStatus.REFERRED:
+            built[status] = f.CaseFactory(**{status.value: True})
+    active = built[CaseStatus.ACTIVE]
+    f.AssessmentFactory(case=active)
+    f.AttendanceFactory(service_referral=f.ServiceReferralFactory(case=active, accepted=True))
+    f.ServiceReferralFactory(case=active, declined=True)
+    return built
 
 
 @pytest.mark.usefixtures("seeded")
-def test_admin_pages(client):
+def test_admin_pages(client, f):
+    built = _case_in_every_status(f)
+    db.session.commit()
     login(client, _user("admin@lead.example.org"), PW)
     for url in ["/admin/", "/admin/cases", "/admin/cases?status=active&q=a"]:
         assert client.get(url).status_code == 200, url
-    for status in CaseStatus:
-        case = _case(status)
-        if case:
-            assert client.get(f"/admin/cases/{case.id}").status_code == 200, status
+    assert set(built) == set(CaseStatus)
+    for status, case in built.items():
+        response = client.get(f"/admin/cases/{case.id}")
+        assert response.status_code == 200, status
+        html = response.get_data(as_text=True)
+        assert case.person.full_name in html and status.label in html, status
 
 
 @pytest.mark.usefixtures("seeded")

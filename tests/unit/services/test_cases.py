@@ -318,6 +318,7 @@ def test_days_left_counts_down_and_goes_negative_when_overdue(f):
         assert cases.days_left(case) == -5  # April 15 in America/New_York
 
 
+@pytest.mark.real_commits  # a second connection writes meanwhile
 def test_a_change_committed_meanwhile_is_caught_when_writing(f):
     # Two admins load version N; the other one saves first. The version column makes our
     # UPDATE match no row instead of silently overwriting (the view answers 409).

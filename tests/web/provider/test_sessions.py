@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import func, select
 
 from portal.clock import local_today
@@ -17,12 +16,6 @@ from portal.models import (
     TimelineKind,
 )
 from tests.conftest import post
-from tests.provider_world import build
-
-
-@pytest.fixture
-def world(f):
-    return build(f)
 
 
 def _count(model, *where):

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 from portal.clock import local_today
 from portal.extensions import db
 from portal.models import AttendanceStatus, Case, CaseStatus, DeclineReason, TimelineKind
 from portal.services import attendance, referrals
 from portal.services.timeline import add_entry
 from tests.conftest import post
-from tests.provider_world import build
-
-
-@pytest.fixture
-def world(f):
-    return build(f)
 
 
 def test_another_organisations_participant_answers_404(client, login_as, world, f):

@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import (
     CaseStatus,
+    NeedDomain,
+    NeedLevel,
     ReferralStatus,
     ServiceCategory,
     ServiceReferral,
@@ -15,7 +17,6 @@ from portal.models import (
     TimelineKind,
 )
 from tests.conftest import login, post
-from tests.unit.test_assessments import assess
 
 HX = {"HX-Request": "true"}
 
@@ -23,7 +24,7 @@ HX = {"HX-Request": "true"}
 @pytest.fixture
 def screen(f, login_as):
     admin = f.admin()
-    case = f.CaseFactory(status=CaseStatus.ACTIVE)
+    case = f.CaseFactory(active=True)
     housing = f.ServiceFactory(
         name="Housing Assistance",
         category=ServiceCategory.HOUSING,
@@ -31,7 +32,11 @@ def screen(f, login_as):
         capacity_available=2,
     )
     harm = f.ServiceFactory(name="Harm Reduction Clinic", category=ServiceCategory.HARM_REDUCTION)
-    assess(case, admin, housing="high", substance_use="low")
+    f.AssessmentFactory(
+        case=case,
+        assessed_by=admin,
+        needs={NeedDomain.HOUSING: NeedLevel.HIGH, NeedDomain.SUBSTANCE_USE: NeedLevel.LOW},
+    )
     client = login_as(admin)
     return client, case, {"housing": housing, "harm": harm}, f"/admin/cases/{case.id}/matching"
 

@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.models import AttendanceStatus, Case, TimelineKind
 from portal.services import attendance
 from portal.services.timeline import add_entry
-from tests.provider_world import build, count_queries
+from tests.web.provider.helpers import count_queries
 
 
 def _queries(client, url, **kw) -> int:
@@ -30,8 +30,7 @@ def _grow(world, n, with_attendance=True):
                 attendance.record_attendance(referral, day, AttendanceStatus.ATTENDED, world.staff)
 
 
-def test_roster_queries_do_not_grow_with_participants(client, login_as, f):
-    world = build(f)
+def test_roster_queries_do_not_grow_with_participants(client, login_as, f, world):
     _grow(world, 2)
     login_as(world.staff)
     small = _queries(client, "/provider/")
@@ -39,8 +38,7 @@ def test_roster_queries_do_not_grow_with_participants(client, login_as, f):
     assert _queries(client, "/provider/") == small
 
 
-def test_session_page_queries_do_not_grow_with_participants(client, login_as, f):
-    world = build(f)
+def test_session_page_queries_do_not_grow_with_participants(client, login_as, f, world):
     url = f"/provider/sessions/{world.service.id}/{local_today().isoformat()}"
     _grow(world, 4)
     login_as(world.staff)
@@ -49,8 +47,7 @@ def test_session_page_queries_do_not_grow_with_participants(client, login_as, f)
     assert _queries(client, url) == small
 
 
-def test_sessions_week_queries_do_not_grow_with_services(client, login_as, f):
-    world = build(f)
+def test_sessions_week_queries_do_not_grow_with_services(client, login_as, f, world):
     login_as(world.staff)
     small = _queries(client, "/provider/sessions")
     for _ in range(10):
@@ -59,8 +56,7 @@ def test_sessions_week_queries_do_not_grow_with_services(client, login_as, f):
     assert _queries(client, "/provider/sessions") == small
 
 
-def test_participant_timeline_queries_do_not_grow_with_entries(client, login_as, f):
-    world = build(f)
+def test_participant_timeline_queries_do_not_grow_with_entries(client, login_as, f, world):
     referral = world.participant()
     case = db.session.get(Case, referral.case_id)
     url = f"/provider/participants/{case.id}"

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Case, ReferralStatus, Service, ServiceReferral, TimelineEntry, User
+from portal.models import (
+    Case,
+    ReferralStatus,
+    Service,
+    ServiceReferral,
+    TimelineEntry,
+    TimelineKind,
+    User,
+)
 from tests.conftest import login, post
-from tests.provider_world import build
-
-
-@pytest.fixture
-def world(f):
-    return build(f)
+from tests.factories import ACTIVE_HISTORY
 
 
 def test_roster_lists_own_participants_pending_first(client, login_as, world):
@@ -133,10 +135,13 @@ def test_another_organisations_referral_answers_404(client, login_as, world):
     )
     assert (accept.status_code, decline.status_code) == (404, 404)
     assert db.session.get(ServiceReferral, theirs.id).status == ReferralStatus.PENDING
-    entries = db.session.scalars(
-        select(TimelineEntry).where(TimelineEntry.case_id == theirs.case_id)
+    kinds = db.session.scalars(
+        select(TimelineEntry.kind)
+        .where(TimelineEntry.case_id == theirs.case_id)
+        .order_by(TimelineEntry.created_at, TimelineEntry.id)
     ).all()
-    assert len(entries) == 1  # only the assignment
+    # The case's history up to intake, then only the assignment: no decision was written.
+    assert kinds == [*ACTIVE_HISTORY, TimelineKind.SERVICE_REFERRED]
 
 
 def test_other_roles_are_kept_out(client, login_as, world):
