@@ -17,9 +17,9 @@ import time
 from flask_migrate import upgrade
 
 from portal import create_app
+from portal.demo.program import DEMO_PASSWORD, database_is_empty, seed
 from portal.extensions import db
 from portal.models import TimelineEntry, TimelineKind, utcnow
-from portal.services import demo
 from portal.services.timeline import get_timeline
 
 TARGET_MS = 25.0
@@ -34,8 +34,8 @@ def main(entries: int) -> int:
     )
     with app.app_context():
         upgrade()
-        if demo.database_is_empty():
-            demo.seed()
+        if database_is_empty():
+            seed()
         from portal.models import Case, Role, User
 
         case = db.session.scalar(db.select(Case).order_by(Case.id).limit(1))
@@ -67,7 +67,7 @@ def main(entries: int) -> int:
         client = app.test_client()
         client.post(
             "/login",
-            data={"email": admin.email, "password": demo.DEMO_PASSWORD},
+            data={"email": admin.email, "password": DEMO_PASSWORD},
         )
         page_timings = []
         for _ in range(10):

@@ -31,22 +31,22 @@ def init_app(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data exists.")
     def demo(if_empty: bool) -> None:
         """Seed a realistic Fayette County program into an empty database."""
-        from portal.services import demo as demo_data
+        from portal.demo.program import database_is_empty, seed
 
-        if not demo_data.database_is_empty():
+        if not database_is_empty():
             if if_empty:
                 click.echo("The database already holds data; demo data not loaded.")
                 _print_signins()
                 return
             raise click.ClickException("The database already holds data; refusing to seed it.")
-        demo_data.seed()
+        seed()
         db.session.commit()
         click.echo("Demo data loaded.")
         _print_signins()
 
 
 def _print_signins() -> None:
-    from portal.services.demo import DEMO_PASSWORD, DEMO_USERS
+    from portal.demo.program import DEMO_PASSWORD, DEMO_USERS
 
     click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD})")
     for email, _name, role, where in DEMO_USERS:

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from portal import create_app
 from portal.extensions import db
+from portal.services.settings import default_settings
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -66,12 +67,20 @@ def _empty_tables() -> None:
                 conn.execute(table.delete())
 
 
+def reset_settings() -> None:
+    """Put back the program settings row the migration creates (emptying the tables took it)."""
+    db.session.add(default_settings())
+    db.session.commit()
+    db.session.remove()
+
+
 @pytest.fixture(autouse=True)
 def _app_context(app):
     with app.app_context():
         yield
         db.session.remove()
         _empty_tables()
+        reset_settings()
 
 
 class IsolatedClient(FlaskClient):

@@ -7,7 +7,6 @@ import datetime as dt
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
-from portal.auth.passwords import hash_password
 from portal.extensions import db
 from portal.models import (
     Agency,
@@ -22,6 +21,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.passwords import hash_password
 
 PASSWORD = "correct horse battery staple"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per run

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal.admin import bp
-from portal.admin.case_sections import end_form, sections
+from portal.admin.case_page import load_case, load_service_referral, referral_section, section
+from portal.admin.case_sections import end_form
 from portal.admin.engagement_forms import (
     AssessmentForm,
     CaseDetailsForm,
@@ -16,58 +16,38 @@ from portal.admin.engagement_forms import (
     ExitForm,
     assessment_needs,
 )
-from portal.admin.views import _apply, _detail, _forms, _load
-from portal.extensions import db
-from portal.models import Case, CaseStatus, ContactKind, ServiceReferral
+from portal.admin.views import change_workflow
+from portal.models import CaseStatus, ContactKind
 from portal.services import assessments, cases, referrals
 from portal.services.case_details import CaseDetails, differences, update_case_details
-from portal.services.errors import Conflict, DomainError
-from portal.web.htmx import is_htmx, render_blocks, trigger
-
-SECTIONS = "admin/case_engagement.html"
+from portal.web.changes import answer, run_change
 
 
-def _section(case: Case, block: str, status: int = 200, **overrides):
-    """The changed section for htmx; the whole case page otherwise (a 422 without JS)."""
-    if not is_htmx():
-        return _detail(case, status, **overrides)
-    context = {"case": case, **sections(case, **overrides)}
-    return render_blocks(SECTIONS, [block], status=status, **context)
+def change_section(case_id: int, form, form_key: str, block: str, change, success: str, **extra):
+    """Assessments, contacts and services: run the change and answer its section."""
 
+    def refused(status: int, error: str | None):
+        overrides = {form_key: form, f"{block}_error": error, **extra}
+        return section(load_case(case_id), block, status, **overrides)
 
-def _place_error(form, error: DomainError) -> str | None:
-    """Put a service's refusal beside its field; else return it, to show above the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is None:
-        return error.message
-    field.errors = [*field.errors, error.message]
-    return None
+    def done(_):
+        return answer(
+            success,
+            url_for("admin.case_detail", case_id=case_id, _anchor=block),
+            lambda: section(load_case(case_id), block, **{f"{block}_message": success}),
+            "timeline-changed",
+        )
 
-
-def _mutate(case: Case, form, form_key: str, block: str, action, success: str, **extra):
-    """Validate, run one service call in one transaction, answer the section (or 422)."""
-    if not form.validate_on_submit():
-        return _section(case, block, 422, **{form_key: form}, **extra)
-    try:
-        action()
-    except DomainError as error:
-        db.session.rollback()
-        overrides = {form_key: form, f"{block}_error": _place_error(form, error), **extra}
-        return _section(_load(case.id), block, 422, **overrides)
-    db.session.commit()
-    if not is_htmx():
-        flash(success, "success")
-        return redirect(url_for("admin.case_detail", case_id=case.id, _anchor=block))
-    response = _section(_load(case.id), block, **{f"{block}_message": success})
-    return trigger(response, "timeline-changed")
+    return run_change(form, change, refused=refused, done=done)
 
 
 @bp.post("/cases/<int:case_id>/assessments")
 def record_assessment(case_id: int):
-    case = _load(case_id)
+    """A needs assessment of all eight domains."""
+    case = load_case(case_id)
     form = AssessmentForm(prefix="assess")
-    return _mutate(
-        case,
+    return change_section(
+        case_id,
         form,
         "assessment_form",
         "assessment",
@@ -85,10 +65,11 @@ def record_assessment(case_id: int):
 
 @bp.post("/cases/<int:case_id>/contacts")
 def record_contact(case_id: int):
-    case = _load(case_id)
+    """A case-manager contact or outreach attempt."""
+    case = load_case(case_id)
     form = ContactForm(prefix="contact")
-    return _mutate(
-        case,
+    return change_section(
+        case_id,
         form,
         "contact_form",
         "contacts",
@@ -103,19 +84,13 @@ def record_contact(case_id: int):
     )
 
 
-def _referral(case: Case, referral_id: int) -> ServiceReferral:
-    referral = db.session.get(ServiceReferral, referral_id)
-    if referral is None or referral.case_id != case.id:
-        abort(404)
-    return referral
-
-
 @bp.post("/cases/<int:case_id>/service-referrals/<int:referral_id>/complete")
 def complete_service(case_id: int, referral_id: int):
-    case = _load(case_id)
-    referral = _referral(case, referral_id)
-    return _mutate(
-        case,
+    """The participant finished a service; its place is released."""
+    case = load_case(case_id)
+    referral = load_service_referral(case, referral_id)
+    return change_section(
+        case_id,
         CompleteServiceForm(prefix="complete"),
         "complete_form",
         "service_referrals",
@@ -126,11 +101,12 @@ def complete_service(case_id: int, referral_id: int):
 
 @bp.post("/cases/<int:case_id>/service-referrals/<int:referral_id>/end")
 def end_service(case_id: int, referral_id: int):
-    case = _load(case_id)
-    referral = _referral(case, referral_id)
+    """A service ended early, for a reason; its place is released."""
+    case = load_case(case_id)
+    referral = load_service_referral(case, referral_id)
     form = end_form(referral_id, submitted=True)
-    return _mutate(
-        case,
+    return change_section(
+        case_id,
         form,
         "end_form",
         "service_referrals",
@@ -142,11 +118,13 @@ def end_service(case_id: int, referral_id: int):
 
 @bp.post("/cases/<int:case_id>/exit")
 def exit_case(case_id: int):
-    case = _load(case_id)
+    """The participant completed the program or withdrew."""
+    case = load_case(case_id)
     form = ExitForm(prefix="exit")
-    return _apply(
-        case,
+    return change_workflow(
+        case_id,
         form,
+        "exit_form",
         lambda: cases.close_case(
             case,
             current_user,
@@ -156,7 +134,6 @@ def exit_case(case_id: int):
             form.version_number,
         ),
         "The participant's exit is recorded.",
-        "exit_form",
     )
 
 
@@ -166,44 +143,39 @@ def _details_of(form: CaseDetailsForm) -> CaseDetails:
 
 @bp.post("/cases/<int:case_id>/details")
 def edit_details(case_id: int):
-    case = _load(case_id)
+    """Edit the referral's details from the version the editor saw; a conflict shows the
+    fields someone else changed meanwhile."""
+    case = load_case(case_id)
     form = CaseDetailsForm(prefix="details")
-    if not form.validate_on_submit():
-        return _referral_block(case, 422, details_form=form)
     wanted = _details_of(form)
-    try:
-        changed = update_case_details(case, case.person, current_user, wanted, form.version_number)
-        db.session.commit()
-    except (Conflict, StaleDataError):
-        db.session.rollback()
-        fresh = _load(case_id)
+
+    def refused(status: int, error: str | None):
+        return referral_section(load_case(case_id), status, details_form=form, details_error=error)
+
+    def conflict(_):
+        fresh = load_case(case_id)
         form.version.data = str(fresh.version)
         differ = differences(CaseDetails.of(fresh, fresh.person), wanted)
-        return _referral_block(
+        return referral_section(
             fresh, 409, details_form=form, details_conflict=differ, details_open=True
         )
-    except DomainError as error:
-        db.session.rollback()
-        return _referral_block(_load(case_id), 422, details_form=form, details_error=error.message)
-    message = "Referral details saved." if changed else "Nothing was changed."
-    if not is_htmx():
-        flash(message, "success")
-        return redirect(url_for("admin.case_detail", case_id=case_id))
-    response = _referral_block(_load(case_id), details_message=message, moved=changed)
-    return trigger(response, "timeline-changed") if changed else response
 
+    def done(changed: list[str]):
+        message = "Referral details saved." if changed else "Nothing was changed."
+        events = ["timeline-changed"] if changed else []
+        return answer(
+            message,
+            url_for("admin.case_detail", case_id=case_id),
+            lambda: referral_section(
+                load_case(case_id), details_message=message, moved=bool(changed)
+            ),
+            *events,
+        )
 
-def _referral_block(case: Case, status: int = 200, moved: bool = False, **overrides):
-    """The referral section for htmx (with the deadline it shows); the whole page otherwise.
-
-    `moved`: the save moved the case's version, so the screening/intake/exit forms come too
-    (out of band), carrying it.
-    """
-    if not is_htmx():
-        return _detail(case, status, **overrides)
-    context = {"case": case, "days_left": cases.days_left(case), **sections(case, **overrides)}
-    blocks = ["referral"]
-    if moved:
-        context |= {**_forms(case), "error": None, "workflow_oob": True}
-        blocks.append("workflow")
-    return render_blocks("admin/case_detail.html", blocks, status=status, **context)
+    return run_change(
+        form,
+        lambda: update_case_details(case, case.person, current_user, wanted, form.version_number),
+        refused=refused,
+        done=done,
+        conflict=conflict,
+    )

@@ -181,7 +181,6 @@ def settings():
     """The program's rules: intake deadline, eligibility checklist, exclusion reasons."""
     if request.method == "GET":
         current = get_settings()
-        db.session.commit()  # the first visit creates the defaults row
         form = SettingsForm(
             formdata=None,
             intake_deadline_days=current.intake_deadline_days,

@@ -14,6 +14,14 @@ from portal.extensions import db
 from portal.models import Agency, Organization, Service
 from portal.services import directory
 from portal.services.errors import DomainError
+from portal.services.organizations import (
+    create_agency,
+    create_organization,
+    set_agency_active,
+    set_organization_active,
+    update_agency,
+    update_organization,
+)
 from portal.web.changes import save_page
 from portal.web.directory_forms import schedule_data
 from portal.web.forms import choices
@@ -38,9 +46,7 @@ def agency_new():
         return render("admin/agency_form.html", form=form, agency=None)
     return save_page(
         form,
-        lambda: directory.create_agency(
-            current_user, name=form.name.data, short_name=form.short_name.data
-        ),
+        lambda: create_agency(current_user, name=form.name.data, short_name=form.short_name.data),
         lambda error: render(
             "admin/agency_form.html", status=422, form=form, agency=None, error=error
         ),
@@ -58,7 +64,7 @@ def agency_edit(agency_id: int):
     form = AgencyForm()
     return save_page(
         form,
-        lambda: directory.update_agency(
+        lambda: update_agency(
             current_user, agency, name=form.name.data, short_name=form.short_name.data
         ),
         lambda error: render(
@@ -78,7 +84,7 @@ def agency_active(agency_id: int, action: str):
     agency = get_or_404(Agency, agency_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    directory.set_agency_active(current_user, agency, action == "reactivate")
+    set_agency_active(current_user, agency, action == "reactivate")
     db.session.commit()
     flash(f"{agency.name} {action}d.", "success")
     return redirect(back_to(url_for("admin.agencies")))
@@ -103,7 +109,7 @@ def organization_new():
         return render("admin/organization_form.html", form=form, organization=None)
     return save_page(
         form,
-        lambda: directory.create_organization(current_user, **form.values()),
+        lambda: create_organization(current_user, **form.values()),
         lambda error: render(
             "admin/organization_form.html",
             status=422,
@@ -125,7 +131,7 @@ def organization_edit(organization_id: int):
     form = OrganizationForm()
     return save_page(
         form,
-        lambda: directory.update_organization(current_user, organization, **form.values()),
+        lambda: update_organization(current_user, organization, **form.values()),
         lambda error: _organization_page(
             form, get_or_404(Organization, organization_id, ORG_SERVICES), 422, error
         ),
@@ -151,7 +157,7 @@ def organization_active(organization_id: int, action: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        directory.set_organization_active(current_user, organization, action == "reactivate")
+        set_organization_active(current_user, organization, action == "reactivate")
     except DomainError as error:
         db.session.rollback()
         flash(f"{organization.name} was not {action}d: {error.message}", "error")

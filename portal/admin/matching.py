@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.admin import bp
-from portal.admin.views import _load
+from portal.admin.case_page import load_case
 from portal.extensions import db
-from portal.models import Case, CaseStatus, Organization, Service, ServiceCategory
+from portal.models import Case, Organization, Service, ServiceCategory
 from portal.services import matching
 from portal.services.assessments import latest_assessment
-from portal.services.errors import DomainError
-from portal.web.htmx import is_htmx, render, render_blocks, trigger
+from portal.services.referrals import takes_services
+from portal.web.changes import answer, run_change
+from portal.web.htmx import is_htmx, render, render_blocks
 
 TEMPLATE = "admin/matching.html"
 CATEGORY_VALUES = {c.value for c in ServiceCategory}
@@ -43,13 +44,14 @@ def _page_context(case: Case, filters: matching.MatchFilters) -> dict:
         else db.session.scalars(
             select(Organization).where(Organization.active.is_(True)).order_by(Organization.name)
         ).all(),
-        "can_assign": case.status == CaseStatus.ACTIVE,
+        "can_assign": takes_services(case),
     }
 
 
 @bp.get("/cases/<int:case_id>/matching")
 def matching_screen(case_id: int):
-    case = _load(case_id)
+    """Services ranked for the participant's needs, filtered (htmx updates the results)."""
+    case = load_case(case_id)
     return render(TEMPLATE, block="results", **_page_context(case, _filters()))
 
 
@@ -62,34 +64,41 @@ def _row(case: Case, service_id: int, status: int = 200, **message):
         case=case,
         match=match,
         service_id=service_id,
-        can_assign=case.status == CaseStatus.ACTIVE,
+        can_assign=takes_services(case),
         **message,
     )
 
 
 @bp.post("/cases/<int:case_id>/matching/<int:service_id>/assign")
 def assign_service(case_id: int, service_id: int):
-    case = _load(case_id)
+    """Refer the participant to a matched service, holding one of its places."""
+    case = load_case(case_id)
     service = db.session.scalar(
         select(Service).where(Service.id == service_id).options(joinedload(Service.organization))
     )
     if service is None:
         abort(404)
     name = service.name
-    try:
-        matching.assign_matched(case, service, current_user)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        case = _load(case_id)
+
+    def refused(status: int, error: str | None):
+        fresh = load_case(case_id)
         if not is_htmx():
-            context = _page_context(case, matching.MatchFilters())
-            return render(TEMPLATE, status=422, page_error=f"{name}: {error.message}", **context)
-        return _row(case, service_id, 422, row_error=f"{error.message} Nothing was assigned.")
-    if not is_htmx():
-        flash(f"{name} assigned; waiting for the provider to accept.", "success")
-        return redirect(url_for("admin.matching_screen", case_id=case_id))
-    response = _row(
-        _load(case_id), service_id, row_message="Assigned; waiting for the provider to accept."
+            context = _page_context(fresh, matching.MatchFilters())
+            return render(TEMPLATE, status=status, page_error=f"{name}: {error}", **context)
+        return _row(fresh, service_id, status, row_error=f"{error} Nothing was assigned.")
+
+    return run_change(
+        None,
+        lambda: matching.assign_matched(case, service, current_user),
+        refused=refused,
+        done=lambda _: answer(
+            f"{name} assigned; waiting for the provider to accept.",
+            url_for("admin.matching_screen", case_id=case_id),
+            lambda: _row(
+                load_case(case_id),
+                service_id,
+                row_message="Assigned; waiting for the provider to accept.",
+            ),
+            "timeline-changed",
+        ),
     )
-    return trigger(response, "timeline-changed")

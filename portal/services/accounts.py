@@ -6,11 +6,11 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from portal.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Agency, Organization, Role, User
 from portal.models.user import new_session_token
+from portal.passwords import hash_password, needs_rehash, password_problem, verify_password
 from portal.policy import can_manage_users, needs_agency, needs_organization, require
 from portal.services.errors import ValidationFailed
 

@@ -26,27 +26,28 @@ from portal.services.referrals import close_open_referrals
 from portal.services.settings import get_settings
 from portal.services.timeline import add_entry
 
-S = CaseStatus
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
-    S.REFERRED: frozenset({S.ACCEPTED, S.DECLINED}),
-    S.ACCEPTED: frozenset({S.ACTIVE, S.NON_COMPLIANT}),
-    S.ACTIVE: frozenset({S.COMPLETED, S.WITHDRAWN, S.NON_COMPLIANT}),
-    S.DECLINED: frozenset(),
-    S.COMPLETED: frozenset(),
-    S.WITHDRAWN: frozenset(),
-    S.NON_COMPLIANT: frozenset(),
+    CaseStatus.REFERRED: frozenset({CaseStatus.ACCEPTED, CaseStatus.DECLINED}),
+    CaseStatus.ACCEPTED: frozenset({CaseStatus.ACTIVE, CaseStatus.NON_COMPLIANT}),
+    CaseStatus.ACTIVE: frozenset(
+        {CaseStatus.COMPLETED, CaseStatus.WITHDRAWN, CaseStatus.NON_COMPLIANT}
+    ),
+    CaseStatus.DECLINED: frozenset(),
+    CaseStatus.COMPLETED: frozenset(),
+    CaseStatus.WITHDRAWN: frozenset(),
+    CaseStatus.NON_COMPLIANT: frozenset(),
 }
 
 # Statuses in which a participant has left the program and holds no service place.
-CLOSED_STATUSES = frozenset({S.COMPLETED, S.WITHDRAWN, S.NON_COMPLIANT})
+CLOSED_STATUSES = frozenset({CaseStatus.COMPLETED, CaseStatus.WITHDRAWN, CaseStatus.NON_COMPLIANT})
 
 STATUS_KIND = {
-    S.ACCEPTED: TimelineKind.REFERRAL_ACCEPTED,
-    S.DECLINED: TimelineKind.REFERRAL_DECLINED,
-    S.ACTIVE: TimelineKind.INTAKE_COMPLETED,
-    S.COMPLETED: TimelineKind.CASE_COMPLETED,
-    S.WITHDRAWN: TimelineKind.CASE_WITHDRAWN,
-    S.NON_COMPLIANT: TimelineKind.CASE_NON_COMPLIANT,
+    CaseStatus.ACCEPTED: TimelineKind.REFERRAL_ACCEPTED,
+    CaseStatus.DECLINED: TimelineKind.REFERRAL_DECLINED,
+    CaseStatus.ACTIVE: TimelineKind.INTAKE_COMPLETED,
+    CaseStatus.COMPLETED: TimelineKind.CASE_COMPLETED,
+    CaseStatus.WITHDRAWN: TimelineKind.CASE_WITHDRAWN,
+    CaseStatus.NON_COMPLIANT: TimelineKind.CASE_NON_COMPLIANT,
 }
 
 

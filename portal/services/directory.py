@@ -1,7 +1,8 @@
-"""The service directory: agencies, provider organisations and their services (HSDS-shaped).
+"""The service directory: provider organisations' services, their weekly schedules and capacity.
 
-Every function checks its input as a whole before changing anything, so a refused change
-leaves nothing half-applied; the caller commits.
+Agencies and organisations themselves are in `services/organizations.py`. Every function
+checks its input as a whole before changing anything, so a refused change leaves nothing
+half-applied; the caller commits.
 """
 
 from __future__ import annotations
@@ -9,12 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import (
-    Agency,
     Organization,
     Service,
     ServiceCategory,
@@ -24,14 +24,18 @@ from portal.models import (
     User,
 )
 from portal.models.directory import WEEKDAYS
-from portal.policy import can_edit_availability, can_manage_directory, require
+from portal.policy import can_edit_availability, require
 from portal.services import referrals
+from portal.services.directory_checks import (
+    checked_text,
+    clean,
+    name_taken,
+    require_directory_manager,
+)
 from portal.services.errors import ValidationFailed
 
 MAX_CAPACITY = 10_000
 MAX_AGE = 120
-
-LIMITS = {"name": 120, "short_name": 20, "phone": 40, "email": 255, "website": 255, "address": 255}
 
 
 @dataclass(frozen=True)
@@ -41,134 +45,6 @@ class ScheduleRow:
     weekday: int
     opens_at: dt.time
     closes_at: dt.time
-
-
-# --- checks shared by the verbs below --------------------------------------------------------
-
-
-def _require_directory_manager(actor: User) -> None:
-    require(can_manage_directory(actor), "Only administrators manage the directory.")
-
-
-def _clean(value: str | None) -> str:
-    return (value or "").strip()
-
-
-def _text(field: str, value: str | None, label: str, required: bool = False) -> str | None:
-    """A trimmed text value within the column's length; None when optional and empty."""
-    value = _clean(value)
-    if not value:
-        if required:
-            raise ValidationFailed(f"Enter the {label}.", field=field)
-        return None
-    limit = LIMITS.get(field)
-    if limit and len(value) > limit:
-        raise ValidationFailed(f"Use at most {limit} characters.", field=field)
-    return value
-
-
-def _name_taken(model, name: str, exclude_id: int | None, **scope) -> bool:
-    query = select(func.count()).select_from(model).where(func.lower(model.name) == name.lower())
-    for column, value in scope.items():
-        query = query.where(getattr(model, column) == value)
-    if exclude_id is not None:
-        query = query.where(model.id != exclude_id)
-    return bool(db.session.scalar(query))
-
-
-# --- agencies --------------------------------------------------------------------------------
-
-
-def _agency_values(name: str, short_name: str | None, agency_id: int | None) -> dict:
-    name = _text("name", name, "agency's name", required=True)
-    if _name_taken(Agency, name, agency_id):
-        raise ValidationFailed("An agency with this name already exists.", field="name")
-    return {"name": name, "short_name": _text("short_name", short_name, "short name")}
-
-
-def create_agency(actor: User, *, name: str, short_name: str | None = None) -> Agency:
-    """Add a law-enforcement agency; agency names are unique."""
-    _require_directory_manager(actor)
-    agency = Agency(**_agency_values(name, short_name, None), active=True)
-    db.session.add(agency)
-    db.session.flush()
-    return agency
-
-
-def update_agency(actor: User, agency: Agency, *, name: str, short_name: str | None) -> Agency:
-    """Rename an agency; agency names stay unique."""
-    _require_directory_manager(actor)
-    for key, value in _agency_values(name, short_name, agency.id).items():
-        setattr(agency, key, value)
-    db.session.flush()
-    return agency
-
-
-def set_agency_active(actor: User, agency: Agency, active: bool) -> Agency:
-    """Deactivate or reactivate an agency; an inactive one is no longer offered for new officers."""
-    _require_directory_manager(actor)
-    agency.active = active
-    db.session.flush()
-    return agency
-
-
-# --- organisations ---------------------------------------------------------------------------
-
-
-def _organization_values(values: dict, organization_id: int | None) -> dict:
-    name = _text("name", values.get("name"), "organisation's name", required=True)
-    if _name_taken(Organization, name, organization_id):
-        raise ValidationFailed("An organisation with this name already exists.", field="name")
-    description = _clean(values.get("description"))
-    if len(description) > 4000:
-        raise ValidationFailed("Use at most 4,000 characters.", field="description")
-    cleaned = {"name": name, "description": description}
-    for field in ("phone", "email", "website", "address"):
-        cleaned[field] = _text(field, values.get(field), field)
-    if cleaned["email"]:
-        cleaned["email"] = cleaned["email"].lower()
-    return cleaned
-
-
-def create_organization(actor: User, **values) -> Organization:
-    """Add a provider organisation (name, description, phone, email, website, address)."""
-    _require_directory_manager(actor)
-    organization = Organization(**_organization_values(values, None), active=True)
-    db.session.add(organization)
-    db.session.flush()
-    return organization
-
-
-def update_organization(actor: User, organization: Organization, **values) -> Organization:
-    """Edit a provider organisation; organisation names are unique."""
-    _require_directory_manager(actor)
-    for key, value in _organization_values(values, organization.id).items():
-        setattr(organization, key, value)
-    db.session.flush()
-    return organization
-
-
-def set_organization_active(actor: User, organization: Organization, active: bool) -> Organization:
-    """Deactivate or reactivate a provider organisation; one still serving participants stays."""
-    _require_directory_manager(actor)
-    if not active:
-        open_referrals = db.session.scalar(
-            select(func.count())
-            .select_from(ServiceReferral)
-            .join(Service, Service.id == ServiceReferral.service_id)
-            .where(
-                Service.organization_id == organization.id,
-                ServiceReferral.status.in_(referrals.OPEN_STATUSES),
-            )
-        )
-        if open_referrals:
-            raise ValidationFailed(
-                f"{open_referrals} open referral{'s' if open_referrals != 1 else ''} to this "
-                "organisation's services must be completed, ended or declined first."
-            )
-    organization.active = active
-    db.session.flush()
-    return organization
 
 
 # --- services: schedule and capacity ---------------------------------------------------------
@@ -289,8 +165,8 @@ def _service_values(values: dict, service: Service | None) -> dict:
     organization = db.session.get(Organization, organization_id) if organization_id else None
     if organization is None:
         raise ValidationFailed("Choose the organisation.", field="organization_id")
-    name = _text("name", values.get("name"), "service's name", required=True)
-    if _name_taken(Service, name, service.id if service else None, organization_id=organization.id):
+    name = checked_text("name", values.get("name"), "service's name", required=True)
+    if name_taken(Service, name, service.id if service else None, organization_id=organization.id):
         raise ValidationFailed(
             "This organisation already has a service with this name.", field="name"
         )
@@ -309,7 +185,7 @@ def _service_values(values: dict, service: Service | None) -> dict:
         "status": status,
     }
     for field in ("description", "eligibility"):
-        text = _clean(values.get(field))
+        text = clean(values.get(field))
         if len(text) > 4000:
             raise ValidationFailed("Use at most 4,000 characters.", field=field)
         cleaned[field] = text
@@ -333,7 +209,7 @@ def create_service(
     **values,
 ) -> Service:
     """Add a service: unique name within its organisation, valid ages, schedule and capacity."""
-    _require_directory_manager(actor)
+    require_directory_manager(actor)
     cleaned = _service_values(values, None)
     check_schedule(by_appointment, schedule)
     capacity_max, capacity_available = check_capacity(None, capacity_max, capacity_available)
@@ -356,7 +232,7 @@ def update_service(
     **values,
 ) -> Service:
     """Edit a service; capacity never drops below the places that open referrals hold."""
-    _require_directory_manager(actor)
+    require_directory_manager(actor)
     _lock(service)
     cleaned = _service_values(values, service)
     if cleaned["organization_id"] != service.organization_id and has_referrals(service.id):

@@ -28,27 +28,35 @@ from portal.services.assessments import latest_assessment
 from portal.services.errors import ValidationFailed
 from portal.services.referrals import OPEN_STATUSES, assign_service
 
-C, D = ServiceCategory, NeedDomain
 PRIMARY, SECONDARY = 2, 1
 
 # Which needs each category of service meets, and how directly (primary or secondary).
 CATEGORY_DOMAINS: dict[ServiceCategory, dict[NeedDomain, int]] = {
-    C.DETOX: {D.SUBSTANCE_USE: SECONDARY},
-    C.CRISIS: {D.SUBSTANCE_USE: SECONDARY, D.MENTAL_HEALTH: SECONDARY},
-    C.HARM_REDUCTION: {D.SUBSTANCE_USE: PRIMARY, D.MEDICAL: SECONDARY},
-    C.TREATMENT: {D.SUBSTANCE_USE: PRIMARY},
-    C.COUNSELLING: {D.SUBSTANCE_USE: PRIMARY, D.MENTAL_HEALTH: PRIMARY},
-    C.SUPPORT_GROUP: {D.SUBSTANCE_USE: PRIMARY},
-    C.MENTAL_HEALTH: {D.MENTAL_HEALTH: PRIMARY},
-    C.HOUSING: {D.HOUSING: PRIMARY},
-    C.BENEFITS: {D.INCOME: PRIMARY},
-    C.EMPLOYMENT: {D.EMPLOYMENT: PRIMARY, D.INCOME: SECONDARY},
-    C.MEDICAL: {D.MEDICAL: PRIMARY},
-    C.LEGAL: {D.LEGAL: PRIMARY},
-    C.FAMILY: {D.FAMILY: PRIMARY},
+    ServiceCategory.DETOX: {NeedDomain.SUBSTANCE_USE: SECONDARY},
+    ServiceCategory.CRISIS: {
+        NeedDomain.SUBSTANCE_USE: SECONDARY,
+        NeedDomain.MENTAL_HEALTH: SECONDARY,
+    },
+    ServiceCategory.HARM_REDUCTION: {
+        NeedDomain.SUBSTANCE_USE: PRIMARY,
+        NeedDomain.MEDICAL: SECONDARY,
+    },
+    ServiceCategory.TREATMENT: {NeedDomain.SUBSTANCE_USE: PRIMARY},
+    ServiceCategory.COUNSELLING: {
+        NeedDomain.SUBSTANCE_USE: PRIMARY,
+        NeedDomain.MENTAL_HEALTH: PRIMARY,
+    },
+    ServiceCategory.SUPPORT_GROUP: {NeedDomain.SUBSTANCE_USE: PRIMARY},
+    ServiceCategory.MENTAL_HEALTH: {NeedDomain.MENTAL_HEALTH: PRIMARY},
+    ServiceCategory.HOUSING: {NeedDomain.HOUSING: PRIMARY},
+    ServiceCategory.BENEFITS: {NeedDomain.INCOME: PRIMARY},
+    ServiceCategory.EMPLOYMENT: {NeedDomain.EMPLOYMENT: PRIMARY, NeedDomain.INCOME: SECONDARY},
+    ServiceCategory.MEDICAL: {NeedDomain.MEDICAL: PRIMARY},
+    ServiceCategory.LEGAL: {NeedDomain.LEGAL: PRIMARY},
+    ServiceCategory.FAMILY: {NeedDomain.FAMILY: PRIMARY},
 }
 # Withdrawal needs medical care first: with detox needed these come before every other service.
-DETOX_PRIORITY = {C.DETOX: 2, C.CRISIS: 1}
+DETOX_PRIORITY = {ServiceCategory.DETOX: 2, ServiceCategory.CRISIS: 1}
 
 
 @dataclass(frozen=True)

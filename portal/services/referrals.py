@@ -32,20 +32,19 @@ from portal.services.errors import (
 )
 from portal.services.timeline import add_entry
 
-R = ReferralStatus
-OPEN_STATUSES = (R.PENDING, R.ACCEPTED)
+OPEN_STATUSES = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
 REFERRAL_TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {
-    R.PENDING: frozenset({R.ACCEPTED, R.DECLINED}),
-    R.ACCEPTED: frozenset({R.COMPLETED, R.ENDED}),
-    R.DECLINED: frozenset(),
-    R.COMPLETED: frozenset(),
-    R.ENDED: frozenset(),
+    ReferralStatus.PENDING: frozenset({ReferralStatus.ACCEPTED, ReferralStatus.DECLINED}),
+    ReferralStatus.ACCEPTED: frozenset({ReferralStatus.COMPLETED, ReferralStatus.ENDED}),
+    ReferralStatus.DECLINED: frozenset(),
+    ReferralStatus.COMPLETED: frozenset(),
+    ReferralStatus.ENDED: frozenset(),
 }
 KIND = {
-    R.ACCEPTED: TimelineKind.SERVICE_ACCEPTED,
-    R.DECLINED: TimelineKind.SERVICE_DECLINED,
-    R.COMPLETED: TimelineKind.SERVICE_COMPLETED,
-    R.ENDED: TimelineKind.SERVICE_ENDED,
+    ReferralStatus.ACCEPTED: TimelineKind.SERVICE_ACCEPTED,
+    ReferralStatus.DECLINED: TimelineKind.SERVICE_DECLINED,
+    ReferralStatus.COMPLETED: TimelineKind.SERVICE_COMPLETED,
+    ReferralStatus.ENDED: TimelineKind.SERVICE_ENDED,
 }
 
 
@@ -53,7 +52,11 @@ DECIDE_MESSAGE = "Only the provider's staff or the program office can do this."
 
 
 class NoCapacity(DomainError):
-    """The service has no free place (or is not taking referrals)."""
+    """The service has no free place now (full, or not open for new referrals)."""
+
+
+class ProviderInactive(DomainError):
+    """The service's organisation was deactivated: it takes no new referrals."""
 
 
 def reserve_place(service_id: int) -> None:
@@ -125,7 +128,7 @@ def assign_service(case: Case, service: Service, actor: User, note: str = "") ->
         raise InvalidTransition("Services can be assigned only to an active participant.")
     organization = db.session.get(Organization, service.organization_id)
     if organization is None or not organization.active:
-        raise NoCapacity("This provider is not taking referrals (it is inactive).")
+        raise ProviderInactive("This provider is not taking referrals (it is inactive).")
     # Reserve first: the update locks the service row (PostgreSQL) or the database (SQLite), so
     # a simultaneous second assignment of the same service waits here and then sees the first.
     reserve_place(service.id)
@@ -143,7 +146,7 @@ def assign_service(case: Case, service: Service, actor: User, note: str = "") ->
     referral = ServiceReferral(
         case_id=case.id,
         service_id=service.id,
-        status=R.PENDING,
+        status=ReferralStatus.PENDING,
         note=note.strip(),
         created_by_id=actor.id,
     )
@@ -160,17 +163,20 @@ def assign_service(case: Case, service: Service, actor: User, note: str = "") ->
     return referral
 
 
-def _move(
-    referral: ServiceReferral,
-    target: ReferralStatus,
-    actor: User | None,
-    *,
-    authorised: bool = False,
-    **payload,
+def _move(referral: ServiceReferral, target: ReferralStatus, actor: User, **payload) -> Service:
+    """Move a referral for an actor who must be allowed to decide on its service."""
+    require(can_decide_service_referral(actor, _service_of(referral)), DECIDE_MESSAGE)
+    return _move_unchecked(referral, target, actor, **payload)
+
+
+def _move_unchecked(
+    referral: ServiceReferral, target: ReferralStatus, actor: User | None, **payload
 ) -> Service:
+    """Move a referral without asking whether the actor may: only for a caller that already has.
+
+    The transition rule, the concurrent-change check, the place and the timeline entry still apply.
+    """
     service = _service_of(referral)
-    if not authorised:
-        require(can_decide_service_referral(actor, service), DECIDE_MESSAGE)
     if target not in REFERRAL_TRANSITIONS[referral.status]:
         raise InvalidTransition(
             f"A {referral.status.label.lower()} referral cannot become {target.label.lower()}."
@@ -187,11 +193,11 @@ def _move(
         raise Conflict("This referral was changed by someone else meanwhile. Reload and check it.")
     referral.status = target
     now = utcnow()
-    if target in (R.ACCEPTED, R.DECLINED):
+    if target in (ReferralStatus.ACCEPTED, ReferralStatus.DECLINED):
         referral.decided_by_id, referral.decided_at = (actor.id if actor else None), now
     else:
         referral.closed_at = now
-    if target in (R.DECLINED, R.COMPLETED, R.ENDED):
+    if target in (ReferralStatus.DECLINED, ReferralStatus.COMPLETED, ReferralStatus.ENDED):
         release_place(service.id)
     case = db.session.get(Case, referral.case_id)
     add_entry(
@@ -216,7 +222,7 @@ def accept_service_referral(referral: ServiceReferral, actor: User) -> ServiceRe
     case = db.session.get(Case, referral.case_id)
     if case.status != CaseStatus.ACTIVE:
         raise InvalidTransition("The participant is no longer in the program.")
-    _move(referral, R.ACCEPTED, actor)
+    _move(referral, ReferralStatus.ACCEPTED, actor)
     engaged = db.session.scalar(
         select(
             exists().where(
@@ -235,7 +241,7 @@ def decline_service_referral(
 ) -> ServiceReferral:
     """The provider cannot take the participant; the reserved place is released."""
     referral.decline_reason = reason
-    _move(referral, R.DECLINED, actor, reason=reason.label, note=note.strip())
+    _move(referral, ReferralStatus.DECLINED, actor, reason=reason.label, note=note.strip())
     return referral
 
 
@@ -243,7 +249,7 @@ def complete_service_referral(
     referral: ServiceReferral, actor: User, note: str = ""
 ) -> ServiceReferral:
     """The participant finished the service; the place is released."""
-    _move(referral, R.COMPLETED, actor, note=note.strip())
+    _move(referral, ReferralStatus.COMPLETED, actor, note=note.strip())
     return referral
 
 
@@ -252,7 +258,7 @@ def end_service_referral(referral: ServiceReferral, actor: User, reason: str) ->
     if not reason.strip():
         raise ValidationFailed("Give the reason the service ended.", field="reason")
     referral.end_reason = reason.strip()[:255]
-    _move(referral, R.ENDED, actor, reason=reason.strip())
+    _move(referral, ReferralStatus.ENDED, actor, reason=reason.strip())
     return referral
 
 
@@ -272,7 +278,7 @@ def close_open_referrals(case: Case, actor: User | None) -> int:
     """A participant who leaves the program gives back every place their open referrals hold.
 
     Pending referrals are declined and accepted ones ended; the case's exit was already
-    authorised, so the provider's permission is not asked again.
+    authorised (by the caller), so the provider's permission is not asked again.
     """
     open_referrals = db.session.scalars(
         select(ServiceReferral)
@@ -280,10 +286,10 @@ def close_open_referrals(case: Case, actor: User | None) -> int:
         .order_by(ServiceReferral.id)
     ).all()
     for referral in open_referrals:
-        if referral.status == R.PENDING:
+        if referral.status == ReferralStatus.PENDING:
             referral.decline_reason = DeclineReason.OTHER
-            _move(referral, R.DECLINED, actor, authorised=True, reason=LEFT_PROGRAM)
+            _move_unchecked(referral, ReferralStatus.DECLINED, actor, reason=LEFT_PROGRAM)
         else:
             referral.end_reason = LEFT_PROGRAM
-            _move(referral, R.ENDED, actor, authorised=True, reason=LEFT_PROGRAM)
+            _move_unchecked(referral, ReferralStatus.ENDED, actor, reason=LEFT_PROGRAM)
     return len(open_referrals)

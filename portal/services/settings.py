@@ -9,19 +9,31 @@ from portal.models import ProgramSettings
 from portal.models.case import DEFAULT_ELIGIBILITY_ITEMS, DEFAULT_EXCLUSION_REASONS
 from portal.services.errors import ValidationFailed
 
+DEFAULT_INTAKE_DEADLINE_DAYS = 30
+
+
+class SettingsMissing(RuntimeError):
+    """The database has no program settings row: it was not migrated (`flask db upgrade`)."""
+
 
 def get_settings() -> ProgramSettings:
-    """The program's settings row, created with the defaults the first time it is asked for."""
+    """The program's settings row; reading it never writes (the migration created it)."""
     settings = db.session.scalar(select(ProgramSettings).order_by(ProgramSettings.id).limit(1))
     if settings is None:
-        settings = ProgramSettings(
-            intake_deadline_days=30,
-            eligibility_items=list(DEFAULT_ELIGIBILITY_ITEMS),
-            exclusion_reasons=list(DEFAULT_EXCLUSION_REASONS),
+        raise SettingsMissing(
+            "The program settings row is missing: run `flask db upgrade`, which creates it "
+            "with the defaults."
         )
-        db.session.add(settings)
-        db.session.flush()
     return settings
+
+
+def default_settings() -> ProgramSettings:
+    """A new settings row holding the defaults the migration installs."""
+    return ProgramSettings(
+        intake_deadline_days=DEFAULT_INTAKE_DEADLINE_DAYS,
+        eligibility_items=list(DEFAULT_ELIGIBILITY_ITEMS),
+        exclusion_reasons=list(DEFAULT_EXCLUSION_REASONS),
+    )
 
 
 MAX_ITEMS = 50

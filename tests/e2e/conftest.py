@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from portal.services.demo import DEMO_PASSWORD
+from portal.demo.program import DEMO_PASSWORD
 from tests.e2e.admin import Admin
 from tests.e2e.checks import ARTIFACTS, CHECKED, DESKTOP, ROOT, ConsoleWatch, save_artifacts
 from tests.e2e.roles import Actor, Officer

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from portal.clock import local_today
+from portal.demo.attendance import seed_attendance
 from portal.extensions import db
 from portal.models import (
     Attendance,
@@ -19,7 +20,6 @@ from portal.models import (
     utcnow,
 )
 from portal.services import referrals
-from portal.services.demo_attendance import seed_attendance
 
 
 def _rows():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.demo.program import seed
 from portal.extensions import db
 from portal.models import (
     Assessment,
@@ -15,11 +16,10 @@ from portal.models import (
     Service,
     ServiceReferral,
 )
-from portal.services import demo
 
 
 def test_demo_active_participants_are_assessed_and_referred():
-    demo.seed()
+    seed()
     db.session.flush()
     active = db.session.scalars(select(Case.id).where(Case.status == CaseStatus.ACTIVE)).all()
     assessed = set(db.session.scalars(select(Assessment.case_id)).all())

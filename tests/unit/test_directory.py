@@ -59,42 +59,6 @@ def _refused(call, field: str) -> str:
     return caught.value.message
 
 
-def test_agency_names_are_unique_ignoring_case(f):
-    admin = f.admin()
-    agency = directory.create_agency(admin, name="  Oak Hill Police Department ", short_name="OHPD")
-    assert agency.name == "Oak Hill Police Department"
-    message = _refused(
-        lambda: directory.create_agency(admin, name="oak hill police department"), "name"
-    )
-    assert "already exists" in message
-    _refused(lambda: directory.create_agency(admin, name="   "), "name")
-    _refused(lambda: directory.create_agency(admin, name="x" * 121), "name")
-    # Renaming to its own name is fine.
-    directory.update_agency(admin, agency, name="Oak Hill Police Department", short_name="")
-    assert agency.short_name is None
-
-
-def test_organisation_fields_and_unique_name(f):
-    admin = f.admin()
-    org = directory.create_organization(
-        admin, name="FMRS", description="Behavioral health", email="Info@FMRS.example.org"
-    )
-    assert org.email == "info@fmrs.example.org" and org.active
-    _refused(lambda: directory.create_organization(admin, name="fmrs"), "name")
-    _refused(
-        lambda: directory.update_organization(admin, org, name="FMRS", phone="1" * 41), "phone"
-    )
-    directory.set_organization_active(admin, org, False)
-    assert not org.active
-
-
-def test_only_admins_change_the_directory(f):
-    with pytest.raises(NotPermitted):
-        directory.create_agency(f.officer(), name="Rogue agency")
-    with pytest.raises(NotPermitted):
-        directory.create_organization(f.provider(), name="Rogue provider")
-
-
 def test_create_service_with_weekly_schedule(f):
     org = f.OrganizationFactory()
     service = directory.create_service(f.admin(), **_service_values(org))

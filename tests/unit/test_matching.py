@@ -21,8 +21,6 @@ from portal.services import matching
 from portal.services.errors import ValidationFailed
 from tests.unit.test_assessments import assess
 
-C = ServiceCategory
-
 
 @pytest.fixture
 def directory(f):
@@ -32,20 +30,24 @@ def directory(f):
     action = f.OrganizationFactory(name="Community Action")
     services = {
         "detox": f.ServiceFactory(
-            organization=fmrs, name="Detoxification", category=C.DETOX, min_age=18
+            organization=fmrs, name="Detoxification", category=ServiceCategory.DETOX, min_age=18
         ),
         "crisis": f.ServiceFactory(
-            organization=fmrs, name="Crisis Stabilization", category=C.CRISIS
+            organization=fmrs, name="Crisis Stabilization", category=ServiceCategory.CRISIS
         ),
         "harm": f.ServiceFactory(
-            organization=health, name="Harm Reduction Clinic", category=C.HARM_REDUCTION
+            organization=health,
+            name="Harm Reduction Clinic",
+            category=ServiceCategory.HARM_REDUCTION,
         ),
         "housing": f.ServiceFactory(
-            organization=action, name="Housing Assistance", category=C.HOUSING
+            organization=action, name="Housing Assistance", category=ServiceCategory.HOUSING
         ),
-        "benefits": f.ServiceFactory(organization=action, name="Benefits", category=C.BENEFITS),
+        "benefits": f.ServiceFactory(
+            organization=action, name="Benefits", category=ServiceCategory.BENEFITS
+        ),
         "youth": f.ServiceFactory(
-            organization=action, name="Youth Housing", category=C.HOUSING, max_age=24
+            organization=action, name="Youth Housing", category=ServiceCategory.HOUSING, max_age=24
         ),
     }
     case = f.CaseFactory(status=CaseStatus.ACTIVE)
@@ -104,7 +106,9 @@ def test_filters_and_only_active_services(directory, f):
     every = names(matching.rank_services(case))
     assert "Crisis Stabilization" not in every
     assert "Benefits" in every
-    by_category = matching.rank_services(case, matching.MatchFilters(category=C.HOUSING))
+    by_category = matching.rank_services(
+        case, matching.MatchFilters(category=ServiceCategory.HOUSING)
+    )
     assert set(names(by_category)) == {"Housing Assistance", "Youth Housing"}
     by_org = matching.rank_services(
         case, matching.MatchFilters(organization_id=s["detox"].organization_id)

@@ -201,6 +201,6 @@ def test_an_inactive_providers_service_cannot_be_assigned(setup):
     admin, service, case, _ = setup
     db.session.get(type(service.organization), service.organization_id).active = False
     db.session.flush()
-    with pytest.raises(referrals.NoCapacity):
+    with pytest.raises(referrals.ProviderInactive, match="not taking referrals"):
         referrals.assign_service(case, service, admin)
     assert service.capacity_available == 2

@@ -100,6 +100,19 @@ def test_no_capacity_refused_with_422_and_nothing_saved(screen):
     assert s["housing"].capacity_available == 0
 
 
+def test_an_inactive_provider_refused_with_422_and_nothing_saved(screen):
+    client, case, s, url = screen
+    s["housing"].organization.active = False
+    db.session.commit()
+    response = post(client, f"{url}/{s['housing'].id}/assign", page=url, htmx=True)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "not taking referrals" in html and "Nothing was assigned." in html
+    assert db.session.scalar(select(func.count()).select_from(ServiceReferral)) == 0
+    db.session.refresh(s["housing"])
+    assert s["housing"].capacity_available == 2
+
+
 def test_assign_without_htmx_redirects_back(screen):
     client, case, s, url = screen
     response = post(client, f"{url}/{s['harm'].id}/assign", page=url)

@@ -2,17 +2,17 @@
 
 import pytest
 
+from portal.demo.program import DEMO_PASSWORD, seed
 from portal.extensions import db
 from portal.models import Case, CaseStatus, User
-from portal.services import demo
 from tests.conftest import login
 
-PW = demo.DEMO_PASSWORD
+PW = DEMO_PASSWORD
 
 
 @pytest.fixture
 def seeded():
-    demo.seed()
+    seed()
     db.session.commit()
 
 

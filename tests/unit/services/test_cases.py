@@ -17,19 +17,17 @@ from portal.services import cases
 from portal.services.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
 from portal.services.settings import get_settings, update_settings
 
-S = CaseStatus
-
 # The life of a case as issue 2 states it, written out here independently of the service's table.
 ALLOWED = {
-    (S.REFERRED, S.ACCEPTED): TimelineKind.REFERRAL_ACCEPTED,
-    (S.REFERRED, S.DECLINED): TimelineKind.REFERRAL_DECLINED,
-    (S.ACCEPTED, S.ACTIVE): TimelineKind.INTAKE_COMPLETED,
-    (S.ACCEPTED, S.NON_COMPLIANT): TimelineKind.CASE_NON_COMPLIANT,
-    (S.ACTIVE, S.COMPLETED): TimelineKind.CASE_COMPLETED,
-    (S.ACTIVE, S.WITHDRAWN): TimelineKind.CASE_WITHDRAWN,
-    (S.ACTIVE, S.NON_COMPLIANT): TimelineKind.CASE_NON_COMPLIANT,
+    (CaseStatus.REFERRED, CaseStatus.ACCEPTED): TimelineKind.REFERRAL_ACCEPTED,
+    (CaseStatus.REFERRED, CaseStatus.DECLINED): TimelineKind.REFERRAL_DECLINED,
+    (CaseStatus.ACCEPTED, CaseStatus.ACTIVE): TimelineKind.INTAKE_COMPLETED,
+    (CaseStatus.ACCEPTED, CaseStatus.NON_COMPLIANT): TimelineKind.CASE_NON_COMPLIANT,
+    (CaseStatus.ACTIVE, CaseStatus.COMPLETED): TimelineKind.CASE_COMPLETED,
+    (CaseStatus.ACTIVE, CaseStatus.WITHDRAWN): TimelineKind.CASE_WITHDRAWN,
+    (CaseStatus.ACTIVE, CaseStatus.NON_COMPLIANT): TimelineKind.CASE_NON_COMPLIANT,
 }
-REFUSED = [pair for pair in itertools.product(S, S) if pair not in ALLOWED]
+REFUSED = [pair for pair in itertools.product(CaseStatus, CaseStatus) if pair not in ALLOWED]
 
 
 def _entries(case: Case) -> list[TimelineEntry]:
@@ -74,7 +72,7 @@ def test_refused_transition_raises_and_changes_nothing(f, current, target):
 
 
 def test_every_pair_of_statuses_is_covered():
-    assert len(ALLOWED) + len(REFUSED) == len(S) ** 2
+    assert len(ALLOWED) + len(REFUSED) == len(CaseStatus) ** 2
 
 
 # --- the verbs views call --------------------------------------------------------------------
@@ -83,7 +81,7 @@ def test_every_pair_of_statuses_is_covered():
 def test_accept_referral_records_the_screener(f):
     case, admin = f.CaseFactory(), f.admin()
     cases.accept_referral(case, admin, version=case.version, note="Meets criteria")
-    assert case.status == S.ACCEPTED
+    assert case.status == CaseStatus.ACCEPTED
     assert case.screened_by_id == admin.id
     [entry] = _entries(case)
     assert entry.kind == TimelineKind.REFERRAL_ACCEPTED
@@ -95,13 +93,13 @@ def test_decline_referral_needs_one_of_the_exclusion_reasons(f):
     with pytest.raises(ValidationFailed) as error:
         cases.decline_referral(case, admin, "Looked at me funny")
     assert error.value.field == "reason"
-    assert case.status == S.REFERRED
+    assert case.status == CaseStatus.REFERRED
     assert case.decline_reason is None
     assert _entries(case) == []
 
     reason = get_settings().exclusion_reasons[0]
     cases.decline_referral(case, admin, reason, note="7 g found")
-    assert case.status == S.DECLINED
+    assert case.status == CaseStatus.DECLINED
     assert case.decline_reason == reason
     [entry] = _entries(case)
     assert entry.kind == TimelineKind.REFERRAL_DECLINED
@@ -109,31 +107,31 @@ def test_decline_referral_needs_one_of_the_exclusion_reasons(f):
 
 
 def test_complete_intake_activates_the_case(f):
-    case, admin = f.CaseFactory(status=S.ACCEPTED), f.admin()
+    case, admin = f.CaseFactory(status=CaseStatus.ACCEPTED), f.admin()
     cases.complete_intake(case, admin, local_today(), roi_signed=True)
-    assert case.status == S.ACTIVE
+    assert case.status == CaseStatus.ACTIVE
     assert case.roi_signed is True
     [entry] = _entries(case)
     assert entry.kind == TimelineKind.INTAKE_COMPLETED
 
 
 def test_intake_date_in_the_future_is_refused(f):
-    case, admin = f.CaseFactory(status=S.ACCEPTED), f.admin()
+    case, admin = f.CaseFactory(status=CaseStatus.ACCEPTED), f.admin()
     today = dt.datetime(2026, 5, 1, 16, 0, tzinfo=dt.UTC)
     with time_machine.travel(today, tick=False), pytest.raises(ValidationFailed) as error:
         cases.complete_intake(case, admin, dt.date(2026, 5, 2), roi_signed=True)
     assert error.value.field == "completed_on"
-    assert case.status == S.ACCEPTED
+    assert case.status == CaseStatus.ACCEPTED
     assert case.intake_completed_on is None
     assert _entries(case) == []
 
 
-@pytest.mark.parametrize("status", [S.COMPLETED, S.WITHDRAWN])
+@pytest.mark.parametrize("status", [CaseStatus.COMPLETED, CaseStatus.WITHDRAWN])
 def test_close_case_exits_an_active_case(f, status):
-    case, admin = f.CaseFactory(status=S.ACTIVE), f.admin()
+    case, admin = f.CaseFactory(status=CaseStatus.ACTIVE), f.admin()
     cases.close_case(case, admin, status, dt.date.today(), "Goals met")
     assert case.status == status
-    assert [e.kind for e in _entries(case)] == [ALLOWED[(S.ACTIVE, status)]]
+    assert [e.kind for e in _entries(case)] == [ALLOWED[(CaseStatus.ACTIVE, status)]]
 
 
 def _snapshot(case: Case) -> dict:
@@ -149,22 +147,22 @@ VERBS = {
     ),
     "intake": lambda case, admin: cases.complete_intake(case, admin, dt.date.today(), True),
     "complete": lambda case, admin: cases.close_case(
-        case, admin, S.COMPLETED, dt.date.today(), "Done"
+        case, admin, CaseStatus.COMPLETED, dt.date.today(), "Done"
     ),
 }
 # The states from which each verb is refused.
 VERB_REFUSED = [
-    ("accept", S.ACCEPTED),
-    ("accept", S.DECLINED),
-    ("accept", S.ACTIVE),
-    ("decline", S.ACCEPTED),
-    ("decline", S.COMPLETED),
-    ("intake", S.REFERRED),
-    ("intake", S.ACTIVE),
-    ("intake", S.DECLINED),
-    ("complete", S.REFERRED),
-    ("complete", S.ACCEPTED),
-    ("complete", S.WITHDRAWN),
+    ("accept", CaseStatus.ACCEPTED),
+    ("accept", CaseStatus.DECLINED),
+    ("accept", CaseStatus.ACTIVE),
+    ("decline", CaseStatus.ACCEPTED),
+    ("decline", CaseStatus.COMPLETED),
+    ("intake", CaseStatus.REFERRED),
+    ("intake", CaseStatus.ACTIVE),
+    ("intake", CaseStatus.DECLINED),
+    ("complete", CaseStatus.REFERRED),
+    ("complete", CaseStatus.ACCEPTED),
+    ("complete", CaseStatus.WITHDRAWN),
 ]
 
 
@@ -185,7 +183,7 @@ def test_a_refused_verb_leaves_the_case_untouched(f, verb, status):
 @pytest.mark.parametrize("verb", list(VERBS))
 def test_only_the_program_office_screens(f, verb):
     officer = f.officer()
-    case = f.CaseFactory(officer=officer, status=S.REFERRED)
+    case = f.CaseFactory(officer=officer, status=CaseStatus.REFERRED)
     with pytest.raises(NotPermitted):
         VERBS[verb](case, officer)
     assert _entries(case) == []
@@ -211,7 +209,7 @@ def test_a_stale_accept_raises_conflict_and_changes_nothing(f):
 
     with pytest.raises(Conflict):
         cases.accept_referral(case, admin, version=stale)
-    assert case.status == S.REFERRED
+    assert case.status == CaseStatus.REFERRED
     assert case.screened_by_id is None
     assert _entries(case) == []
 
@@ -232,7 +230,7 @@ def _data(**kw) -> cases.ReferralData:
 def test_refer_person_creates_person_case_and_first_entry(f):
     officer = f.officer()
     case = cases.refer_person(officer, _data(first_name="  Ann ", aliases="Annie"))
-    assert case.status == S.REFERRED
+    assert case.status == CaseStatus.REFERRED
     assert case.agency_id == officer.agency_id
     person = db.session.get(Person, case.person_id)
     assert (person.first_name, person.aliases) == ("Ann", "Annie")
@@ -333,14 +331,14 @@ def test_a_change_committed_meanwhile_is_caught_when_writing(f):
     with pytest.raises(StaleDataError):
         cases.accept_referral(case, admin, version=loaded)
     db.session.rollback()
-    assert db.session.get(Case, case.id).status == S.REFERRED
+    assert db.session.get(Case, case.id).status == CaseStatus.REFERRED
     assert _entries(case) == []
 
 
 def test_intake_cannot_predate_the_referral(f):
-    case, admin = f.CaseFactory(status=S.ACCEPTED), f.admin()
+    case, admin = f.CaseFactory(status=CaseStatus.ACCEPTED), f.admin()
     before = case.referred_at.date() - dt.timedelta(days=3)
     with pytest.raises(ValidationFailed) as error:
         cases.complete_intake(case, admin, before, roi_signed=False)
     assert error.value.field == "completed_on"
-    assert case.status == S.ACCEPTED
+    assert case.status == CaseStatus.ACCEPTED

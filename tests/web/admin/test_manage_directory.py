@@ -233,14 +233,14 @@ def test_service_edit_respects_held_places(client, acting_admin, f):
 
 
 def test_demo_directory_pages_render_and_resave_unchanged(client, f):
+    from portal.demo.program import DEMO_PASSWORD, seed
     from portal.models import User
-    from portal.services import demo
     from tests.conftest import login
 
-    demo.seed()
+    seed()
     db.session.commit()
     admin = db.session.scalar(select(User).where(User.email == "admin@lead.example.org"))
-    login(client, admin, demo.DEMO_PASSWORD)
+    login(client, admin, DEMO_PASSWORD)
     for url in ["/admin/users", "/admin/agencies", "/admin/organizations", "/admin/settings"]:
         assert client.get(url).status_code == 200, url
     clinic = db.session.scalar(select(Service).where(Service.name == "Harm Reduction Clinic"))

@@ -8,6 +8,8 @@ import random
 from sqlalchemy import func, select
 
 from portal.clock import utcnow
+from portal.demo import attendance as demo_attendance
+from portal.demo import engagement as demo_engagement
 from portal.extensions import db
 from portal.models import (
     Agency,
@@ -23,7 +25,7 @@ from portal.models import (
     User,
 )
 from portal.policy import is_officer
-from portal.services import accounts, cases, demo_attendance, demo_engagement
+from portal.services import accounts, cases
 from portal.services.settings import get_settings
 
 DEMO_PASSWORD = "lead-demo-2026"  # noqa: S105 - published demo credential, demo data only
@@ -223,7 +225,6 @@ def _directory() -> dict[str, Organization | Agency]:
 def seed(rng_seed: int = 7) -> None:
     """Load the demo program: directory, users of every role, a dozen referrals in varied states."""
     rng = random.Random(rng_seed)
-    get_settings()
     places = _directory()
     affiliation = {
         "Fayette County Sheriff's Office": {"agency_id": places["fcso"].id},

@@ -23,8 +23,7 @@ from portal.models import (
 )
 from portal.services import assessments, referrals
 
-D, L = NeedDomain, NeedLevel
-NONE, LOW, MOD, HIGH = L.NONE, L.LOW, L.MODERATE, L.HIGH
+NONE, LOW, MOD, HIGH = NeedLevel.NONE, NeedLevel.LOW, NeedLevel.MODERATE, NeedLevel.HIGH
 
 # For each active participant (oldest referral first): the assessment, contacts and services.
 # services: (organisation, service, provider staff who accepts it or None to leave it pending)
@@ -33,10 +32,13 @@ PLANS = [
         "substances": "Heroin, fentanyl",
         "detox": False,
         "needs": {
-            D.SUBSTANCE_USE: (MOD, "Using daily; wants to cut down before treatment."),
-            D.HOUSING: (HIGH, "Sleeping in a car since March; on the waiting list nowhere."),
-            D.INCOME: (MOD, "No income; SNAP lapsed."),
-            D.MEDICAL: (LOW, "Abscess on left arm, healing."),
+            NeedDomain.SUBSTANCE_USE: (MOD, "Using daily; wants to cut down before treatment."),
+            NeedDomain.HOUSING: (
+                HIGH,
+                "Sleeping in a car since March; on the waiting list nowhere.",
+            ),
+            NeedDomain.INCOME: (MOD, "No income; SNAP lapsed."),
+            NeedDomain.MEDICAL: (LOW, "Abscess on left arm, healing."),
         },
         "contacts": [
             (1, ContactKind.IN_PERSON, "Intake follow-up at the office."),
@@ -52,10 +54,10 @@ PLANS = [
         "substances": "Opioids (pills), alcohol",
         "detox": True,
         "needs": {
-            D.SUBSTANCE_USE: (HIGH, "Withdrawing; asked for detox at the hand-off."),
-            D.MENTAL_HEALTH: (MOD, "Reports anxiety and poor sleep."),
-            D.HOUSING: (LOW, "Staying with a sister."),
-            D.FAMILY: (MOD, "Wants to restore contact with two children."),
+            NeedDomain.SUBSTANCE_USE: (HIGH, "Withdrawing; asked for detox at the hand-off."),
+            NeedDomain.MENTAL_HEALTH: (MOD, "Reports anxiety and poor sleep."),
+            NeedDomain.HOUSING: (LOW, "Staying with a sister."),
+            NeedDomain.FAMILY: (MOD, "Wants to restore contact with two children."),
         },
         "contacts": [
             (0, ContactKind.IN_PERSON, "Assessment at intake; detox bed requested."),
@@ -70,9 +72,9 @@ PLANS = [
         "substances": "Methamphetamine",
         "detox": False,
         "needs": {
-            D.SUBSTANCE_USE: (HIGH, "Daily use; interested in a peer group."),
-            D.EMPLOYMENT: (MOD, "Lost a construction job in the spring."),
-            D.LEGAL: (LOW, "Unpaid fines in magistrate court."),
+            NeedDomain.SUBSTANCE_USE: (HIGH, "Daily use; interested in a peer group."),
+            NeedDomain.EMPLOYMENT: (MOD, "Lost a construction job in the spring."),
+            NeedDomain.LEGAL: (LOW, "Unpaid fines in magistrate court."),
         },
         "contacts": [
             (2, ContactKind.IN_PERSON, "Met at the library; went over the service plan."),

@@ -65,7 +65,7 @@ def seed_attendance(weeks: int = 4, rng_seed: int = 7) -> int:
         referred = local_date(referral.created_at)
         start = max(today - dt.timedelta(weeks=weeks), enrolled, referred)
         end = today - dt.timedelta(days=1)
-        rng = random.Random(f"{rng_seed}-{referral.id}")  # noqa: S311 (demo data, not security)
+        rng = random.Random(f"{rng_seed}-{referral.id}")
         for day in _session_dates(referral.service, start, end, referral.id):
             status = rng.choices(STATUSES, WEIGHTS)[0]
             if (referral.id, day) not in recorded:  # staff's own entries are never overwritten

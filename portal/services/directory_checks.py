@@ -1,0 +1,45 @@
+"""Checks the directory's services share: the manager gate, trimmed text, unique names."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import User
+from portal.policy import can_manage_directory, require
+from portal.services.errors import ValidationFailed
+
+LIMITS = {"name": 120, "short_name": 20, "phone": 40, "email": 255, "website": 255, "address": 255}
+
+
+def require_directory_manager(actor: User) -> None:
+    """Only those the policy lets manage the directory change agencies, organisations, services."""
+    require(can_manage_directory(actor), "Only administrators manage the directory.")
+
+
+def clean(value: str | None) -> str:
+    """The value trimmed; an absent value is the empty string."""
+    return (value or "").strip()
+
+
+def checked_text(field: str, value: str | None, label: str, required: bool = False) -> str | None:
+    """A trimmed text value within the column's length; None when optional and empty."""
+    value = clean(value)
+    if not value:
+        if required:
+            raise ValidationFailed(f"Enter the {label}.", field=field)
+        return None
+    limit = LIMITS.get(field)
+    if limit and len(value) > limit:
+        raise ValidationFailed(f"Use at most {limit} characters.", field=field)
+    return value
+
+
+def name_taken(model, name: str, exclude_id: int | None, **scope) -> bool:
+    """Whether another row of `model` (within `scope`) has this name, ignoring case."""
+    query = select(func.count()).select_from(model).where(func.lower(model.name) == name.lower())
+    for column, value in scope.items():
+        query = query.where(getattr(model, column) == value)
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    return bool(db.session.scalar(query))
