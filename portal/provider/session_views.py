@@ -237,8 +237,9 @@ def correct(service_id: int, day: str, referral_id: int):
 
     def refused(status: int, error: str | None):
         if error is None:  # the messages are beside the form's fields (the version's above them)
-            error = " ".join(form.version.errors) or None
-            return _row(service, session_date, referral, status, error=error, fix_form=form)
+            return _row(
+                service, session_date, referral, status, error=form.hidden_errors, fix_form=form
+            )
         return _row(service, session_date, referral, status, error=error)
 
     def done(_):

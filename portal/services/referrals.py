@@ -113,7 +113,7 @@ def _payload(service: Service, **extra) -> dict:
 
 def is_awaiting_decision(referral: ServiceReferral) -> bool:
     """A pending referral waits for the provider to accept or decline it."""
-    return referral.status == R.PENDING
+    return referral.status == ReferralStatus.PENDING
 
 
 def takes_services(case: Case) -> bool:
