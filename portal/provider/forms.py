@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-from wtforms import HiddenField, RadioField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms import RadioField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.models import AttendanceStatus, DeclineReason
-from portal.web.forms import LocalDateField, PortalForm, choices, not_in_future
+from portal.web.forms import LocalDateField, PortalForm, VersionedForm, choices, not_in_future
 
 FUTURE = "Attendance cannot be recorded for a date in the future."
-OUT_OF_DATE = "This form is out of date. Reload the page and try again."
 
 
 class DeclineForm(PortalForm):
+    """Decline a service referral: a reason, and a note (required when the reason is Other)."""
+
     reason = SelectField(
         "Reason",
         choices=choices([("", "Choose a reason"), *((r.value, r.label) for r in DeclineReason)]),
@@ -35,12 +36,16 @@ STATUS_CHOICES = choices((s.value, s.label) for s in AttendanceStatus)
 
 
 class AttendanceForm(PortalForm):
+    """One tap: the attendance status of one participant at one session."""
+
     status = SelectField(
         "Attendance", choices=STATUS_CHOICES, validators=[InputRequired("Choose a status.")]
     )
 
 
-class CorrectionForm(PortalForm):
+class CorrectionForm(VersionedForm):
+    """Correct a recorded entry: only the version the person saw (the hidden `version`)."""
+
     status = RadioField(
         "Correct to", choices=STATUS_CHOICES, validators=[InputRequired("Choose the right status.")]
     )
@@ -52,17 +57,6 @@ class CorrectionForm(PortalForm):
         ],
         render_kw={"rows": 2},
     )
-    # The version of the entry the person was looking at: a correction applies only to it.
-    version = HiddenField(
-        validators=[InputRequired(OUT_OF_DATE), Regexp(r"^[0-9]{1,9}$", message=OUT_OF_DATE)]
-    )
-
-    @property
-    def version_number(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
 
 
 class SessionPickForm(PortalForm):

@@ -26,6 +26,7 @@ def _own_service(service_id: int) -> Service:
 
 @bp.get("/services")
 def services():
+    """The organisation's services, with their schedules and capacity."""
     rows = db.session.scalars(
         select(Service)
         .where(Service.organization_id == current_user.organization_id)
@@ -48,6 +49,7 @@ def _page(form, service: Service, status: int = 200, error: str | None = None):
 
 @bp.route("/services/<int:service_id>", methods=["GET", "POST"])
 def service_edit(service_id: int):
+    """Edit one of the organisation's services' schedule and capacity."""
     service = _own_service(service_id)
     if request.method == "GET":
         form = AvailabilityForm(obj=service, formdata=None, schedule=schedule_data(service))

@@ -6,31 +6,33 @@ import datetime as dt
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal.auth.permissions import get_service_referral_or_404
 from portal.clock import local_today
 from portal.extensions import db
-from portal.models import (
-    Attendance,
-    AttendanceStatus,
-    Case,
-    Person,
-    ReferralStatus,
-    Service,
-    ServiceReferral,
-)
+from portal.models import AttendanceStatus, Case, Service, ServiceReferral
+from portal.policy import can_record_attendance
 from portal.provider import bp
 from portal.provider.forms import AttendanceForm, CorrectionForm, SessionPickForm
-from portal.provider.views import corrections_of, org_referrals
 from portal.services import attendance as attendance_service
-from portal.services.errors import Conflict, DomainError
-from portal.services.sessions import organization_services, sessions_between, week_of
+from portal.services.sessions import (
+    enrolled_counts,
+    entries_on,
+    organization_services,
+    recorded_counts,
+    session_rows,
+    sessions_between,
+    week_of,
+)
+from portal.web.changes import answer, run_change
 from portal.web.forms import choices
-from portal.web.htmx import is_htmx, render, render_blocks, trigger
+from portal.web.htmx import is_htmx, render, render_blocks
 
 SESSIONS = "provider/sessions.html"
 SESSION = "provider/session.html"
+CHOOSE_STATUS = "Choose attended, missed, excused or cancelled."
 # Dates the pages can show: the weeks around them are still dates (9999-12-31 has no next).
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(9000, 12, 31)
 
@@ -51,28 +53,8 @@ def _week_page(week_start: dt.date, pick_form=None, status: int = 200):
     todays = sessions_between(services, today, today)
     first, last = min(monday, today), max(sunday, today)
     ids = [s.id for s in services]
-    enrolled = dict(
-        db.session.execute(
-            select(ServiceReferral.service_id, func.count())
-            .where(
-                ServiceReferral.service_id.in_(ids),
-                ServiceReferral.status == ReferralStatus.ACCEPTED,
-            )
-            .group_by(ServiceReferral.service_id)
-        ).all()
-    )
-    recorded = {
-        (service_id, day): count
-        for service_id, day, count in db.session.execute(
-            select(ServiceReferral.service_id, Attendance.session_date, func.count())
-            .join(Attendance, Attendance.service_referral_id == ServiceReferral.id)
-            .where(
-                ServiceReferral.service_id.in_(ids),
-                Attendance.session_date.between(first, last),
-            )
-            .group_by(ServiceReferral.service_id, Attendance.session_date)
-        )
-    }
+    enrolled = enrolled_counts(ids)
+    recorded = recorded_counts(ids, first, last)
     days = [monday + dt.timedelta(days=n) for n in range(7)]
     return render(
         SESSIONS,
@@ -86,6 +68,7 @@ def _week_page(week_start: dt.date, pick_form=None, status: int = 200):
         next_week=monday + dt.timedelta(days=7),
         enrolled=enrolled,
         recorded=recorded,
+        recordable=attendance_service.is_recordable_date,
         appointment_services=[s for s in services if s.by_appointment],
         pick_form=pick_form or _pick_form(services, session_date=today),
     )
@@ -127,55 +110,27 @@ def _load_session(service_id: int, day: str) -> tuple[Service, dt.date]:
     if not FIRST_DAY <= session_date <= LAST_DAY:
         abort(404)
     service = db.session.scalar(
-        select(Service)
-        .where(Service.id == service_id, Service.organization_id == current_user.organization_id)
-        .options(selectinload(Service.schedules))
+        select(Service).where(Service.id == service_id).options(selectinload(Service.schedules))
     )
-    if service is None:
+    # Another organisation's service is not found, as if it did not exist.
+    if service is None or not can_record_attendance(current_user, service):
         abort(404)
     return service, session_date
 
 
-def _rows(service: Service, day: dt.date) -> list[ServiceReferral]:
-    """The service's accepted participants, and anyone already recorded for that date."""
-    recorded_that_day = select(Attendance.service_referral_id).where(Attendance.session_date == day)
-    return list(
-        db.session.scalars(
-            select(ServiceReferral)
-            .join(Case, Case.id == ServiceReferral.case_id)
-            .join(Person, Person.id == Case.person_id)
-            .where(
-                ServiceReferral.service_id == service.id,
-                or_(
-                    ServiceReferral.status == ReferralStatus.ACCEPTED,
-                    ServiceReferral.id.in_(recorded_that_day),
-                ),
-            )
-            .options(joinedload(ServiceReferral.case).joinedload(Case.person))
-            .order_by(Person.last_name, Person.first_name, ServiceReferral.id)
-        ).unique()
-    )
-
-
 def _context(service: Service, day: dt.date, rows: list[ServiceReferral], **extra) -> dict:
-    records = {
-        a.service_referral_id: a
-        for a in db.session.scalars(
-            select(Attendance).where(
-                Attendance.service_referral_id.in_([r.id for r in rows]),
-                Attendance.session_date == day,
-            )
-        )
-    }
+    records = entries_on([r.id for r in rows], day)
     return {
         "service": service,
         "day": day,
         "today": local_today(),
+        "recordable": attendance_service.is_recordable_date,
         "scheduled": sessions_between([service], day, day),
         "rows": rows,
         "records": records,
-        "corrections": corrections_of([a.id for a in records.values()]),
+        "corrections": attendance_service.corrections_of([a.id for a in records.values()]),
         "statuses": list(AttendanceStatus),
+        "usual_status": AttendanceStatus.ATTENDED,
         "can_mark": attendance_service.can_mark,
         "on_roster": attendance_service.on_roster,
         "fix_forms": {},
@@ -193,7 +148,7 @@ def _context(service: Service, day: dt.date, rows: list[ServiceReferral], **extr
 def session(service_id: int, day: str):
     """One session: the participants, one-tap attendance, mark all present, corrections."""
     service, session_date = _load_session(service_id, day)
-    rows = _rows(service, session_date)
+    rows = session_rows(service.id, session_date)
     services = organization_services(current_user.organization_id)
     return render(
         SESSION,
@@ -203,18 +158,20 @@ def session(service_id: int, day: str):
 
 
 def _load_row(service: Service, referral_id: int) -> ServiceReferral:
-    referral = db.session.scalar(
-        org_referrals()
-        .where(ServiceReferral.id == referral_id, ServiceReferral.service_id == service.id)
-        .options(joinedload(ServiceReferral.case).joinedload(Case.person))
+    referral = get_service_referral_or_404(
+        referral_id, current_user, joinedload(ServiceReferral.case).joinedload(Case.person)
     )
-    if referral is None:
+    if referral.service_id != service.id:
         abort(404)
     return referral
 
 
-def _row_answer(service, day, referral, status=200, message=None, error=None, fix_form=None):
-    """The participant's updated row and the announcement (htmx), or the whole page again."""
+def _page_url(service: Service, day: dt.date) -> str:
+    return url_for("provider.session", service_id=service.id, day=day.isoformat())
+
+
+def _row(service, day, referral, status=200, message=None, error=None, fix_form=None):
+    """The participant's row and the announcement (htmx), or the whole session page."""
     extra = {
         "message": message,
         "row_message": message,
@@ -223,17 +180,23 @@ def _row_answer(service, day, referral, status=200, message=None, error=None, fi
     }
     if is_htmx():
         context = _context(service, day, [referral], r=referral, **extra)
-        response = render_blocks(SESSION, ["row", "status_oob"], status=status, **context)
-        return trigger(response, "timeline-changed") if status == 200 else response
-    if status == 200:
-        flash(message, "success")
-        return redirect(url_for("provider.session", service_id=service.id, day=day.isoformat()))
+        return render_blocks(SESSION, ["row", "status_oob"], status=status, **context)
     services = organization_services(current_user.organization_id)
     return render(
         SESSION,
         status=status,
         pick_form=_pick_form(services, service_id=str(service.id), session_date=day),
-        **_context(service, day, _rows(service, day), **extra),
+        **_context(service, day, session_rows(service.id, day), **extra),
+    )
+
+
+def _row_saved(service: Service, day: dt.date, referral: ServiceReferral, message: str):
+    """After a change: the updated row (htmx), or back to the session with the message."""
+    return answer(
+        message,
+        _page_url(service, day),
+        lambda: _row(service, day, referral, message=message),
+        "timeline-changed",
     )
 
 
@@ -243,19 +206,23 @@ def record(service_id: int, day: str, referral_id: int):
     service, session_date = _load_session(service_id, day)
     referral = _load_row(service, referral_id)
     form = AttendanceForm()
-    if not form.validate_on_submit():
-        error = "Choose attended, missed, excused or cancelled."
-        return _row_answer(service, session_date, referral, 422, error=error)
-    status = AttendanceStatus(form.status.data)
-    try:
-        attendance_service.record_attendance(referral, session_date, status, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        return _row_answer(service, session_date, referral, 422, error=error.message)
-    db.session.commit()
-    name = referral.case.person.full_name
-    message = f"{name}: {status.label.lower()} on {session_date:%b %-d}."
-    return _row_answer(service, session_date, referral, message=message)
+
+    def done(_):
+        name = referral.case.person.full_name
+        status = AttendanceStatus(form.status.data)
+        message = f"{name}: {status.label.lower()} on {session_date:%b %-d}."
+        return _row_saved(service, session_date, referral, message)
+
+    return run_change(
+        form,
+        lambda: attendance_service.record_attendance(
+            referral, session_date, AttendanceStatus(form.status.data), current_user
+        ),
+        refused=lambda status, error: _row(
+            service, session_date, referral, status, error=error or CHOOSE_STATUS
+        ),
+        done=done,
+    )
 
 
 @bp.post("/sessions/<int:service_id>/<day>/<int:referral_id>/correct")
@@ -263,64 +230,67 @@ def correct(service_id: int, day: str, referral_id: int):
     """Correct a recorded entry; the reason is required and the earlier value is kept."""
     service, session_date = _load_session(service_id, day)
     referral = _load_row(service, referral_id)
-    entry = db.session.scalar(
-        select(Attendance).where(
-            Attendance.service_referral_id == referral.id, Attendance.session_date == session_date
-        )
-    )
+    entry = entries_on([referral.id], session_date).get(referral.id)
     if entry is None:
         abort(404)
     form = CorrectionForm(prefix=f"fix-{referral.id}")
-    if not form.validate_on_submit():
-        error = " ".join(form.version.errors) or None
-        return _row_answer(service, session_date, referral, 422, error=error, fix_form=form)
-    try:
-        attendance_service.correct_attendance(
+
+    def refused(status: int, error: str | None):
+        if error is None:  # the messages are beside the form's fields (the version's above them)
+            return _row(
+                service, session_date, referral, status, error=form.hidden_errors, fix_form=form
+            )
+        return _row(service, session_date, referral, status, error=error)
+
+    def done(_):
+        name = referral.case.person.full_name
+        message = f"{name}: corrected to {form.status.data} on {session_date:%b %-d}."
+        return _row_saved(service, session_date, referral, message)
+
+    return run_change(
+        form,
+        lambda: attendance_service.correct_attendance(
             entry,
             AttendanceStatus(form.status.data),
             form.reason.data,
             current_user,
             form.version_number,
-        )
-    except Conflict as error:
-        db.session.rollback()
-        return _row_answer(service, session_date, referral, 409, error=error.message)
-    except DomainError as error:
-        db.session.rollback()
-        field = getattr(form, error.field or "", None)
-        if field is not None:
-            field.errors = [*field.errors, error.message]
-            return _row_answer(service, session_date, referral, 422, fix_form=form)
-        return _row_answer(service, session_date, referral, 422, error=error.message)
-    db.session.commit()
-    name = referral.case.person.full_name
-    message = f"{name}: corrected to {form.status.data} on {session_date:%b %-d}."
-    return _row_answer(service, session_date, referral, message=message)
+        ),
+        refused=refused,
+        done=done,
+    )
+
+
+def _marked(count: int) -> str:
+    if not count:
+        return "Everyone on the roster was already recorded for this date."
+    return f"Marked {count} participant{'s' if count != 1 else ''} present."
 
 
 @bp.post("/sessions/<int:service_id>/<day>/all")
 def mark_all(service_id: int, day: str):
     """A group session: every accepted participant not yet recorded is marked present."""
     service, session_date = _load_session(service_id, day)
-    try:
-        marked = attendance_service.record_group_session(service, session_date, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        message, status = error.message, 422
-    else:
-        db.session.commit()
-        count = len(marked)
-        message = (
-            f"Marked {count} participant{'s' if count != 1 else ''} present."
-            if count
-            else "Everyone on the roster was already recorded for this date."
-        )
-        status = 200
-    if not is_htmx():
-        flash(message, "success" if status == 200 else "error")
-        return redirect(url_for("provider.session", service_id=service.id, day=day))
-    context = _context(service, session_date, _rows(service, session_date), message=message)
-    if status != 200:
-        context["page_error"] = message
-    response = render_blocks(SESSION, ["participants", "status_oob"], status=status, **context)
-    return trigger(response, "timeline-changed") if status == 200 else response
+    page_url = url_for("provider.session", service_id=service.id, day=day)
+
+    def participants(message: str, status: int = 200, **extra):
+        rows = session_rows(service.id, session_date)
+        context = _context(service, session_date, rows, message=message, **extra)
+        return render_blocks(SESSION, ["participants", "status_oob"], status=status, **context)
+
+    def refused(status: int, error: str | None):
+        if not is_htmx():
+            flash(error, "error")
+            return redirect(page_url)
+        return participants(error, status, page_error=error)
+
+    def done(marked):
+        message = _marked(len(marked))
+        return answer(message, page_url, lambda: participants(message), "timeline-changed")
+
+    return run_change(
+        None,
+        lambda: attendance_service.record_group_session(service, session_date, current_user),
+        refused=refused,
+        done=done,
+    )

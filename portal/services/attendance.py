@@ -8,10 +8,11 @@ a date already recorded is a correction, which needs a reason and keeps the earl
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.clock import local_date, local_today, utcnow
@@ -74,10 +75,19 @@ def on_roster(referral: ServiceReferral) -> bool:
     return referral.status == ReferralStatus.ACCEPTED
 
 
+def is_recordable_date(session_date: dt.date) -> bool:
+    """Attendance is recorded on the day of a session or later, never ahead of it."""
+    return session_date <= local_today()
+
+
 def can_mark(referral: ServiceReferral, session_date: dt.date) -> bool:
     """Attendance can be recorded: on the roster, a date neither in the future nor before the
     participant was referred to the service."""
-    return on_roster(referral) and local_date(referral.created_at) <= session_date <= local_today()
+    return (
+        on_roster(referral)
+        and local_date(referral.created_at) <= session_date
+        and is_recordable_date(session_date)
+    )
 
 
 def _check_roster(referral: ServiceReferral, service: Service, actor: User) -> None:
@@ -280,3 +290,64 @@ def record_group_session(service: Service, session_date: dt.date, actor: User) -
         _log_recorded(referral.case, service, attendance, actor)
     db.session.flush()
     return [a for _, a in pairs]
+
+
+# --- reading attendance -------------------------------------------------------------------------
+
+
+def corrections_of(attendance_ids: list[int]) -> dict[int, list[tuple[AttendanceCorrection, str]]]:
+    """Corrections (with the corrector's name) of these attendance entries, oldest first."""
+    found = defaultdict(list)
+    if attendance_ids:
+        for correction, name in db.session.execute(
+            select(AttendanceCorrection, User.name)
+            .join(User, User.id == AttendanceCorrection.corrected_by_id)
+            .where(AttendanceCorrection.attendance_id.in_(attendance_ids))
+            .order_by(AttendanceCorrection.corrected_at, AttendanceCorrection.id)
+        ):
+            found[correction.attendance_id].append((correction, name))
+    return found
+
+
+def recent_attendance(referral_ids: list[int], limit: int) -> dict[int, list[Attendance]]:
+    """The latest `limit` attendance entries of each referral, newest first (one query)."""
+    if not referral_ids:
+        return {}
+    number = (
+        func.row_number()
+        .over(
+            partition_by=Attendance.service_referral_id,
+            order_by=(Attendance.session_date.desc(), Attendance.id.desc()),
+        )
+        .label("number")
+    )
+    ranked = (
+        select(Attendance, number)
+        .where(Attendance.service_referral_id.in_(referral_ids))
+        .subquery()
+    )
+    row = aliased(Attendance, ranked)
+    found = defaultdict(list)
+    for attendance in db.session.scalars(
+        select(row)
+        .where(ranked.c.number <= limit)
+        .order_by(ranked.c.service_referral_id, ranked.c.session_date.desc())
+    ):
+        found[attendance.service_referral_id].append(attendance)
+    return found
+
+
+def attendance_history(
+    referral_ids: list[int],
+) -> tuple[list[Attendance], dict[int, list[tuple[AttendanceCorrection, str]]]]:
+    """Every attendance entry of these referrals (newest first) and each one's corrections."""
+    if not referral_ids:
+        return [], {}
+    entries = list(
+        db.session.scalars(
+            select(Attendance)
+            .where(Attendance.service_referral_id.in_(referral_ids))
+            .order_by(Attendance.session_date.desc(), Attendance.id.desc())
+        )
+    )
+    return entries, corrections_of([a.id for a in entries])

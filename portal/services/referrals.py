@@ -111,6 +111,11 @@ def _payload(service: Service, **extra) -> dict:
     }
 
 
+def is_awaiting_decision(referral: ServiceReferral) -> bool:
+    """A pending referral waits for the provider to accept or decline it."""
+    return referral.status == ReferralStatus.PENDING
+
+
 def takes_services(case: Case) -> bool:
     """Only an active participant is referred to services."""
     return case.status == CaseStatus.ACTIVE

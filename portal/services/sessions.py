@@ -11,12 +11,20 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.clock import local_now, program_tz
 from portal.extensions import db
-from portal.models import Service, ServiceStatus
+from portal.models import (
+    Attendance,
+    Case,
+    Person,
+    ReferralStatus,
+    Service,
+    ServiceReferral,
+    ServiceStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -104,3 +112,73 @@ def next_session(service: Service, after: dt.datetime | None = None) -> Schedule
 def is_session_day(service: Service, day: dt.date) -> bool:
     """The service's weekly schedule has a session on `day`."""
     return bool(sessions_between([service], day, day))
+
+
+# --- what a week of sessions and one session hold -----------------------------------------------
+
+
+def enrolled_counts(service_ids: list[int]) -> dict[int, int]:
+    """How many participants each service has on its roster (accepted referrals)."""
+    return dict(
+        db.session.execute(
+            select(ServiceReferral.service_id, func.count())
+            .where(
+                ServiceReferral.service_id.in_(service_ids),
+                ServiceReferral.status == ReferralStatus.ACCEPTED,
+            )
+            .group_by(ServiceReferral.service_id)
+        ).all()
+    )
+
+
+def recorded_counts(
+    service_ids: list[int], first: dt.date, last: dt.date
+) -> dict[tuple[int, dt.date], int]:
+    """How many attendance entries each service has on each date from `first` to `last`."""
+    return {
+        (service_id, day): count
+        for service_id, day, count in db.session.execute(
+            select(ServiceReferral.service_id, Attendance.session_date, func.count())
+            .join(Attendance, Attendance.service_referral_id == ServiceReferral.id)
+            .where(
+                ServiceReferral.service_id.in_(service_ids),
+                Attendance.session_date.between(first, last),
+            )
+            .group_by(ServiceReferral.service_id, Attendance.session_date)
+        )
+    }
+
+
+def session_rows(service_id: int, day: dt.date) -> list[ServiceReferral]:
+    """A session's participants: the service's accepted referrals, and anyone already recorded
+    for that date (a referral ended since keeps its entry), by name, with case and person."""
+    recorded_that_day = select(Attendance.service_referral_id).where(Attendance.session_date == day)
+    return list(
+        db.session.scalars(
+            select(ServiceReferral)
+            .join(Case, Case.id == ServiceReferral.case_id)
+            .join(Person, Person.id == Case.person_id)
+            .where(
+                ServiceReferral.service_id == service_id,
+                or_(
+                    ServiceReferral.status == ReferralStatus.ACCEPTED,
+                    ServiceReferral.id.in_(recorded_that_day),
+                ),
+            )
+            .options(joinedload(ServiceReferral.case).joinedload(Case.person))
+            .order_by(Person.last_name, Person.first_name, ServiceReferral.id)
+        ).unique()
+    )
+
+
+def entries_on(referral_ids: list[int], day: dt.date) -> dict[int, Attendance]:
+    """The attendance entries of these referrals on one date, by referral."""
+    return {
+        a.service_referral_id: a
+        for a in db.session.scalars(
+            select(Attendance).where(
+                Attendance.service_referral_id.in_(referral_ids),
+                Attendance.session_date == day,
+            )
+        )
+    }

@@ -7,9 +7,9 @@ import datetime as dt
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
-from wtforms import DateField, FieldList, FormField, SelectMultipleField, widgets
+from wtforms import DateField, FieldList, FormField, HiddenField, SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import InputRequired, Regexp, ValidationError
 
 from portal.clock import local_today
 from portal.web.guards import (
@@ -76,6 +76,30 @@ class PortalForm(FlaskForm):
         super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
         for field in _leaves(self):
             _refuse_hostile(field)
+
+
+OUT_OF_DATE = "This form is out of date. Reload the page and try again."
+
+
+class VersionedForm(PortalForm):
+    """Carries the version of the record the person was looking at: a change applies only to
+    that version (no silent overwrite)."""
+
+    version = HiddenField(
+        validators=[InputRequired(OUT_OF_DATE), Regexp(r"^[0-9]{1,9}$", message=OUT_OF_DATE)]
+    )
+
+    @property
+    def hidden_errors(self) -> str | None:
+        """Errors of fields the person cannot see, shown as a message above the form."""
+        return " ".join(self.version.errors) or None
+
+    @property
+    def version_number(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
 
 
 def as_id(value) -> int | None:
