@@ -5,9 +5,8 @@ from __future__ import annotations
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.admin.forms import VersionedForm
 from portal.models import CaseStatus, ContactKind, NeedDomain, NeedLevel
-from portal.web.forms import LocalDateField, PortalForm, choices, not_in_future
+from portal.web.forms import LocalDateField, PortalForm, VersionedForm, choices, not_in_future
 
 NOTE_LENGTH = Length(max=2000, message="Use at most 2,000 characters.")
 LEVEL_CHOICES = choices([("", "Choose a level"), *((lvl.value, lvl.label) for lvl in NeedLevel)])

@@ -1,34 +1,9 @@
 from __future__ import annotations
 
-from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.web.forms import LocalDateField, PortalForm, not_in_future
-
-OUT_OF_DATE = "This form is out of date. Reload the page and try again."
-
-
-class VersionedForm(PortalForm):
-    """Carries the version of the case the person was looking at (no silent overwrite)."""
-
-    version = HiddenField(
-        validators=[
-            InputRequired(OUT_OF_DATE),
-            Regexp(r"^[0-9]{1,9}$", message=OUT_OF_DATE),
-        ]
-    )
-
-    @property
-    def hidden_errors(self) -> str | None:
-        """Errors of fields the person cannot see, shown as a message above the form."""
-        return " ".join(self.version.errors) or None
-
-    @property
-    def version_number(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
+from portal.web.forms import LocalDateField, VersionedForm, not_in_future
 
 
 class AcceptForm(VersionedForm):

@@ -10,7 +10,7 @@ from portal.models import ReferralStatus, ServiceReferral, TimelineEntry
 from portal.services import referrals
 from portal.services.errors import Conflict
 from tests.conftest import post
-from tests.provider_world import build
+from tests.worlds import provider_world
 
 LOST = "This referral was changed by someone else meanwhile. Reload and check it."
 
@@ -35,7 +35,7 @@ def raced(monkeypatch):
     "action, data", [("accept", {}), ("decline", {"reason": "no_capacity", "note": "Full"})]
 )
 def test_a_lost_race_is_refused_beside_the_row(client, login_as, f, raced, action, data, htmx):
-    world = build(f)
+    world = provider_world(f)
     referral = world.participant(accept=False, first_name="Ada")
     entries = db.session.scalar(select(func.count()).select_from(TimelineEntry))
     login_as(world.staff)
