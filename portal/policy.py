@@ -12,15 +12,23 @@ No other module compares a user's role.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+import datetime as dt
+from dataclasses import dataclass
 
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+
+from portal.clock import local_today
 from portal.models import (
-    OFFICER_KINDS,
     Case,
+    CaseStatus,
+    Consent,
+    RecipientKind,
+    ReferralStatus,
     Role,
     Service,
     ServiceReferral,
     TimelineEntry,
+    TimelineKind,
     User,
 )
 from portal.services.errors import NotPermitted
@@ -83,21 +91,33 @@ def needs_organization(role: Role) -> bool:
 
 
 def _provider_case_ids(organization_id: int | None) -> Select:
+    # Minimum necessary: an organisation that declined a referral (and never took the person
+    # on) sees nothing more of that participant; after its referral closes it keeps reading
+    # what it recorded.
     return (
         select(ServiceReferral.case_id)
         .join(Service, Service.id == ServiceReferral.service_id)
-        .where(Service.organization_id == organization_id)
+        .where(
+            Service.organization_id == organization_id,
+            ServiceReferral.status != ReferralStatus.DECLINED,
+        )
     )
 
 
-def case_scope(user: User) -> Select:
-    """Cases a user may see: all (program office), own agency's (officer), referred to them
-    (provider staff); nothing for anyone else."""
+def case_scope(user: User, today: dt.date | None = None) -> Select:
+    """Cases a user may see: all (program office); those they referred, or whose participant's
+    consent in force names them or their agency (officer); those with a referral to their
+    organisation it did not decline (provider staff); nothing for anyone else."""
     query = select(Case)
     if is_program_staff(user):
         return query
     if is_officer(user):
-        return query.where(Case.agency_id == user.agency_id)
+        named = exists(
+            select(Consent.id).where(
+                Consent.case_id == Case.id, consent_in_force(today), consent_names(user)
+            )
+        )
+        return query.where(or_(Case.officer_id == user.id, named))
     if is_provider_staff(user):
         return query.where(Case.id.in_(_provider_case_ids(user.organization_id)))
     return query.where(false())
@@ -170,12 +190,138 @@ def can_record_attendance(user: User, service: Service) -> bool:
 # --- the timeline and what reaches law enforcement ----------------------------------------------
 
 
-def officer_disclosure(user: User) -> ColumnElement[bool]:
-    """The officer's disclosure rule: which timeline entries of a case reach law enforcement.
+# What reaches law enforcement (42 CFR Part 2). Screening (received, accepted, declined) is the
+# referring officer's own business; everything after it needs the participant's consent.
+SCREENING_KINDS = frozenset(
+    {TimelineKind.REFERRAL_RECEIVED, TimelineKind.REFERRAL_ACCEPTED, TimelineKind.REFERRAL_DECLINED}
+)
+STATUS_KINDS = frozenset(
+    {TimelineKind.INTAKE_COMPLETED, TimelineKind.ENGAGED, TimelineKind.CASE_WITHDRAWN}
+)
+OUTCOME_KINDS = frozenset({TimelineKind.CASE_COMPLETED, TimelineKind.CASE_NON_COMPLIANT})
+SCREENING_STATUSES = frozenset({CaseStatus.REFERRED, CaseStatus.DECLINED})
 
-    Status-level events only (never clinical detail, services or attendance).
-    """
-    return TimelineEntry.kind.in_(OFFICER_KINDS)
+
+def is_in_force(consent: Consent, today: dt.date | None = None) -> bool:
+    """Signed, complete (not a legacy yes/no from intake), not revoked, not past its expiry
+    date in the program's time zone (so expiry needs no job to take effect)."""
+    today = today or local_today()
+    return (
+        not consent.legacy
+        and consent.signed_on is not None
+        and consent.signed_on <= today
+        and consent.revoked_on is None
+        and (consent.expires_on is None or today <= consent.expires_on)
+    )
+
+
+def consent_in_force(today: dt.date | None = None) -> ColumnElement[bool]:
+    """`is_in_force`, as a query filter on consents."""
+    today = today or local_today()
+    return and_(
+        Consent.legacy.is_(False),
+        Consent.signed_on.is_not(None),
+        Consent.signed_on <= today,
+        Consent.revoked_on.is_(None),
+        or_(Consent.expires_on.is_(None), Consent.expires_on >= today),
+    )
+
+
+def names_recipient(consent: Consent, user: User) -> bool:
+    """The consent names this officer, or the officer's agency."""
+    if consent.recipient_kind == RecipientKind.OFFICER:
+        return consent.recipient_officer_id == user.id
+    if consent.recipient_kind == RecipientKind.AGENCY:
+        return user.agency_id is not None and consent.recipient_agency_id == user.agency_id
+    return False
+
+
+def consent_names(user: User) -> ColumnElement[bool]:
+    """`names_recipient`, as a query filter on consents."""
+    named = and_(
+        Consent.recipient_kind == RecipientKind.OFFICER, Consent.recipient_officer_id == user.id
+    )
+    if user.agency_id is None:
+        return named
+    return or_(
+        named,
+        and_(
+            Consent.recipient_kind == RecipientKind.AGENCY,
+            Consent.recipient_agency_id == user.agency_id,
+        ),
+    )
+
+
+def officer_disclosure(user: User, today: dt.date | None = None) -> ColumnElement[bool]:
+    """The officer's disclosure rule, as a filter on timeline entries: screening events of the
+    cases they referred (or a consent names them for); after screening, an event only when a
+    consent in force names the officer or their agency and covers it (status, or outcome)."""
+
+    def consented(*covers) -> ColumnElement[bool]:
+        return exists(
+            select(Consent.id).where(
+                Consent.case_id == TimelineEntry.case_id,
+                consent_in_force(today),
+                consent_names(user),
+                *covers,
+            )
+        )
+
+    referred_by_them = exists(
+        select(Case.id).where(Case.id == TimelineEntry.case_id, Case.officer_id == user.id)
+    )
+    return or_(
+        and_(TimelineEntry.kind.in_(SCREENING_KINDS), or_(referred_by_them, consented())),
+        and_(TimelineEntry.kind.in_(STATUS_KINDS), consented(Consent.discloses_status)),
+        and_(TimelineEntry.kind.in_(OUTCOME_KINDS), consented(Consent.discloses_outcome)),
+    )
+
+
+def disclosing_consent(
+    user: User, kind: TimelineKind, consents: list[Consent], today: dt.date | None = None
+) -> Consent | None:
+    """The consent under which this event may reach the officer (None: no consent needed, for
+    screening, or none allows it)."""
+    covers = "discloses_status" if kind in STATUS_KINDS else "discloses_outcome"
+    if kind in SCREENING_KINDS or (kind not in STATUS_KINDS and kind not in OUTCOME_KINDS):
+        return None
+    for consent in consents:
+        if (
+            is_in_force(consent, today)
+            and names_recipient(consent, user)
+            and getattr(consent, covers)
+        ):
+            return consent
+    return None
+
+
+@dataclass(frozen=True)
+class OfficerStatus:
+    """The status of a case as an officer may know it."""
+
+    status: CaseStatus
+    confidential: bool  # progress after screening is not disclosed to this officer
+    consented: bool  # what is shown rests on a consent: the redisclosure notice goes with it
+
+
+def officer_status(
+    user: User, case: Case, consents: list[Consent], today: dt.date | None = None
+) -> OfficerStatus:
+    """What an officer may know of a case's status: screening always; after it, enrolment and
+    withdrawal under a status consent, completion and non-compliance under an outcome consent;
+    otherwise "accepted", with further progress confidential."""
+    if case.status in SCREENING_STATUSES:
+        return OfficerStatus(case.status, False, False)
+    mine = [c for c in consents if is_in_force(c, today) and names_recipient(c, user)]
+    status_ok = any(c.discloses_status for c in mine)
+    outcome_ok = any(c.discloses_outcome for c in mine)
+    if case.status in (CaseStatus.ACTIVE, CaseStatus.WITHDRAWN) and status_ok:
+        return OfficerStatus(case.status, False, True)
+    if case.status in (CaseStatus.COMPLETED, CaseStatus.NON_COMPLIANT) and outcome_ok:
+        return OfficerStatus(case.status, False, True)
+    if case.status == CaseStatus.ACCEPTED and mine:
+        return OfficerStatus(case.status, False, True)
+    return OfficerStatus(CaseStatus.ACCEPTED, True, bool(mine))
 
 
 def timeline_scope(user: User) -> ColumnElement[bool]:

@@ -24,17 +24,20 @@ from portal.models import (
     AttendanceStatus,
     Case,
     CaseStatus,
+    Consent,
     DeclineReason,
     NeedDomain,
     NeedLevel,
     Organization,
     Person,
+    RecipientKind,
     ReferralStatus,
     ReferralType,
     Role,
     Service,
     ServiceCategory,
     ServiceReferral,
+    SignatureMethod,
     TimelineEntry,
     TimelineKind,
     User,
@@ -171,7 +174,7 @@ class CaseFactory(Base):
     referral_type = ReferralType.ARREST
     status = CaseStatus.REFERRED
     referred_at = factory.LazyFunction(utcnow)
-    intake_deadline = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=30))
+    intake_deadline = factory.LazyFunction(lambda: local_today() + dt.timedelta(days=30))
     offences = "Possession of a controlled substance"
     timeline = False  # write the history of the status (set by the traits)
     screened_by = None  # the administrator who screened it (made when needed)
@@ -190,7 +193,6 @@ class CaseFactory(Base):
             intake_completed_on=factory.LazyAttribute(
                 lambda o: _local_date(o.referred_at) + dt.timedelta(days=4)
             ),
-            roi_signed=True,
             **_SCREENED,
         )
         completed = factory.Trait(
@@ -241,7 +243,6 @@ def _write_history(case: Case, screener: User) -> None:
         "from": "accepted",
         "to": "active",
         "completed_on": case.intake_completed_on.isoformat(),
-        "roi_signed": case.roi_signed,
     }
     _entry(case.id, TimelineKind.INTAKE_COMPLETED, screener.id, intake_at, payload)
     exit_kind = {
@@ -431,3 +432,23 @@ def provider(**kw) -> User:
 
 def admin(**kw) -> User:
     return UserFactory(**kw)
+
+
+class ConsentFactory(Base):
+    """A signed consent in force, naming the case's referring agency, for program status."""
+
+    class Meta:
+        model = Consent
+
+    case = factory.SubFactory(CaseFactory, active=True)
+    legacy = False
+    discloses_status = True
+    discloses_attendance = False
+    discloses_outcome = False
+    recipient_kind = RecipientKind.AGENCY
+    recipient_agency_id = factory.LazyAttribute(lambda o: o.case.agency_id)
+    purpose = "Keep the referring officer informed of the participant's progress."
+    revocation_terms = "In person or in writing to the program office, at any time."
+    signed_on = factory.LazyFunction(local_today)
+    signature_method = SignatureMethod.WET
+    expiry_event = "Exit from the program"

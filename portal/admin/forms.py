@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.web.forms import LocalDateField, VersionedForm, not_in_future
@@ -35,4 +35,3 @@ class IntakeForm(VersionedForm):
             not_in_future("The intake date cannot be in the future."),
         ],
     )
-    roi_signed = BooleanField("The participant signed the release of information")

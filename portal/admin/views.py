@@ -162,7 +162,7 @@ def intake(case_id: int):
         form,
         "intake_form",
         lambda: cases.complete_intake(
-            case, current_user, form.completed_on.data, form.roi_signed.data, form.version_number
+            case, current_user, form.completed_on.data, form.version_number
         ),
         "Intake recorded; the case is active.",
     )

@@ -277,7 +277,7 @@ def seed(rng_seed: int = 7) -> None:
             steps.append(1)
         if status in (CaseStatus.ACTIVE, CaseStatus.COMPLETED, CaseStatus.WITHDRAWN):
             intake_day = (referred_at + dt.timedelta(days=min(5, days_ago - 1))).date()
-            cases.complete_intake(case, admin, intake_day, roi_signed=True)
+            cases.complete_intake(case, admin, intake_day)
             steps.append(min(5, days_ago - 1))
         if status in (CaseStatus.COMPLETED, CaseStatus.WITHDRAWN):
             closed = (now - dt.timedelta(days=3)).date()

@@ -11,6 +11,13 @@ from portal.models.case import (
     TimelineEntry,
     TimelineKind,
 )
+from portal.models.consent import (
+    Consent,
+    ConsentScope,
+    Disclosure,
+    RecipientKind,
+    SignatureMethod,
+)
 from portal.models.directory import (
     Agency,
     Organization,
@@ -36,6 +43,11 @@ from portal.models.engagement import (
 from portal.models.user import Role, User
 
 __all__ = [
+    "Consent",
+    "ConsentScope",
+    "Disclosure",
+    "RecipientKind",
+    "SignatureMethod",
     "OFFICER_KINDS",
     "Agency",
     "Assessment",

@@ -104,7 +104,6 @@ class Case(Base):
     screened_at: Mapped[dt.datetime | None]
     decline_reason: Mapped[str255 | None]
     intake_completed_on: Mapped[dt.date | None]
-    roi_signed: Mapped[bool | None]
     closed_on: Mapped[dt.date | None]
     exit_reason: Mapped[str255 | None]
     version: Mapped[int] = mapped_column(default=1)
@@ -138,6 +137,8 @@ class TimelineKind(enum.StrEnum):
     CASE_WITHDRAWN = "case_withdrawn"
     CASE_NON_COMPLIANT = "case_non_compliant"
     CASE_UPDATED = "case_updated"
+    CONSENT_RECORDED = "consent_recorded"
+    CONSENT_REVOKED = "consent_revoked"
 
 
 # What an officer may see: status-level events only, rendered from the kind, never the payload.

@@ -10,11 +10,13 @@ from sqlalchemy.orm import joinedload
 from portal.auth.permissions import get_case_or_404
 from portal.clock import local_instant
 from portal.extensions import db
-from portal.models import Case, CaseStatus, ReferralType
+from portal.models import Case, CaseStatus, Consent, ReferralType
 from portal.officer import bp
 from portal.officer.forms import ReferralForm
-from portal.policy import case_scope
+from portal.policy import case_scope, officer_status
 from portal.services import cases
+from portal.services.consents import consents_for
+from portal.services.disclosures import REDISCLOSURE_NOTICE, record_disclosures
 from portal.services.settings import get_settings
 from portal.services.timeline import get_timeline
 from portal.web.changes import save_page
@@ -39,9 +41,12 @@ class OfficerCase:
     status: CaseStatus
     officer_name: str
     own: bool
+    confidential: bool  # progress after screening is not disclosed to this officer
+    consented: bool  # what is shown rests on a consent: the redisclosure notice goes with it
 
     @classmethod
-    def of(cls, case: Case) -> OfficerCase:
+    def of(cls, case: Case, consents: list[Consent]) -> OfficerCase:
+        seen = officer_status(current_user, case, consents)
         return cls(
             id=case.id,
             person_name=case.person.full_name,
@@ -52,10 +57,25 @@ class OfficerCase:
             location=case.location,
             occurred_at=case.occurred_at,
             referred_at=case.referred_at,
-            status=case.status,
+            status=seen.status,
             officer_name=case.officer.name,
             own=case.officer_id == current_user.id,
+            confidential=seen.confidential,
+            consented=seen.consented,
         )
+
+
+# An officer filters by what screening decided; later progress is the participant's to disclose.
+OFFICER_FILTERS = {
+    "referred": [CaseStatus.REFERRED],
+    "accepted": [s for s in CaseStatus if s not in (CaseStatus.REFERRED, CaseStatus.DECLINED)],
+    "declined": [CaseStatus.DECLINED],
+}
+FILTER_LABELS = {
+    "referred": "Awaiting screening",
+    "accepted": "Accepted by the program",
+    "declined": "Declined",
+}
 
 
 def _referral_form() -> ReferralForm:
@@ -149,7 +169,7 @@ def new_referral():
 @bp.get("/referrals")
 def referrals():
     status = request.args.get("status") or None
-    if status and status not in CaseStatus.__members__.values():
+    if status not in OFFICER_FILTERS:
         status = None
     query = (
         case_scope(current_user)
@@ -158,16 +178,17 @@ def referrals():
         .order_by(Case.referred_at.desc(), Case.id.desc())
     )
     if status:
-        query = query.where(Case.status == CaseStatus(status))
+        query = query.where(Case.status.in_(OFFICER_FILTERS[status]))
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    rows = [OfficerCase.of(c) for c in page.items]
+    consents = consents_for([c.id for c in page.items])
+    rows = [OfficerCase.of(c, consents[c.id]) for c in page.items]
     return render(
         "officer/referrals.html",
         block="results",
         page=page,
         rows=rows,
         status_filter=status,
-        statuses=list(CaseStatus),
+        statuses=[{"value": key, "label": label} for key, label in FILTER_LABELS.items()],
     )
 
 
@@ -175,24 +196,36 @@ def _load(case_id: int) -> Case:
     return get_case_or_404(case_id, current_user, joinedload(Case.person), joinedload(Case.officer))
 
 
+def _disclosed(case: Case, entries) -> OfficerCase:
+    """The officer's view of the case; each event it discloses under a consent is recorded."""
+    consents = consents_for([case.id])[case.id]
+    if record_disclosures(current_user, case, entries, consents):
+        db.session.commit()
+    return OfficerCase.of(case, consents)
+
+
 @bp.get("/referrals/<int:case_id>")
 def case_detail(case_id: int):
+    """A referral's status, as far as the participant's consent lets the program tell it."""
     case = _load(case_id)
     page = get_timeline(case, current_user)
     return render(
         "officer/case_detail.html",
-        case=OfficerCase.of(case),
+        case=_disclosed(case, page.entries),
         timeline=page,
+        notice=REDISCLOSURE_NOTICE,
     )
 
 
 @bp.get("/referrals/<int:case_id>/timeline")
 def case_timeline(case_id: int):
+    """The timeline fragment (polled): the same disclosure rule, recorded once per event."""
     return timeline_fragment(
         lambda: _load(case_id),
         "officer/case_detail.html",
         "officer.case_detail",
         case_id,
         also=["status_oob"],
-        present=OfficerCase.of,
+        present=_disclosed,
+        notice=REDISCLOSURE_NOTICE,
     )

@@ -265,7 +265,7 @@ def decline_referral(
 
 
 def complete_intake(
-    case: Case, actor: User, completed_on: dt.date, roi_signed: bool, version: int | None = None
+    case: Case, actor: User, completed_on: dt.date, version: int | None = None
 ) -> Case:
     """Intake is complete: the case becomes active."""
     require(can_manage_case(actor), OFFICE_ONLY)
@@ -279,12 +279,11 @@ def complete_intake(
         "The intake date cannot be before the referral ({referred_on}).",
     )
     case.intake_completed_on = completed_on
-    case.roi_signed = roi_signed
     return transition(
         case,
         CaseStatus.ACTIVE,
         actor,
-        {"completed_on": completed_on.isoformat(), "roi_signed": roi_signed},
+        {"completed_on": completed_on.isoformat()},
     )
 
 

@@ -51,6 +51,7 @@ def add_entry(
 class TimelinePage:
     entries: list[TimelineEntry]
     next_cursor: str | None
+    show_ids: bool = True  # entry ids are the program's: an officer sees none (gaps would tell)
 
 
 def get_timeline(
@@ -77,8 +78,12 @@ def get_timeline(
     rows = list(db.session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = f"{rows[-1].created_at.isoformat()}_{rows[-1].id}" if more else None
-    return TimelinePage(rows, next_cursor)
+    show_ids = not sees_status_only(user)
+    # An officer's cursor carries no entry id (its gaps would hint at hidden events): older
+    # entries are those strictly before the last one's time, to the microsecond.
+    last_id = rows[-1].id if show_ids and rows else 0
+    next_cursor = f"{rows[-1].created_at.isoformat()}_{last_id}" if more else None
+    return TimelinePage(rows, next_cursor, show_ids)
 
 
 MAX_ENTRY_ID = 2**31 - 1  # an integer column
@@ -94,7 +99,7 @@ def _parse_cursor(value: str | None) -> tuple[dt.datetime, int] | None:
             return None
         number = int(entry_id)
         # A cursor is text from the address: keep it within what the columns hold.
-        if not 0 < number <= MAX_ENTRY_ID:
+        if not 0 <= number <= MAX_ENTRY_ID:
             return None
         return parsed.astimezone(dt.UTC), number
     except (ValueError, OverflowError):
@@ -132,7 +137,6 @@ DETAIL_KEYS = [
     ("previous_status", "Was"),
     ("completed_on", "Date"),
     ("closed_on", "Date"),
-    ("roi_signed", "Release of information signed"),
     ("contact_kind", "Contact"),
     ("summary", "Summary"),
     ("note", "Note"),

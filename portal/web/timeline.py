@@ -19,13 +19,14 @@ def timeline_fragment(
     case_id: int,
     *,
     also: Sequence[str] = (),
-    present: Callable[[Case], object] = lambda case: case,
+    present: Callable[[Case, list], object] = lambda case, entries: case,
+    **context,
 ) -> Response:
     """The newest page of a case's timeline (with the `also` blocks, out of band), or the page
     of older entries when `before` is given; a plain request goes to the case's page.
 
     `case` loads the case through the role's scoped loader; `present` is what the template
-    sees of it (an officer's template sees a status-only projection).
+    sees of it, given the entries shown (an officer's template sees a status-only projection).
     """
     if not is_htmx():
         return redirect(url_for(page_endpoint, case_id=case_id))
@@ -33,4 +34,5 @@ def timeline_fragment(
     before = request.args.get("before")
     page = get_timeline(loaded, current_user, before=before)
     blocks = ["older"] if before else ["timeline", *also]
-    return render_blocks(template, blocks, case=present(loaded), timeline=page)
+    shown = present(loaded, page.entries)
+    return render_blocks(template, blocks, case=shown, timeline=page, **context)

@@ -68,16 +68,13 @@ class Admin(Actor):
         self.assert_same_page()
         a11y(page, "admin case detail (intake form)")
 
-    def records_intake(self, roi_signed: bool = True) -> None:
+    def records_intake(self) -> None:
         page = self.page
         workflow = page.locator("#workflow")
         expect(workflow.get_by_label("Intake completed on")).to_have_attribute("type", "date")
-        if roi_signed:
-            self.tick("The participant signed the release of information", workflow)
         workflow.get_by_role("button", name="Record intake and activate").click()
         expect(workflow.get_by_role("heading", name="Case status")).to_be_focused()
         expect(workflow).to_contain_text("Intake completed")
-        expect(workflow).to_contain_text("release of information signed")
         expect(self.badge()).to_have_text("Active")
         expect(page.locator("#timeline")).to_contain_text("Intake")
         self.assert_same_page()

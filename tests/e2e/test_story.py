@@ -103,7 +103,7 @@ def test_referral_to_engaged_in_services(cast):
         "Accepted, awaiting intake",
         never_shown=(ADMIN_NAME, "small quantity"),
     )
-    admin.records_intake(roi_signed=True)
+    admin.records_intake()
     shot(admin.page, "admin-case-detail", full_page=False)
     officer.sees_progress(
         "Intake complete", "Active", never_shown=(ADMIN_NAME, "release of information")

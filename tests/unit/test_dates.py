@@ -25,7 +25,7 @@ ALL_NONE = dict.fromkeys(NeedDomain, (NeedLevel.NONE, ""))
 
 def _record(kind: str, case, admin, day: dt.date):
     if kind == "intake":
-        return cases.complete_intake(case, admin, day, roi_signed=True)
+        return cases.complete_intake(case, admin, day)
     if kind == "assessment":
         return assessments.record_assessment(case, admin, day, "", False, ALL_NONE)
     return assessments.record_contact(case, admin, day, ContactKind.IN_PERSON)

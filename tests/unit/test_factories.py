@@ -69,7 +69,6 @@ def test_a_case_trait_builds_the_history_of_its_status(f, trait, status, kinds):
         assert case.decline_reason
     if K.INTAKE_COMPLETED in kinds:
         assert case.referred_at.date() <= case.intake_completed_on < local_today()
-        assert case.roi_signed is True
     if status in (CaseStatus.COMPLETED, CaseStatus.WITHDRAWN):
         assert case.closed_on == local_today() and case.exit_reason
 
@@ -85,7 +84,7 @@ def test_the_services_accept_what_the_factories_build(f):
     one nothing more: the factories' cases are in the state the services expect."""
     admin = f.admin()
     accepted = f.CaseFactory(accepted=True)
-    cases.complete_intake(accepted, admin, local_today(), roi_signed=True)
+    cases.complete_intake(accepted, admin, local_today())
     active = f.CaseFactory(active=True)
     assessments.record_assessment(
         active, admin, local_today(), "", False, dict.fromkeys(NeedDomain, (NeedLevel.NONE, ""))

@@ -29,11 +29,14 @@ def test_officer_gets_404_on_another_agencys_case(client, login_as, f):
     assert client.get(f"/officer/referrals/{foreign.id + 1000}").status_code == 404
 
 
-def test_officer_sees_a_colleagues_case_of_the_same_agency(client, login_as, f):
+def test_officer_sees_a_colleagues_case_only_when_a_consent_names_their_agency(client, login_as, f):
     me = f.officer()
     colleague = f.officer(agency=db.session.get(Agency, me.agency_id))
-    case = f.CaseFactory(officer=colleague)
+    case = f.CaseFactory(officer=colleague, active=True)
     login_as(me)
+    assert client.get(f"/officer/referrals/{case.id}").status_code == 404
+    assert client.get(f"/officer/referrals/{case.id}/timeline", headers=HTMX).status_code == 404
+    f.ConsentFactory(case=case)
     assert client.get(f"/officer/referrals/{case.id}").status_code == 200
     assert client.get(f"/officer/referrals/{case.id}/timeline", headers=HTMX).status_code == 200
 

@@ -61,6 +61,10 @@ def test_officer_page_and_fragment_never_show_assessment_services_or_notes(f, cl
 
     referrals.accept_service_referral(referral, staff)
     page, fragment = officer_views()
+    for html in (page, fragment):  # without the participant's consent: nothing after screening
+        assert "Engaged in services" not in html
+    f.ConsentFactory(case=case)
+    page, fragment = officer_views()
     for html in (page, fragment):
         for secret in SECRETS:
             assert secret.lower() not in html.lower(), secret

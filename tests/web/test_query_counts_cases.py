@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import Agency, CaseStatus, utcnow
 from portal.services import cases
@@ -86,7 +87,7 @@ def test_timeline_costs_the_same_with_few_and_many_entries(client, login_as, f):
     url = f"/admin/cases/{case.id}/timeline"
     few = _count_htmx(client, url)
     cases.accept_referral(case, admin)
-    cases.complete_intake(case, admin, dt.date.today(), True)
+    cases.complete_intake(case, admin, local_today())
     assert few == _count_htmx(client, url)
 
 

@@ -108,9 +108,8 @@ def test_decline_referral_needs_one_of_the_exclusion_reasons(f):
 
 def test_complete_intake_activates_the_case(f):
     case, admin = f.CaseFactory(status=CaseStatus.ACCEPTED), f.admin()
-    cases.complete_intake(case, admin, local_today(), roi_signed=True)
+    cases.complete_intake(case, admin, local_today())
     assert case.status == CaseStatus.ACTIVE
-    assert case.roi_signed is True
     [entry] = _entries(case)
     assert entry.kind == TimelineKind.INTAKE_COMPLETED
 
@@ -119,7 +118,7 @@ def test_intake_date_in_the_future_is_refused(f):
     case, admin = f.CaseFactory(status=CaseStatus.ACCEPTED), f.admin()
     today = dt.datetime(2026, 5, 1, 16, 0, tzinfo=dt.UTC)
     with time_machine.travel(today, tick=False), pytest.raises(ValidationFailed) as error:
-        cases.complete_intake(case, admin, dt.date(2026, 5, 2), roi_signed=True)
+        cases.complete_intake(case, admin, dt.date(2026, 5, 2))
     assert error.value.field == "completed_on"
     assert case.status == CaseStatus.ACCEPTED
     assert case.intake_completed_on is None
@@ -129,14 +128,14 @@ def test_intake_date_in_the_future_is_refused(f):
 @pytest.mark.parametrize("status", [CaseStatus.COMPLETED, CaseStatus.WITHDRAWN])
 def test_close_case_exits_an_active_case(f, status):
     case, admin = f.CaseFactory(status=CaseStatus.ACTIVE), f.admin()
-    cases.close_case(case, admin, status, dt.date.today(), "Goals met")
+    cases.close_case(case, admin, status, local_today(), "Goals met")
     assert case.status == status
     assert [e.kind for e in _entries(case)] == [ALLOWED[(CaseStatus.ACTIVE, status)]]
 
 
 def _snapshot(case: Case) -> dict:
     keys = ["status", "screened_by_id", "screened_at", "decline_reason"]
-    keys += ["intake_completed_on", "roi_signed", "closed_on", "exit_reason"]
+    keys += ["intake_completed_on", "closed_on", "exit_reason"]
     return {k: getattr(case, k) for k in keys}
 
 
@@ -145,9 +144,9 @@ VERBS = {
     "decline": lambda case, admin: cases.decline_referral(
         case, admin, get_settings().exclusion_reasons[0]
     ),
-    "intake": lambda case, admin: cases.complete_intake(case, admin, dt.date.today(), True),
+    "intake": lambda case, admin: cases.complete_intake(case, admin, local_today()),
     "complete": lambda case, admin: cases.close_case(
-        case, admin, CaseStatus.COMPLETED, dt.date.today(), "Done"
+        case, admin, CaseStatus.COMPLETED, local_today(), "Done"
     ),
 }
 # The states from which each verb is refused.
@@ -340,6 +339,6 @@ def test_intake_cannot_predate_the_referral(f):
     case, admin = f.CaseFactory(status=CaseStatus.ACCEPTED), f.admin()
     before = case.referred_at.date() - dt.timedelta(days=3)
     with pytest.raises(ValidationFailed) as error:
-        cases.complete_intake(case, admin, before, roi_signed=False)
+        cases.complete_intake(case, admin, before)
     assert error.value.field == "completed_on"
     assert case.status == CaseStatus.ACCEPTED

@@ -230,7 +230,6 @@ def test_intake_through_htmx_brings_the_engagement_sections(f, login_as):
     data = {
         "version": str(case.version),
         "completed_on": local_today().isoformat(),
-        "roi_signed": "y",
     }
     response = post(client, f"{url}/intake", data, page=url, htmx=True)
     assert response.status_code == 200, response.get_data(as_text=True)

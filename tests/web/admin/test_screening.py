@@ -8,11 +8,11 @@ import re
 import pytest
 import time_machine
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.clock import local_today
 from portal.extensions import db
-from portal.models import Case, CaseStatus, TimelineEntry, TimelineKind, utcnow
+from portal.models import Case, CaseStatus, Consent, TimelineEntry, TimelineKind, utcnow
 from portal.services.settings import get_settings
 from tests.conftest import post
 
@@ -182,7 +182,7 @@ def test_record_intake_by_normal_post(client, admin, f):
     response = post(
         client,
         f"{url}/intake",
-        {"version": case.version, "completed_on": day, "roi_signed": "y"},
+        {"version": case.version, "completed_on": day},
         page=url,
     )
     assert response.status_code == 302
@@ -190,7 +190,8 @@ def test_record_intake_by_normal_post(client, admin, f):
     stored = db.session.get(Case, case.id)
     assert stored.status == CaseStatus.ACTIVE
     assert stored.intake_completed_on.isoformat() == day
-    assert stored.roi_signed is True
+    # Intake records no consent: the consent is recorded with its own elements.
+    assert db.session.scalar(select(func.count()).select_from(Consent)) == 0
     assert _kinds(case) == [TimelineKind.INTAKE_COMPLETED]
 
 

@@ -18,7 +18,8 @@ def test_timeline_fragment_shows_the_admins_steps(client, login_as, f):
     officer, admin = f.officer(), f.admin()
     case = f.CaseFactory(officer=officer)
     cases.accept_referral(case, admin, note=NOTE)
-    cases.complete_intake(case, admin, local_today(), roi_signed=True, version=case.version)
+    cases.complete_intake(case, admin, local_today(), version=case.version)
+    f.ConsentFactory(case=case)  # status-level progress, to the referring agency
     login_as(officer)
 
     response = client.get(f"/officer/referrals/{case.id}/timeline", headers=HTMX)

@@ -16,6 +16,7 @@ from portal.models import (
     TimelineKind,
     User,
 )
+from tests import factories
 from tests.conftest import login, post
 from tests.factories import ACTIVE_HISTORY
 
@@ -76,6 +77,7 @@ def test_officer_sees_engaged_without_the_service_name(client, login_as, world):
     referral = world.participant(accept=False)
     case = db.session.get(Case, referral.case_id)
     officer = db.session.get(User, case.officer_id)
+    factories.ConsentFactory(case=case)  # status-level progress, to the referring agency
     login_as(world.staff)
     post(client, f"/provider/service-referrals/{referral.id}/accept", page="/provider/", htmx=True)
     client.post("/logout", data={"csrf_token": ""})
