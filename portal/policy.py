@@ -72,6 +72,11 @@ def provider_staff() -> ColumnElement[bool]:
     return (User.role == Role.PROVIDER) & User.organization_id.is_not(None)
 
 
+def officers_of(agency_id: int | None) -> ColumnElement[bool]:
+    """Officers of an agency, as a query filter on users."""
+    return (User.role == Role.OFFICER) & (User.agency_id == agency_id)
+
+
 def home_endpoint(user: User) -> str:
     """Where a user lands after signing in."""
     return HOME[user.role]

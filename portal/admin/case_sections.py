@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.admin.consent_forms import ConsentForm, RevokeForm
 from portal.admin.engagement_forms import (
     AssessmentForm,
     CaseDetailsForm,
@@ -15,11 +16,28 @@ from portal.admin.engagement_forms import (
 )
 from portal.clock import local_today
 from portal.extensions import db
-from portal.models import Case, ReferralStatus, Service, ServiceReferral
+from portal.models import (
+    Agency,
+    Case,
+    Organization,
+    RecipientKind,
+    ReferralStatus,
+    Service,
+    ServiceReferral,
+    User,
+)
+from portal.policy import is_in_force, officers_of
 from portal.services.assessments import assessment_history, contact_list, is_assessable
 from portal.services.case_details import CaseDetails
 from portal.services.cases import intake_clock, next_steps
+from portal.services.consents import (
+    consents_of,
+    describe_scopes,
+    is_irrevocable,
+    recipient_label,
+)
 from portal.services.referrals import takes_services
+from portal.web.forms import choices
 
 
 def case_referrals(case: Case) -> list[ServiceReferral]:
@@ -51,6 +69,47 @@ def assessment_form(history) -> AssessmentForm:
     return AssessmentForm(prefix="assess", formdata=None, data=data)
 
 
+OFFICER_CHOICES = 200  # the referring agency's officers offered as a named recipient, at most
+
+
+def consent_form(case: Case, form: ConsentForm | None = None) -> ConsentForm:
+    """The consent form with its choices: active agencies, the referring agency's officers, the
+    active providers; blank, naming the referring agency by default."""
+    if form is None:
+        form = ConsentForm(
+            prefix="consent",
+            formdata=None,
+            recipient_kind=RecipientKind.AGENCY.value,
+            recipient_agency_id=str(case.agency_id),
+            signed_on=local_today(),
+        )
+    agencies = db.session.scalars(select(Agency).where(Agency.active).order_by(Agency.name))
+    officers = db.session.scalars(
+        select(User)
+        .where(officers_of(case.agency_id), User.active)
+        .order_by(User.name, User.id)
+        .limit(OFFICER_CHOICES)
+    )
+    organizations = db.session.scalars(
+        select(Organization).where(Organization.active).order_by(Organization.name)
+    )
+    form.recipient_agency_id.choices = choices(
+        [("", "Choose an agency"), *((a.id, a.name) for a in agencies)]
+    )
+    form.recipient_officer_id.choices = choices(
+        [("", "Choose an officer"), *((o.id, o.name) for o in officers)]
+    )
+    form.provider_ids.choices = choices((o.id, o.name) for o in organizations)
+    return form
+
+
+def revoke_form(consent_id: int, submitted: bool = False) -> RevokeForm:
+    """The revocation form of one consent (prefixed: one per consent on the page)."""
+    if submitted:
+        return RevokeForm(prefix=f"revoke-{consent_id}")
+    return RevokeForm(prefix=f"revoke-{consent_id}", formdata=None, revoked_on=local_today())
+
+
 def details_form(case: Case) -> CaseDetailsForm:
     """The referral details form, filled with the case's current details and version."""
     details = CaseDetails.of(case, case.person)
@@ -68,7 +127,19 @@ def sections(case: Case, **overrides) -> dict:
     }
     if overrides.get("end_form") is not None:
         end_forms[overrides["end_form_id"]] = overrides["end_form"]
+    case_consents = consents_of(case)
+    revoke_forms = {c.id: revoke_form(c.id) for c in case_consents if is_in_force(c)}
+    if overrides.get("revoke_form") is not None:
+        revoke_forms[overrides["revoke_form_id"]] = overrides["revoke_form"]
     context = {
+        "consents": case_consents,
+        "consent_in_force": is_in_force,
+        "consent_irrevocable": is_irrevocable,
+        "describe_scopes": describe_scopes,
+        "recipient_label": recipient_label,
+        "can_consent": case.intake_completed_on is not None,
+        "consent_form": consent_form(case, overrides.get("consent_form")),
+        "revoke_forms": revoke_forms,
         "assessments": history,
         "latest_assessment": history[0] if history else None,
         "contacts": contact_list(case),
@@ -86,5 +157,6 @@ def sections(case: Case, **overrides) -> dict:
         "steps": next_steps(case),
         "domain_fields": domain_fields,
     }
-    context.update({k: v for k, v in overrides.items() if k not in ("end_form", "end_form_id")})
+    skip = ("end_form", "end_form_id", "consent_form", "revoke_form", "revoke_form_id")
+    context.update({k: v for k, v in overrides.items() if k not in skip})
     return context

@@ -15,17 +15,20 @@ from portal.models import (
     Agency,
     Case,
     CaseStatus,
+    ConsentScope,
     Organization,
+    RecipientKind,
     ReferralType,
     Role,
     Service,
     ServiceCategory,
     ServiceSchedule,
+    SignatureMethod,
     TimelineEntry,
     User,
 )
 from portal.policy import is_officer
-from portal.services import accounts, cases
+from portal.services import accounts, cases, consents
 from portal.services.settings import get_settings
 
 DEMO_PASSWORD = "lead-demo-2026"  # noqa: S105 - published demo credential, demo data only
@@ -289,8 +292,28 @@ def seed(rng_seed: int = 7) -> None:
             active.append(case)
     active.sort(key=lambda c: c.referred_at)
     demo_engagement.engage(active, admin, users)
+    _consents(active, admin)
     db.session.flush()
     demo_attendance.seed_attendance()
+
+
+def _consents(active: list[Case], admin: User) -> None:
+    """Every other active participant consented, at intake, to their referring agency being
+    told their program status; the others did not, so their officers see only screening."""
+    for case in active[::2]:
+        consents.record_consent(
+            case,
+            admin,
+            consents.ConsentData(
+                scopes=[ConsentScope.STATUS.value],
+                recipient_kind=RecipientKind.AGENCY.value,
+                recipient_agency_id=case.agency_id,
+                purpose="Keep the referring agency informed of the participant's progress.",
+                signed_on=case.intake_completed_on,
+                signature_method=SignatureMethod.WET.value,
+                expiry_event="The participant's exit from the program",
+            ),
+        )
 
 
 def _backdate(case: Case, referred_at: dt.datetime, step_days: list[int], deadline_days: int):

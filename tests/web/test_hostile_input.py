@@ -163,11 +163,13 @@ def build_world(f):
     referred = f.CaseFactory(officer=officer, status=CaseStatus.REFERRED)
     waiting = f.CaseFactory(officer=officer, status=CaseStatus.ACCEPTED)
     f.AgencyFactory()
+    consent = f.ConsentFactory(case=accepted.case)
     db.session.commit()
     users = {"admin": world.admin, "officer": officer, "provider": world.staff}
     values = {
         "case_id": [referred.id, waiting.id, accepted.case_id, pending.case_id],
         "referral_id": [accepted.id, pending.id],
+        "consent_id": [consent.id],
         "service_id": [world.service.id],
         "user_id": [officer.id],
         "agency_id": [officer.agency_id],

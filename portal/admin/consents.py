@@ -1,0 +1,90 @@
+"""The office records a participant's consent to disclose, records its revocation, prints the
+consent form for a wet signature and the accounting of disclosures."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.admin import bp
+from portal.admin.case_page import load_case
+from portal.admin.case_sections import consent_form, revoke_form
+from portal.admin.consent_forms import ConsentForm
+from portal.admin.engagement import change_section
+from portal.extensions import db
+from portal.models import Case, Consent, Organization, User
+from portal.services import consents
+from portal.services.disclosures import REDISCLOSURE_NOTICE, accounting
+from portal.web.htmx import render
+
+
+def _consent(case: Case, consent_id: int) -> Consent:
+    consent = db.session.scalar(
+        select(Consent).where(Consent.id == consent_id, Consent.case_id == case.id)
+    )
+    if consent is None:
+        abort(404)
+    return consent
+
+
+@bp.post("/cases/<int:case_id>/consents")
+def record_consent(case_id: int):
+    """Record the participant's signed consent (witnessed by the staff member recording it)."""
+    case = load_case(case_id)
+    form = consent_form(case, ConsentForm(prefix="consent"))
+    return change_section(
+        case_id,
+        form,
+        "consent_form",
+        "consents",
+        lambda: consents.record_consent(case, current_user, form.data_for_service()),
+        "Consent recorded.",
+    )
+
+
+@bp.post("/cases/<int:case_id>/consents/<int:consent_id>/revoke")
+def revoke_consent(case_id: int, consent_id: int):
+    """Record that the participant revoked a consent (refused while it is irrevocable)."""
+    case = load_case(case_id)
+    consent = _consent(case, consent_id)
+    form = revoke_form(consent_id, submitted=True)
+    return change_section(
+        case_id,
+        form,
+        "revoke_form",
+        "consents",
+        lambda: consents.revoke_consent(
+            consent, current_user, form.revoked_on.data, form.received.data or ""
+        ),
+        "Revocation recorded: nothing more is disclosed under this consent.",
+        revoke_form_id=consent_id,
+    )
+
+
+@bp.get("/cases/<int:case_id>/consents/<int:consent_id>/print")
+def print_consent(case_id: int, consent_id: int):
+    """The consent form filled from the record, to print for a wet signature."""
+    case = load_case(case_id)
+    consent = _consent(case, consent_id)
+    providers = db.session.scalars(
+        select(Organization.name).where(Organization.id.in_(consent.provider_ids or [0]))
+    ).all()
+    return render(
+        "admin/consent_print.html",
+        case=case,
+        consent=consent,
+        providers=providers,
+        scopes=consents.describe_scopes(consent),
+        recipient=consents.recipient_label(consent),
+        witness=db.session.get(User, consent.witness_id or 0),
+    )
+
+
+@bp.get("/cases/<int:case_id>/disclosures")
+def disclosures(case_id: int):
+    """The accounting of disclosures of the past three years (42 CFR 2.25), printable."""
+    case = load_case(case_id)
+    return render(
+        "admin/disclosures.html", case=case, rows=accounting(case), notice=REDISCLOSURE_NOTICE
+    )
