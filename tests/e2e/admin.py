@@ -80,6 +80,55 @@ class Admin(Actor):
         self.assert_same_page()
         a11y(page, "admin case detail (active)")
 
+    def reopens_case(self, person: NewPerson) -> None:
+        """From a list, back to the participant's case page."""
+        page = self.page
+        page.get_by_role("link", name=person.full_name).first.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(person.full_name)
+        self.mark_page()
+
+    def records_consent(self) -> None:
+        """The participant's signed consent: program status, to the referring agency."""
+        page = self.page
+        section = page.locator("#consents")
+        section.locator("summary").filter(has_text="Record a signed consent").click()
+        self.tick("Program status (enrolled, engaged in services, withdrawn)", section)
+        self.tick("Signed on paper", section)
+        section.get_by_label("Purpose of the disclosure").fill(
+            "Keep the referring officer informed of the participant's progress."
+        )
+        section.get_by_label("Or expires at this event", exact=False).fill("Exit from the program")
+        section.get_by_role("button", name="Record consent").click()
+        expect(section.get_by_role("status")).to_contain_text("Consent recorded.")
+        expect(section).to_contain_text("In force")
+        self.assert_same_page()
+        a11y(page, "admin case detail (consent recorded)")
+
+    def revokes_consent(self) -> None:
+        """The participant revoked the consent: recorded in place."""
+        page = self.page
+        section = page.locator("#consents")
+        section.locator("summary").filter(has_text="Record a revocation").click()
+        section.get_by_label("How it was received").fill("In person at the office")
+        section.get_by_role("button", name="Record revocation").click()
+        expect(section.get_by_role("status")).to_contain_text("Revocation recorded")
+        expect(section).to_contain_text("Revoked on")
+        self.assert_same_page()
+        a11y(page, "admin case detail (consent revoked)")
+
+    def prints_consent_and_accounting(self, person, officer_name: str) -> None:
+        """The consent form, filled from the record, and the accounting of disclosures."""
+        page = self.page
+        page.get_by_role("link", name="Print the consent form").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Consent for the disclosure")
+        expect(page.locator("main")).to_contain_text(person.full_name)
+        a11y(page, "consent form (print)")
+        page.go_back()
+        page.get_by_role("link", name="Accounting of disclosures").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Accounting of disclosures")
+        expect(page.locator("main")).to_contain_text(officer_name)
+        a11y(page, "accounting of disclosures")
+
     def edits_details(self, statutes: str) -> None:
         """The referral's details are edited in place in any status; the rest of the page stays."""
         page = self.page

@@ -224,16 +224,33 @@ class Officer(Actor):
         phone_friendly(self.page, "officer referral detail")
         self.mark_page()
 
-    def sees_progress(self, entry: str, badge: str, never_shown: tuple[str, ...] = ()) -> None:
-        """The open referral page shows a new timeline entry and badge without a reload."""
+    def sees_progress(
+        self, entry: str, badge: str, never_shown: tuple[str, ...] = (), notice: bool = False
+    ) -> None:
+        """The open referral page shows a new timeline entry and badge without a reload; what a
+        consent discloses comes with the redisclosure notice (42 CFR 2.32)."""
         page = self.page
         expect(page.locator("#timeline .portal-timeline__text").first).to_contain_text(
             entry, timeout=POLL_TIMEOUT
         )
         expect(self.badge()).to_have_text(badge, timeout=POLL_TIMEOUT)
+        if notice:
+            expect(page.locator("#timeline .portal-notice")).to_contain_text("42 CFR part 2")
         self.assert_same_page()
         # What the officer sees stays status-level: no staff names, notes or clinical detail.
         for text in never_shown:
             expect(page.locator("main")).not_to_contain_text(text)
         a11y(page, f"officer referral detail ({badge})")
         phone_friendly(page, f"officer referral detail ({badge})")
+
+    def sees_confidential(self, hidden: str) -> None:
+        """Past screening, without the participant's consent: nothing more, said plainly."""
+        page = self.page
+        expect(page.locator("#timeline")).to_contain_text(
+            "Further progress is confidential", timeout=POLL_TIMEOUT
+        )
+        expect(self.badge()).to_have_text("Accepted by the program")
+        expect(page.locator("#timeline")).not_to_contain_text(hidden)
+        expect(page.locator("#timeline .portal-notice")).to_have_count(0)
+        self.assert_same_page()
+        a11y(page, "officer referral detail (confidential)")

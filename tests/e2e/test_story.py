@@ -100,14 +100,15 @@ def test_referral_to_engaged_in_services(cast):
     admin.edits_details(statutes="W. Va. Code 60A-4-401(c); 60A-4-403")
     officer.sees_progress(
         "Referral accepted",
-        "Accepted, awaiting intake",
+        "Accepted by the program",
         never_shown=(ADMIN_NAME, "small quantity"),
     )
     admin.records_intake()
     shot(admin.page, "admin-case-detail", full_page=False)
-    officer.sees_progress(
-        "Intake complete", "Active", never_shown=(ADMIN_NAME, "release of information")
-    )
+    # Issue 8: without the participant's consent the officer learns nothing after screening.
+    officer.sees_confidential("Intake complete")
+    admin.records_consent()
+    officer.sees_progress("Intake complete", "Active", never_shown=(ADMIN_NAME,), notice=True)
     shot(officer.page, "officer-referral-detail")
     admin.edits_details(statutes="W. Va. Code 60A-4-401(c)")
 
@@ -141,10 +142,15 @@ def test_referral_to_engaged_in_services(cast):
     shot(fchd.page, "provider-session-attendance")
 
     officer.sees_progress(
-        "Engaged in services", "Active", never_shown=(ADMIN_NAME, *NOT_FOR_OFFICERS)
+        "Engaged in services", "Active", never_shown=(ADMIN_NAME, *NOT_FOR_OFFICERS), notice=True
     )
     admin.sees_timeline("Service referral accepted", "Attendance recorded", "Attendance corrected")
     fmrs.sees_only_own_services((HARM_REDUCTION, "Left at the start"))
     admin.finds_in_cases(PERSON, "Active")
+    # Revoking a revocable consent hides further progress from the officer at once.
+    admin.reopens_case(PERSON)
+    admin.revokes_consent()
+    officer.sees_confidential("Engaged in services")
+    admin.prints_consent_and_accounting(PERSON, OFFICER_NAME)
 
     cast.assert_consoles_clean()
