@@ -65,8 +65,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_web(app: Flask) -> None:
-    from portal.web import errors, filters, security
+    from portal.web import audit, errors, filters, security
 
+    audit.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
     security.init_app(app)

@@ -70,8 +70,17 @@ def _empty_tables() -> None:
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
         with db.engine.begin() as conn:
+            # The audit table refuses DELETE (its triggers); TRUNCATE, as on PostgreSQL, would
+            # pass them: lift them for the emptying only, and put back exactly what was there.
+            triggers = conn.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            ).all()
+            for name, _sql in triggers:
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
             for table in reversed(tables):
                 conn.execute(table.delete())
+            for _name, sql in triggers:
+                conn.exec_driver_sql(sql)
 
 
 def reset_settings() -> None:
