@@ -44,6 +44,7 @@ def register_input_guards(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Each front door's package defines its blueprint; its view modules attach the routes."""
+    import portal.admin.audit
     import portal.admin.engagement
     import portal.admin.manage
     import portal.admin.manage_directory

@@ -254,7 +254,7 @@ def _after_flush(session: Session, _context) -> None:
             _row(
                 action,
                 type(obj).__tablename__,
-                inspect(obj).identity[0] if inspect(obj).identity else None,
+                inspect(obj).mapper.primary_key_from_instance(obj)[0],
                 _case_of(session, obj),
                 AuditOutcome.OK,
                 None,
