@@ -94,9 +94,8 @@ def test_audit_rows_cannot_be_changed_through_the_orm():
 
 def _refused(statement) -> str:
     """Run `statement` in a savepoint; the database's refusal message."""
-    with pytest.raises(DBAPIError) as refusal:
-        with db.session.begin_nested():
-            db.session.execute(statement)
+    with pytest.raises(DBAPIError) as refusal, db.session.begin_nested():
+        db.session.execute(statement)
     return str(refusal.value.orig)
 
 
