@@ -262,14 +262,20 @@ def _after_flush(session: Session, _context) -> None:
         )
 
 
+_INSERT = insert(AuditEvent.__table__)
+
+
 def _before_commit(session: Session) -> None:
     """Write the transaction's rows with it: one INSERT of many rows."""
     if session.in_nested_transaction():
         return  # a savepoint's rows wait for the outer commit
     session.flush()
     pending = session.info.pop(PENDING, None)
-    if pending:
-        session.connection().execute(insert(AuditEvent), [row for _, row in pending])
+    if not pending:
+        return
+    rows = [row for _, row in pending]
+    # One row (a page view) is one plain INSERT; more are one multi-row INSERT.
+    session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
 
 
 def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:

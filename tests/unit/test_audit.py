@@ -58,7 +58,7 @@ def test_a_rollback_drops_the_rows_of_what_it_undid(f):
     audit.record(AuditAction.EXPORT)
     db.session.rollback()
     db.session.commit()
-    assert _rows() == []
+    assert [(r.action, r.object_type, r.user_id, r.ip_address) for r in _rows()] == []
 
 
 def test_a_rolled_back_savepoint_drops_only_its_own_rows(f):
