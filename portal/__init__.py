@@ -44,6 +44,7 @@ def register_input_guards(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Each front door's package defines its blueprint; its view modules attach the routes."""
+    import portal.admin.audit
     import portal.admin.consents
     import portal.admin.engagement
     import portal.admin.manage
@@ -66,8 +67,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_web(app: Flask) -> None:
-    from portal.web import errors, filters, security
+    from portal.web import audit, errors, filters, security
 
+    audit.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
     security.init_app(app)

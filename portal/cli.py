@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask --app portal create-admin`, `demo`."""
+"""Command-line tasks: `flask --app portal create-admin`, `demo`, `audit prune`."""
 
 from __future__ import annotations
 
@@ -43,6 +43,21 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo("Demo data loaded.")
         _print_signins()
+
+    @app.cli.group("audit")
+    def audit_group() -> None:
+        """The audit trail."""
+
+    @audit_group.command("prune")
+    def audit_prune() -> None:
+        """Delete audit rows older than the retention setting (Settings; default six years)."""
+        from portal.services.audit import prune
+
+        removed = prune()
+        db.session.commit()
+        click.echo(
+            f"{removed} audit row{'' if removed == 1 else 's'} older than the retention deleted."
+        )
 
 
 def _print_signins() -> None:

@@ -156,6 +156,11 @@ def can_manage_settings(user: User) -> bool:
     return is_program_staff(user)
 
 
+def can_view_audit(user: User) -> bool:
+    """The audit trail (who did what, who opened which record) and its export."""
+    return is_program_staff(user)
+
+
 def can_edit_availability(user: User, service: Service) -> bool:
     """A service's schedule and capacity: its own organisation's staff, or the program office."""
     return is_staff_of(user, service) or can_manage_directory(user)

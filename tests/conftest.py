@@ -23,6 +23,7 @@ from sqlalchemy import Connection, text
 
 from portal import create_app
 from portal.extensions import db
+from portal.models import ProgramSettings
 from portal.services.settings import default_settings
 from tests import factories
 from tests.factories import PASSWORD
@@ -70,14 +71,29 @@ def _empty_tables() -> None:
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
         with db.engine.begin() as conn:
+            # The audit table refuses DELETE (its triggers); TRUNCATE, as on PostgreSQL, would
+            # pass them: lift them for the emptying only, and put back exactly what was there.
+            triggers = conn.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            ).all()
+            for name, _sql in triggers:
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
             for table in reversed(tables):
                 conn.execute(table.delete())
+            for _name, sql in triggers:
+                conn.exec_driver_sql(sql)
 
 
 def reset_settings() -> None:
-    """Put back the program settings row the migration creates (emptying the tables took it)."""
-    db.session.add(default_settings())
-    db.session.commit()
+    """Put back the program settings row the migration creates (emptying the tables took it).
+
+    As the migration does, outside the ORM: no audit row for it outlives the test.
+    """
+    defaults = default_settings()
+    table = ProgramSettings.__table__
+    values = {c.key: getattr(defaults, c.key) for c in table.columns if c.key != "id"}
+    with db.engine.begin() as conn:
+        conn.execute(table.insert().values({k: v for k, v in values.items() if v is not None}))
     db.session.remove()
 
 

@@ -183,7 +183,7 @@ def user_active(user_id: int, action: str):
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    """The program's rules: intake deadline, eligibility checklist, exclusion reasons."""
+    """The program's rules: intake deadline, checklist, exclusion reasons, audit retention."""
     if request.method == "GET":
         current = get_settings()
         form = SettingsForm(
@@ -191,6 +191,7 @@ def settings():
             intake_deadline_days=current.intake_deadline_days,
             eligibility_items="\n".join(current.eligibility_items),
             exclusion_reasons="\n".join(current.exclusion_reasons),
+            audit_retention_days=current.audit_retention_days,
         )
         return render("admin/settings.html", form=form)
     form = SettingsForm()
@@ -200,6 +201,7 @@ def settings():
             intake_deadline_days=form.intake_deadline_days.data,
             eligibility_items=form.lines(form.eligibility_items.data),
             exclusion_reasons=form.lines(form.exclusion_reasons.data),
+            audit_retention_days=form.audit_retention_days.data,
         ),
         lambda error: render("admin/settings.html", form=form, error=error),
         "Settings saved. Cases already referred keep their intake deadline.",

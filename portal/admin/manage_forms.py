@@ -23,6 +23,7 @@ from wtforms.validators import (
 )
 
 from portal.models import Role, ServiceCategory, ServiceStatus
+from portal.services.settings import MAX_AUDIT_RETENTION_DAYS, MIN_AUDIT_RETENTION_DAYS
 from portal.web.directory_forms import AvailabilityForm, WholeNumberField
 from portal.web.forms import PortalForm, as_id, choices
 
@@ -210,7 +211,8 @@ class ServiceForm(StrippedForm, AvailabilityForm):
 
 
 class SettingsForm(PortalForm):
-    """The program's rules: intake deadline, eligibility checklist, exclusion reasons."""
+    """The program's rules: intake deadline, eligibility checklist, exclusion reasons, and how
+    long audit records are kept."""
 
     intake_deadline_days = WholeNumberField(
         "Intake deadline (days after the referral)",
@@ -234,6 +236,19 @@ class SettingsForm(PortalForm):
             at_most(20000),
         ],
         render_kw={"rows": 8},
+    )
+
+    audit_retention_days = WholeNumberField(
+        "Keep audit records for (days)",
+        validators=[
+            Optional(),  # left empty, the retention stays as it is
+            NumberRange(
+                MIN_AUDIT_RETENTION_DAYS,
+                MAX_AUDIT_RETENTION_DAYS,
+                f"Enter a number of days from {MIN_AUDIT_RETENTION_DAYS:,} (six years) "
+                f"to {MAX_AUDIT_RETENTION_DAYS:,}.",
+            ),
+        ],
     )
 
     @staticmethod

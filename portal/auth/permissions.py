@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user
 
 from portal import policy
+from portal.auth.idle import is_poll
 from portal.extensions import db, login_manager
 from portal.models import Case, Role, ServiceReferral, User
+from portal.services import audit
 
 
 def role_gate(role: Role) -> Callable[[], None]:
@@ -29,10 +31,12 @@ def role_gate(role: Role) -> Callable[[], None]:
 
 
 def get_case_or_404(case_id: int, user: User, *options) -> Case:
-    """Load a case the user may see; anything else is 404 (its existence is not revealed)."""
+    """Load a case the user may see (the view audited); anything else is 404 (its existence
+    is not revealed)."""
     case = db.session.scalar(policy.case_scope(user).where(Case.id == case_id).options(*options))
     if case is None:
         abort(404)
+    _audit_view(Case.__tablename__, case.id, case.id)
     return case
 
 
@@ -45,4 +49,12 @@ def get_service_referral_or_404(referral_id: int, user: User, *options) -> Servi
     )
     if referral is None:
         abort(404)
+    _audit_view(ServiceReferral.__tablename__, referral.id, referral.case_id)
     return referral
+
+
+def _audit_view(object_type: str, object_id: int, case_id: int) -> None:
+    """A page or fragment showing a participant's record is audited; a change is audited as
+    what it changed, and a poll (the page refreshing itself) is not a new view."""
+    if request.method == "GET" and not is_poll():
+        audit.record_view(object_type, object_id, case_id)

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from portal.models.audit import AuditAction, AuditEvent, AuditOutcome
 from portal.models.base import Base, utcnow
 from portal.models.case import (
     OFFICER_KINDS,
@@ -51,6 +52,9 @@ __all__ = [
     "OFFICER_KINDS",
     "Agency",
     "Assessment",
+    "AuditAction",
+    "AuditEvent",
+    "AuditOutcome",
     "AssessmentNeed",
     "Attendance",
     "AttendanceCorrection",

@@ -182,6 +182,8 @@ class ProgramSettings(Base):
     intake_deadline_days: Mapped[int] = mapped_column(default=30)
     eligibility_items: Mapped[list] = mapped_column(default=list)
     exclusion_reasons: Mapped[list] = mapped_column(default=list)
+    # Audit rows older than this are removed by `flask audit prune` (and only then).
+    audit_retention_days: Mapped[int] = mapped_column(default=2190, server_default="2190")
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -8,10 +8,11 @@ from sqlalchemy import func, select
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import Agency, Organization, Role, User
+from portal.models import Agency, AuditAction, AuditOutcome, Organization, Role, User
 from portal.models.user import new_session_token
 from portal.passwords import hash_password, needs_rehash, password_problem, verify_password
 from portal.policy import can_manage_users, needs_agency, needs_organization, require
+from portal.services import audit
 from portal.services.errors import ValidationFailed
 
 
@@ -37,21 +38,29 @@ def authenticate(email: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     valid = verify_password(user.password_hash if user else None, password)
     if user is None:
+        # Audited without what was typed: a mistyped e-mail is often a password.
+        audit.record(AuditAction.SIGN_IN_FAILED, outcome=AuditOutcome.REFUSED)
         return None
     now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
-        return None
-    if not valid:
+    locked = user.locked_until is not None and user.locked_until > now
+    if not locked and not valid:
         _record_failed_login(user, now)
-        return None
-    if not user.active:
+    if locked or not valid or not user.active:
+        _audit_sign_in(AuditAction.SIGN_IN_FAILED, user, AuditOutcome.REFUSED)
         return None
     user.failed_logins, user.locked_until = 0, None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
+    _audit_sign_in(AuditAction.SIGN_IN, user, AuditOutcome.OK)
     db.session.flush()
     return user
+
+
+def _audit_sign_in(action: AuditAction, user: User, outcome: AuditOutcome) -> None:
+    audit.record(
+        action, object_type=User.__tablename__, object_id=user.id, outcome=outcome, user=user
+    )
 
 
 def _record_failed_login(user: User, now: dt.datetime) -> None:
@@ -62,8 +71,9 @@ def _record_failed_login(user: User, now: dt.datetime) -> None:
 
 
 def end_all_sessions(user: User) -> None:
-    """Server-side sign-out: every cookie issued for the old token stops working."""
+    """Server-side sign-out (audited): every cookie issued for the old token stops working."""
     user.session_token = new_session_token()
+    audit.record(AuditAction.SIGN_OUT, object_type=User.__tablename__, object_id=user.id, user=user)
     db.session.flush()
 
 

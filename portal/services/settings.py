@@ -6,10 +6,14 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import ProgramSettings
+from portal.models.audit import DEFAULT_AUDIT_RETENTION_DAYS
 from portal.models.case import DEFAULT_ELIGIBILITY_ITEMS, DEFAULT_EXCLUSION_REASONS
 from portal.services.errors import ValidationFailed
 
 DEFAULT_INTAKE_DEADLINE_DAYS = 30
+# Audit rows are kept at least six years (HIPAA's retention of its documentation).
+MIN_AUDIT_RETENTION_DAYS = DEFAULT_AUDIT_RETENTION_DAYS
+MAX_AUDIT_RETENTION_DAYS = 36500
 
 
 class SettingsMissing(RuntimeError):
@@ -33,6 +37,7 @@ def default_settings() -> ProgramSettings:
         intake_deadline_days=DEFAULT_INTAKE_DEADLINE_DAYS,
         eligibility_items=list(DEFAULT_ELIGIBILITY_ITEMS),
         exclusion_reasons=list(DEFAULT_EXCLUSION_REASONS),
+        audit_retention_days=DEFAULT_AUDIT_RETENTION_DAYS,
     )
 
 
@@ -62,12 +67,25 @@ def _lines(items: list[str], field: str, what: str) -> list[str]:
 
 
 def update_settings(
-    *, intake_deadline_days: int, eligibility_items: list[str], exclusion_reasons: list[str]
+    *,
+    intake_deadline_days: int,
+    eligibility_items: list[str],
+    exclusion_reasons: list[str],
+    audit_retention_days: int | None = None,
 ) -> ProgramSettings:
-    """Change the rules (deadline 1-365 days, non-empty lists); existing cases keep theirs."""
+    """Change the rules (deadline 1-365 days, non-empty lists, audit rows kept six years or
+    more; None keeps the retention as it is); existing cases keep their deadline."""
     if intake_deadline_days is None or not 1 <= intake_deadline_days <= 365:
         raise ValidationFailed(
             "The intake deadline must be between 1 and 365 days.", field="intake_deadline_days"
+        )
+    if audit_retention_days is not None and not (
+        MIN_AUDIT_RETENTION_DAYS <= audit_retention_days <= MAX_AUDIT_RETENTION_DAYS
+    ):
+        raise ValidationFailed(
+            f"Keep audit records from {MIN_AUDIT_RETENTION_DAYS:,} days (six years) to "
+            f"{MAX_AUDIT_RETENTION_DAYS:,} days.",
+            field="audit_retention_days",
         )
     items = _lines(eligibility_items, "eligibility_items", "checklist item")
     reasons = _lines(exclusion_reasons, "exclusion_reasons", "exclusion reason")
@@ -75,5 +93,7 @@ def update_settings(
     settings.intake_deadline_days = intake_deadline_days
     settings.eligibility_items = items
     settings.exclusion_reasons = reasons
+    if audit_retention_days is not None:
+        settings.audit_retention_days = audit_retention_days
     db.session.flush()
     return settings

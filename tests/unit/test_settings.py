@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import column, delete, func, insert, select, table, update
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import ProgramSettings
+from portal.models import ProgramSettings, utcnow
 from portal.services.settings import SettingsMissing, default_settings, get_settings
 
 BEFORE = "c6909362ea3a"  # the migration before the one that makes the row
@@ -19,7 +21,13 @@ def _values(settings: ProgramSettings) -> tuple:
 
 
 def _rows() -> list[tuple]:
-    return [_values(row) for row in db.session.scalars(select(ProgramSettings))]
+    # Only the columns this migration knows: later migrations add others to the model.
+    columns = (
+        ProgramSettings.intake_deadline_days,
+        ProgramSettings.eligibility_items,
+        ProgramSettings.exclusion_reasons,
+    )
+    return [tuple(row) for row in db.session.execute(select(*columns).order_by(ProgramSettings.id))]
 
 
 @pytest.fixture
@@ -59,8 +67,20 @@ def test_downgrade_keeps_rules_an_administrator_changed(fresh_app):
 def test_upgrade_keeps_a_row_the_earlier_code_made(fresh_app):
     upgrade(revision=BEFORE)
     kept = default_settings()
-    kept.intake_deadline_days = 21
-    db.session.add(kept)
+    # The columns of that revision only (the model has gained some since).
+    then = table(
+        "program_settings",
+        *(column(name) for name in ("intake_deadline_days", "eligibility_items")),
+        *(column(name) for name in ("exclusion_reasons", "updated_at")),
+    )
+    db.session.execute(
+        insert(then).values(
+            intake_deadline_days=21,
+            eligibility_items=json.dumps(kept.eligibility_items),
+            exclusion_reasons=json.dumps(kept.exclusion_reasons),
+            updated_at=utcnow().replace(tzinfo=None),
+        )
+    )
     db.session.commit()
     db.session.remove()
     upgrade()
