@@ -85,14 +85,17 @@ def _referral_form() -> ReferralForm:
 
 
 def _offer_matches(form: ReferralForm) -> None:
-    """Offer known people with the same name and date of birth as the choices of person_choice.
+    """Offer the people this officer referred before with the same name and date of birth as the
+    choices of person_choice (never anyone referred by someone else).
 
     Set before validation, so a submitted choice is checked against what was offered.
     """
     form.person_choice.choices = []
     if not (form.first_name.data and form.last_name.data and form.dob.data):
         return
-    matches = cases.matching_persons(form.first_name.data, form.last_name.data, form.dob.data)
+    matches = cases.matching_persons(
+        current_user, form.first_name.data, form.last_name.data, form.dob.data
+    )
     if matches:
         form.person_choice.choices = choices(
             [

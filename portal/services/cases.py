@@ -112,12 +112,18 @@ class ReferralData:
     notes: str = ""
 
 
-def matching_persons(first_name: str, last_name: str, dob: dt.date) -> list[Person]:
-    """People already on record with this name and date of birth (case-insensitive)."""
+def matching_persons(officer: User, first_name: str, last_name: str, dob: dt.date) -> list[Person]:
+    """People this officer referred before with this name and date of birth (case-insensitive).
+
+    Never anyone else's: the duplicate check must not tell an officer that someone was referred
+    by a colleague or another agency (42 CFR Part 2); the program office links those records.
+    """
+    referred_by_them = select(Case.person_id).where(Case.officer_id == officer.id)
     return list(
         db.session.scalars(
             select(Person)
             .where(
+                Person.id.in_(referred_by_them),
                 Person.dob == dob,
                 func.lower(Person.last_name) == last_name.strip().lower(),
                 func.lower(Person.first_name) == first_name.strip().lower(),
@@ -143,16 +149,18 @@ def refer_person(
     new_person: bool = False,
     submission_key: str | None = None,
 ) -> Case:
-    """An officer refers a person; a known person (same name and DOB) is reused, not duplicated.
+    """An officer refers a person; a person they referred before (same name and DOB) is reused,
+    not duplicated.
 
-    When someone with the same name and date of birth is on record, the caller must say which
-    record it is, or that this is a different person (`new_person`).
+    When the officer referred someone with the same name and date of birth before, the caller
+    must say which record it is, or that this is a different person (`new_person`); records of
+    people referred by others are never offered nor written to.
 
     One form submission (`submission_key`, unique per officer) makes one case: a repeat, even
     one arriving at the same instant, is answered with the case the first arrival made.
     """
     require(can_refer(officer), "Only officers of an agency can refer a person.")
-    matches = matching_persons(data.first_name, data.last_name, data.dob)
+    matches = matching_persons(officer, data.first_name, data.last_name, data.dob)
     # Looked for after the matches: a first arrival whose person they see is seen here too
     # (it committed its person and its case together), so a repeat is never asked to choose.
     first = submitted_case(officer, submission_key)

@@ -12,7 +12,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.clock import local_today
 from portal.extensions import db
-from portal.models import Case, CaseStatus, Person, ReferralType, TimelineEntry, TimelineKind
+from portal.models import (
+    Agency,
+    Case,
+    CaseStatus,
+    Person,
+    ReferralType,
+    TimelineEntry,
+    TimelineKind,
+)
 from portal.services import cases
 from portal.services.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
 from portal.services.settings import get_settings, update_settings
@@ -241,7 +249,7 @@ def test_refer_person_creates_person_case_and_first_entry(f):
 def test_refer_person_reuses_the_same_person_ignoring_case(f):
     officer = f.officer()
     first = cases.refer_person(officer, _data(aliases="Annie"))
-    matches = cases.matching_persons("ANN", " smith ", dt.date(1990, 1, 2))
+    matches = cases.matching_persons(officer, "ANN", " smith ", dt.date(1990, 1, 2))
     assert [p.id for p in matches] == [first.person_id]
 
     second = cases.refer_person(
@@ -268,7 +276,38 @@ def test_a_known_person_is_never_silently_duplicated(f):
 def test_a_different_date_of_birth_is_a_different_person(f):
     officer = f.officer()
     cases.refer_person(officer, _data())
-    assert cases.matching_persons("Ann", "Smith", dt.date(1990, 1, 3)) == []
+    assert cases.matching_persons(officer, "Ann", "Smith", dt.date(1990, 1, 3)) == []
+
+
+def test_only_people_the_officer_referred_are_matched(f):
+    referrer = f.officer()
+    colleague = f.officer(agency=db.session.get(Agency, referrer.agency_id))
+    elsewhere = f.officer()
+    first = cases.refer_person(referrer, _data(aliases="Annie"))
+    f.PersonFactory(first_name="Ann", last_name="Smith", dob=dt.date(1990, 1, 2))  # no case
+
+    assert [p.id for p in cases.matching_persons(referrer, "Ann", "Smith", _data().dob)] == [
+        first.person_id
+    ]
+    for officer in (colleague, elsewhere):
+        assert cases.matching_persons(officer, "Ann", "Smith", _data().dob) == []
+        # Nothing to choose: a new record, and naming theirs is refused with nothing written.
+        with pytest.raises(ValidationFailed):
+            cases.refer_person(officer, _data(aliases="Red"), existing_person_id=first.person_id)
+        case = cases.refer_person(officer, _data(aliases="Red", phone="555-0100"))
+        assert case.person_id != first.person_id
+        assert [e.payload["reused_person"] for e in _entries(case)] == [False]
+    known = db.session.get(Person, first.person_id)
+    assert (known.aliases, known.phone) == ("Annie", None)
+    assert _count(Person) == 4
+
+
+def test_a_person_referred_twice_by_the_officer_is_offered_once(f):
+    officer = f.officer()
+    first = cases.refer_person(officer, _data())
+    cases.refer_person(officer, _data(), first.person_id)
+    matches = cases.matching_persons(officer, "Ann", "Smith", _data().dob)
+    assert [p.id for p in matches] == [first.person_id]
 
 
 def test_refer_person_refuses_a_person_record_that_does_not_match(f):

@@ -147,9 +147,17 @@ def test_htmx_filter_returns_only_the_results_block(client, login_as, f):
     assert "<html" in full.get_data(as_text=True)
 
 
-def test_same_name_and_birth_date_offers_the_known_person(client, login_as, f):
-    known = f.PersonFactory(first_name="Ann", last_name="Smith", dob=dt.date(1990, 1, 2))
-    login_as(f.officer())
+def _known(f, officer, **kw):
+    """Ann Smith, born Jan 2, 1990, referred before by `officer`."""
+    known = f.PersonFactory(first_name="Ann", last_name="Smith", dob=dt.date(1990, 1, 2), **kw)
+    f.CaseFactory(person=known, officer=officer)
+    return known
+
+
+def test_same_name_and_birth_date_offers_the_officers_own_earlier_record(client, login_as, f):
+    officer = f.officer()
+    known = _known(f, officer)
+    login_as(officer)
 
     response = post(
         client, "/officer/referrals/new", {**FORM, "first_name": "ANN", "last_name": "smith"}
@@ -160,7 +168,7 @@ def test_same_name_and_birth_date_offers_the_known_person(client, login_as, f):
     assert "This person may already be on record" in html
     assert f'name="person_choice" type="radio" value="{known.id}"' in html
     assert 'name="person_choice" type="radio" value="new"' in html
-    assert _count(Case) == 0
+    assert _count(Case) == 1
     assert _count(Person) == 1
 
     chosen = post(
@@ -171,25 +179,76 @@ def test_same_name_and_birth_date_offers_the_known_person(client, login_as, f):
     )
 
     assert chosen.status_code == 302
-    case = db.session.scalar(select(Case))
+    case = db.session.scalar(select(Case).order_by(Case.id.desc()).limit(1))
     assert case.person_id == known.id
     assert _count(Person) == 1
 
 
 def test_a_different_person_with_the_same_name_gets_a_new_record(client, login_as, f):
-    known = f.PersonFactory(first_name="Ann", last_name="Smith", dob=dt.date(1990, 1, 2))
-    login_as(f.officer())
+    officer = f.officer()
+    known = _known(f, officer)
+    login_as(officer)
     response = post(client, "/officer/referrals/new", {**FORM, "person_choice": "new"})
     assert response.status_code == 302
-    assert db.session.scalar(select(Case)).person_id != known.id
+    case = db.session.scalar(select(Case).order_by(Case.id.desc()).limit(1))
+    assert case.person_id != known.id
     assert _count(Person) == 2
 
 
 def test_a_person_choice_that_was_not_offered_is_refused(client, login_as, f):
-    f.PersonFactory(first_name="Ann", last_name="Smith", dob=dt.date(1990, 1, 2))
+    officer = f.officer()
+    _known(f, officer)
     stranger = f.PersonFactory(first_name="Bob", last_name="Jones")
-    login_as(f.officer())
+    f.CaseFactory(person=stranger, officer=officer)
+    login_as(officer)
     response = post(client, "/officer/referrals/new", {**FORM, "person_choice": str(stranger.id)})
     assert response.status_code == 422
     assert 'id="person_choice-error"' in response.get_data(as_text=True)
-    assert _count(Case) == 0
+    assert _count(Case) == 2
+
+
+def _someone_elses_known_person_is_not_revealed(client, login_as, f, me, referrer):
+    """`me` types the name and date of birth of a person `referrer` referred: nothing is offered
+    (not even after choosing the record by id), and a new person record is made."""
+    known = _known(f, referrer, aliases="Annie", phone=None)
+    login_as(me)
+    typed = {**FORM, "first_name": "ANN", "last_name": "smith", "aliases": "Red", "phone": ""}
+
+    response = post(client, "/officer/referrals/new", {**typed, "phone": "555-0100"})
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 302, html
+    assert "This person may already be on record" not in html
+    case = db.session.scalar(select(Case).where(Case.officer_id == me.id))
+    assert case.person_id != known.id
+    assert _count(Person) == 2
+    # Typed again, only the record they made is offered; naming the other one by id is refused.
+    forced = post(
+        client,
+        "/officer/referrals/new",
+        {**typed, "submission_key": str(uuid.uuid4()), "person_choice": str(known.id)},
+        page="/officer/referrals/new",
+    )
+    html = forced.get_data(as_text=True)
+    assert forced.status_code == 422
+    assert f'name="person_choice" type="radio" value="{case.person_id}"' in html
+    assert f'name="person_choice" type="radio" value="{known.id}"' not in html
+    assert _count(Case) == 2
+    db.session.refresh(known)
+    assert (known.aliases, known.phone) == ("Annie", None)  # nothing written into their record
+    for page in ("/officer/referrals", *(f"/officer/referrals/{c}" for c in _my_cases(me))):
+        assert "Annie" not in client.get(page).get_data(as_text=True)
+
+
+def _my_cases(officer) -> list[int]:
+    return list(db.session.scalars(select(Case.id).where(Case.officer_id == officer.id)))
+
+
+def test_another_agencys_officer_is_offered_nothing(client, login_as, f):
+    _someone_elses_known_person_is_not_revealed(client, login_as, f, f.officer(), f.officer())
+
+
+def test_a_colleague_in_the_same_agency_is_offered_nothing(client, login_as, f):
+    referrer = f.officer()
+    colleague = f.officer(agency=db.session.get(Agency, referrer.agency_id))
+    _someone_elses_known_person_is_not_revealed(client, login_as, f, colleague, referrer)
