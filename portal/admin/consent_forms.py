@@ -87,3 +87,4 @@ class RevokeForm(PortalForm):
         "How it was received",
         validators=[DataRequired("Say how the revocation was received."), NAME],
     )
+    event_occurred = BooleanField("The event until which the consent was irrevocable has happened")

@@ -55,7 +55,11 @@ def revoke_consent(case_id: int, consent_id: int):
         "revoke_form",
         "consents",
         lambda: consents.revoke_consent(
-            consent, current_user, form.revoked_on.data, form.received.data or ""
+            consent,
+            current_user,
+            form.revoked_on.data,
+            form.received.data or "",
+            event_occurred=bool(form.event_occurred.data),
         ),
         "Revocation recorded: nothing more is disclosed under this consent.",
         revoke_form_id=consent_id,

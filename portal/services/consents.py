@@ -59,16 +59,18 @@ class ConsentData:
     irrevocable_event: str = ""
 
 
-def is_irrevocable(consent: Consent, today: dt.date | None = None) -> bool:
-    """A criminal-justice consent (section 2.35) cannot be revoked until its stated date; one
-    bound to an event holds until the office records that the event has happened (by revoking
-    after it)."""
+def is_irrevocable(
+    consent: Consent, today: dt.date | None = None, event_occurred: bool = False
+) -> bool:
+    """A criminal-justice consent (section 2.35) cannot be revoked until its stated date, or
+    until its stated event has happened (which the office attests when it records the
+    revocation)."""
     if not consent.criminal_justice:
         return False
     today = today or local_today()
     if consent.irrevocable_until is not None:
         return today <= consent.irrevocable_until
-    return bool(consent.irrevocable_event)
+    return bool(consent.irrevocable_event) and not event_occurred
 
 
 def consents_of(case: Case) -> list[Consent]:
@@ -239,8 +241,15 @@ def record_consent(case: Case, actor: User, data: ConsentData) -> Consent:
     return consent
 
 
-def revoke_consent(consent: Consent, actor: User, revoked_on: dt.date, received: str) -> Consent:
-    """The participant revoked the consent; refused while a criminal-justice consent holds."""
+def revoke_consent(
+    consent: Consent,
+    actor: User,
+    revoked_on: dt.date,
+    received: str,
+    event_occurred: bool = False,
+) -> Consent:
+    """The participant revoked the consent; refused while a criminal-justice consent holds (for
+    one bound to an event, until the office attests the event has happened)."""
     require(can_manage_case(actor), "Only the program office records a revocation.")
     if consent.legacy or consent.revoked_on is not None:
         raise InvalidTransition("This consent is not in force.")
@@ -248,11 +257,11 @@ def revoke_consent(consent: Consent, actor: User, revoked_on: dt.date, received:
     if revoked_on < (consent.signed_on or revoked_on):
         raise ValidationFailed("The revocation cannot be before the signature.", field="revoked_on")
     require_not_future(revoked_on, "revoked_on", "The revocation date cannot be in the future.")
-    if is_irrevocable(consent, revoked_on):
+    if is_irrevocable(consent, revoked_on, event_occurred):
         until = (
             f"until {consent.irrevocable_until:%b %-d, %Y}"
             if consent.irrevocable_until
-            else f"until {consent.irrevocable_event}"
+            else f"until {consent.irrevocable_event} (tick that it has happened, if it has)"
         )
         raise ValidationFailed(
             f"This criminal-justice consent cannot be revoked {until} (42 CFR 2.35).",

@@ -139,3 +139,24 @@ def test_the_accounting_lists_each_disclosure_once(client, login_as, f):
     html = client.get(f"/admin/cases/{case.id}/disclosures").get_data(as_text=True)
     assert html.count("Signed consent no.") == disclosed
     assert case.officer.name in html and "42 CFR part 2" in html
+
+
+def test_a_consent_irrevocable_until_an_event_is_revoked_once_the_event_happened(
+    client, login_as, f
+):
+    case = f.CaseFactory(active=True)
+    consent = f.ConsentFactory(
+        case=case, criminal_justice=True, irrevocable_event="Final disposition of the charge"
+    )
+    login_as(f.admin())
+    url = f"/admin/cases/{case.id}"
+    prefix = f"revoke-{consent.id}"
+    data = {f"{prefix}-revoked_on": local_today().isoformat(), f"{prefix}-received": "In person"}
+    refused = post(client, f"{url}/consents/{consent.id}/revoke", data, page=url, htmx=True)
+    assert refused.status_code == 422
+    assert "Final disposition of the charge" in refused.get_data(as_text=True)
+    assert db.session.get(Consent, consent.id).revoked_on is None
+    data[f"{prefix}-event_occurred"] = "y"
+    done = post(client, f"{url}/consents/{consent.id}/revoke", data, page=url, htmx=True)
+    assert done.status_code == 200
+    assert db.session.get(Consent, consent.id).revoked_on == local_today()
