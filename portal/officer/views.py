@@ -72,7 +72,7 @@ OFFICER_FILTERS = {
     "declined": [CaseStatus.DECLINED],
 }
 FILTER_LABELS = {
-    "referred": "Awaiting screening",
+    "referred": "Referred",
     "accepted": "Accepted by the program",
     "declined": "Declined",
 }

@@ -36,7 +36,7 @@ def record_disclosures(
     user: User, case: Case, entries: list[TimelineEntry], consents: list[Consent]
 ) -> int:
     """Record each event shown to the officer under a consent (one statement; repeats of the
-    same officer and event are ignored). Returns how many events were disclosed."""
+    same officer and event are ignored). Returns how many disclosures are new."""
     rows = []
     for entry in entries:
         consent = disclosing_consent(user, entry.kind, consents)
@@ -56,12 +56,13 @@ def record_disclosures(
     if rows:
         dialect = db.session.get_bind().dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        db.session.execute(
+        result = db.session.execute(
             insert(Disclosure)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["recipient_id", "entry_id"])
         )
-    return len(rows)
+        return max(result.rowcount, 0)
+    return 0
 
 
 def accounting(case: Case, today: dt.date | None = None) -> list[Disclosure]:
