@@ -129,6 +129,20 @@ class Admin(Actor):
         expect(page.locator("main")).to_contain_text(officer_name)
         a11y(page, "accounting of disclosures")
 
+    def sees_who_opened_the_record(self, officer_email: str) -> None:
+        """The audit trail, filtered to this case, shows the officer's views of the record."""
+        page = self.page
+        case_id = re.search(r"/admin/cases/(\d+)", page.url).group(1)
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit trail").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Audit trail")
+        page.get_by_label("Case number").fill(case_id)
+        page.get_by_label("Action").select_option(label="View record")
+        results = page.locator("#results")
+        expect(results.get_by_role("row").filter(has_text=officer_email).first).to_contain_text(
+            f"#{case_id}"
+        )
+        a11y(page, "audit trail (views of a record)")
+
     def edits_details(self, statutes: str) -> None:
         """The referral's details are edited in place in any status; the rest of the page stays."""
         page = self.page

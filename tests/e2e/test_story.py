@@ -152,5 +152,6 @@ def test_referral_to_engaged_in_services(cast):
     admin.revokes_consent()
     officer.sees_confidential("Engaged in services")
     admin.prints_consent_and_accounting(PERSON, OFFICER_NAME)
+    admin.sees_who_opened_the_record(OFFICER)
 
     cast.assert_consoles_clean()
