@@ -56,12 +56,14 @@ def record_disclosures(
     if rows:
         dialect = db.session.get_bind().dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        result = db.session.execute(
-            insert(Disclosure)
+        table = Disclosure.__table__
+        inserted = db.session.execute(
+            insert(table)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["recipient_id", "entry_id"])
-        )
-        return max(result.rowcount, 0)
+            .returning(table.c.id)
+        ).all()
+        return len(inserted)
     return 0
 
 
