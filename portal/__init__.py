@@ -16,12 +16,22 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(load_settings(Path(app.instance_path), secret_key))
     if test_config:
         app.config.update(test_config)
+    register_proxy(app)
     register_extensions(app)
     register_input_guards(app)
     register_blueprints(app)
     register_web(app)
     register_cli(app)
     return app
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind `PROXY_HOPS` trusted proxies, take the client's address and scheme from them."""
+    hops = app.config.get("PROXY_HOPS", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app: Flask) -> None:

@@ -50,5 +50,8 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
         "PROGRAM_NAME": os.environ.get("PROGRAM_NAME", "Fayette County LEAD"),
         "PORTAL_TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "America/New_York"),
         "PAGE_SIZE": int(os.environ.get("PAGE_SIZE", "20")),
+        # Proxies in front of the app (nginx: 1) whose X-Forwarded-* headers are trusted, so the
+        # audit trail records the client's address, not the proxy's. 0: none trusted.
+        "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
         "RAISE_ON_LAZY_LOAD": False,
     }

@@ -12,7 +12,8 @@ import time
 from flask import current_app, flash, request, session
 from flask_login import current_user, logout_user
 
-from portal.extensions import login_manager
+from portal.extensions import db, login_manager
+from portal.services.accounts import record_idle_sign_out
 
 POLL_HEADER = "X-Portal-Poll"
 SEEN_KEY = "seen"
@@ -30,6 +31,8 @@ def enforce_idle_timeout():
     last_seen = session.get(SEEN_KEY)
     limit = current_app.config["SESSION_IDLE_SECONDS"]
     if last_seen is not None and now - last_seen > limit:
+        record_idle_sign_out(current_user._get_current_object())
+        db.session.commit()
         logout_user()
         session.clear()
         flash(f"You were signed out after {limit // 60} minutes without activity.", "info")

@@ -77,6 +77,12 @@ def end_all_sessions(user: User) -> None:
     db.session.flush()
 
 
+def record_idle_sign_out(user: User) -> None:
+    """A session ended after the idle limit (CJIS session lock): audited as a sign-out."""
+    audit.record(AuditAction.SIGN_OUT, object_type=User.__tablename__, object_id=user.id, user=user)
+    db.session.flush()
+
+
 def _check_affiliation(
     role: Role, agency_id: int | None, organization_id: int | None, current: User | None = None
 ):

@@ -7,8 +7,10 @@ from urllib.parse import urlencode
 
 import pytest
 import time_machine
+from sqlalchemy import select
 
 from portal.extensions import db
+from portal.models import AuditAction, AuditEvent
 from tests.conftest import csrf_token, login
 from tests.factories import PASSWORD
 
@@ -196,6 +198,11 @@ def test_polling_does_not_keep_an_idle_session_alive(client, f):
         assert response.status_code == 401
         assert response.headers["HX-Redirect"].startswith("/login")
         assert client.get("/officer/referrals").status_code == 302  # signed out for good
+    # The session lock is on the audit trail, like any sign-out.
+    [row] = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == AuditAction.SIGN_OUT)
+    ).all()
+    assert (row.user_id, row.object_id) == (user.id, user.id)
 
 
 def test_the_page_marks_its_polling_requests(client, f):
