@@ -312,6 +312,7 @@ class OfficerStatus:
     status: CaseStatus
     confidential: bool  # progress after screening is not disclosed to this officer
     consented: bool  # what is shown rests on a consent: the redisclosure notice goes with it
+    stage: str = "Accepted by the program"  # what the badge says when the rest is confidential
 
 
 def officer_status(
@@ -319,7 +320,7 @@ def officer_status(
 ) -> OfficerStatus:
     """What an officer may know of a case's status: screening always; after it, enrolment and
     withdrawal under a status consent, completion and non-compliance under an outcome consent;
-    otherwise "accepted", with further progress confidential."""
+    otherwise the last stage disclosed, with further progress confidential."""
     if case.status in SCREENING_STATUSES:
         return OfficerStatus(case.status, False, False)
     mine = [c for c in consents if is_in_force(c, today) and names_recipient(c, user)]
@@ -329,6 +330,9 @@ def officer_status(
         return OfficerStatus(case.status, False, True)
     if case.status in (CaseStatus.COMPLETED, CaseStatus.NON_COMPLIANT) and outcome_ok:
         return OfficerStatus(case.status, False, True)
+    if case.status in (CaseStatus.COMPLETED, CaseStatus.NON_COMPLIANT) and status_ok:
+        # Enrolment was disclosed; how the program ended is the outcome, not consented to.
+        return OfficerStatus(CaseStatus.ACTIVE, True, True, "Enrolled in the program")
     if case.status == CaseStatus.ACCEPTED and mine:
         return OfficerStatus(case.status, False, True)
     return OfficerStatus(CaseStatus.ACCEPTED, True, bool(mine))

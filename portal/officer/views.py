@@ -43,6 +43,7 @@ class OfficerCase:
     own: bool
     confidential: bool  # progress after screening is not disclosed to this officer
     consented: bool  # what is shown rests on a consent: the redisclosure notice goes with it
+    stage: str  # the badge's words when further progress is confidential
 
     @classmethod
     def of(cls, case: Case, consents: list[Consent]) -> OfficerCase:
@@ -62,6 +63,7 @@ class OfficerCase:
             own=case.officer_id == current_user.id,
             confidential=seen.confidential,
             consented=seen.consented,
+            stage=seen.stage,
         )
 
 

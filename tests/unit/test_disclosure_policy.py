@@ -113,10 +113,12 @@ def test_a_status_consent_shows_enrolment_but_not_the_outcome(f, officer):
     completed = _completed(f, officer)
     _consent(f, completed)
     status = _status(completed, officer)
-    assert (status.status, status.confidential, status.consented) == (
-        CaseStatus.ACCEPTED,
+    # Enrolment was disclosed (the timeline shows it); the outcome stays confidential.
+    assert (status.status, status.confidential, status.consented, status.stage) == (
+        CaseStatus.ACTIVE,
         True,
         True,
+        "Enrolled in the program",
     )
 
 

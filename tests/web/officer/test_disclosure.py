@@ -308,3 +308,17 @@ def test_no_disclosure_rows_for_an_officer_without_consent_however_often_polled(
     for _ in range(3):
         _views(client, case)
     assert db.session.scalar(select(func.count()).select_from(Disclosure)) == 0
+
+
+def test_a_status_consent_on_a_completed_case_shows_enrolment_and_keeps_the_outcome(client, f):
+    officer = f.officer()
+    case = _case(f, officer, completed=True)
+    _consent(f, case)
+    db.session.commit()
+    login(client, officer)
+    page, _, _ = _views(client, case)
+    status = page.split('id="case-status"', 1)[1].split("</span></span>", 1)[0]
+    assert "Enrolled in the program" in status and CONFIDENTIAL in status
+    assert OFFICER_TEXT[TimelineKind.INTAKE_COMPLETED] in page  # what the badge stands on
+    assert CaseStatus.COMPLETED.label not in page
+    assert OFFICER_TEXT[TimelineKind.CASE_COMPLETED] not in page
