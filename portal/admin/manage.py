@@ -198,6 +198,7 @@ def settings():
     return save_page(
         form,
         lambda: update_settings(
+            current_user,
             intake_deadline_days=form.intake_deadline_days.data,
             eligibility_items=form.lines(form.eligibility_items.data),
             exclusion_reasons=form.lines(form.exclusion_reasons.data),

@@ -3,7 +3,6 @@
 from portal.models.audit import AuditAction, AuditEvent, AuditOutcome
 from portal.models.base import Base, utcnow
 from portal.models.case import (
-    OFFICER_KINDS,
     Case,
     CaseStatus,
     Person,
@@ -49,7 +48,6 @@ __all__ = [
     "Disclosure",
     "RecipientKind",
     "SignatureMethod",
-    "OFFICER_KINDS",
     "Agency",
     "Assessment",
     "AuditAction",

@@ -141,21 +141,6 @@ class TimelineKind(enum.StrEnum):
     CONSENT_REVOKED = "consent_revoked"
 
 
-# What an officer may see: status-level events only, rendered from the kind, never the payload.
-OFFICER_KINDS = frozenset(
-    {
-        TimelineKind.REFERRAL_RECEIVED,
-        TimelineKind.REFERRAL_ACCEPTED,
-        TimelineKind.REFERRAL_DECLINED,
-        TimelineKind.INTAKE_COMPLETED,
-        TimelineKind.ENGAGED,
-        TimelineKind.CASE_COMPLETED,
-        TimelineKind.CASE_WITHDRAWN,
-        TimelineKind.CASE_NON_COMPLIANT,
-    }
-)
-
-
 class TimelineEntry(Base):
     """One event on a case. organization_id scopes it to a provider (None: program-level)."""
 

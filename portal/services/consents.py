@@ -212,6 +212,23 @@ def record_consent(case: Case, actor: User, data: ConsentData) -> Consent:
     intake before consents existed (legacy) is completed by it rather than kept beside it."""
     require(can_manage_case(actor), "Only the program office records consents.")
     values = _check(case, data)
+    # The same consent sent twice (a double click, a resent form) is recorded once.
+    same = db.session.scalar(
+        select(Consent)
+        .where(
+            Consent.case_id == case.id,
+            Consent.legacy.is_(False),
+            Consent.revoked_on.is_(None),
+            *(
+                getattr(Consent, key) == value
+                for key, value in values.items()
+                if key != "provider_ids"
+            ),
+        )
+        .limit(1)
+    )
+    if same is not None and sorted(same.provider_ids or []) == values["provider_ids"]:
+        return same
     legacy = db.session.scalar(
         select(Consent)
         .where(Consent.case_id == case.id, Consent.legacy.is_(True))

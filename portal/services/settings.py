@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import ProgramSettings
+from portal.models import ProgramSettings, User
 from portal.models.audit import DEFAULT_AUDIT_RETENTION_DAYS
 from portal.models.case import DEFAULT_ELIGIBILITY_ITEMS, DEFAULT_EXCLUSION_REASONS
+from portal.policy import can_manage_settings, require
 from portal.services.errors import ValidationFailed
 
 DEFAULT_INTAKE_DEADLINE_DAYS = 30
@@ -67,6 +68,7 @@ def _lines(items: list[str], field: str, what: str) -> list[str]:
 
 
 def update_settings(
+    actor: User,
     *,
     intake_deadline_days: int,
     eligibility_items: list[str],
@@ -75,6 +77,7 @@ def update_settings(
 ) -> ProgramSettings:
     """Change the rules (deadline 1-365 days, non-empty lists, audit rows kept six years or
     more; None keeps the retention as it is); existing cases keep their deadline."""
+    require(can_manage_settings(actor), "Only administrators change the program's rules.")
     if intake_deadline_days is None or not 1 <= intake_deadline_days <= 365:
         raise ValidationFailed(
             "The intake deadline must be between 1 and 365 days.", field="intake_deadline_days"

@@ -86,16 +86,17 @@ def test_bad_password_on_edit_changes_nothing(f):
         (30, ["a"], ["x" * 256], "exclusion_reasons"),
     ],
 )
-def test_settings_are_checked(days, items, reasons, field):
+def test_settings_are_checked(f, days, items, reasons, field):
     with pytest.raises(ValidationFailed) as caught:
         update_settings(
-            intake_deadline_days=days, eligibility_items=items, exclusion_reasons=reasons
+            f.admin(), intake_deadline_days=days, eligibility_items=items, exclusion_reasons=reasons
         )
     assert caught.value.field == field
 
 
-def test_settings_lines_trimmed_and_deduplicated():
+def test_settings_lines_trimmed_and_deduplicated(f):
     update_settings(
+        f.admin(),
         intake_deadline_days=14,
         eligibility_items=[" Adult ", "adult", "", "Local"],
         exclusion_reasons=["Other"],
@@ -103,3 +104,16 @@ def test_settings_lines_trimmed_and_deduplicated():
     settings = get_settings()
     assert settings.intake_deadline_days == 14
     assert settings.eligibility_items == ["Adult", "Local"]
+
+
+@pytest.mark.parametrize("role", ["officer", "provider"])
+def test_only_administrators_change_the_rules(f, role):
+    before = get_settings().intake_deadline_days
+    with pytest.raises(NotPermitted):
+        update_settings(
+            getattr(f, role)(),
+            intake_deadline_days=before + 1,
+            eligibility_items=["Adult"],
+            exclusion_reasons=["Other"],
+        )
+    assert get_settings().intake_deadline_days == before

@@ -330,6 +330,7 @@ def test_only_officers_refer(f):
 
 def test_intake_deadline_counts_from_the_local_referral_date(f):
     update_settings(
+        f.admin(),
         intake_deadline_days=14,
         eligibility_items=["Adult"],
         exclusion_reasons=["Under 18"],

@@ -160,3 +160,17 @@ def test_a_consent_irrevocable_until_an_event_is_revoked_once_the_event_happened
     done = post(client, f"{url}/consents/{consent.id}/revoke", data, page=url, htmx=True)
     assert done.status_code == 200
     assert db.session.get(Consent, consent.id).revoked_on == local_today()
+
+
+def test_the_same_consent_sent_twice_is_recorded_once(client, login_as, f):
+    case = f.CaseFactory(active=True)
+    login_as(f.admin())
+    url = f"/admin/cases/{case.id}"
+    for _ in range(2):  # a double click
+        response = post(client, f"{url}/consents", consent_data(case), page=url, htmx=True)
+        assert response.status_code == 200
+    assert _count(Consent) == 1
+    entries = db.session.scalars(
+        select(TimelineEntry).where(TimelineEntry.kind == TimelineKind.CONSENT_RECORDED)
+    ).all()
+    assert len(entries) == 1
