@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, raiseload
 
@@ -57,3 +57,26 @@ def savepoint(session: Session) -> Iterator[SessionTransaction]:
         connection.exec_driver_sql("BEGIN")
     with session.begin_nested() as nested:
         yield nested
+
+
+def lock_row(session: Session, entity, row_id: int, *options) -> None:
+    """Serialise changes of one row: the second of two concurrent transactions waits here until
+    the first commits, then reads what it wrote (the row itself is refreshed, its relationships
+    loaded by `options`).
+
+    PostgreSQL: SELECT .. FOR UPDATE. SQLite has no row locks: the transaction is begun with the
+    database's write lock (BEGIN IMMEDIATE; the busy timeout makes a second writer wait). pysqlite
+    runs earlier reads outside any transaction, so no stale snapshot is held.
+    """
+    key = entity.__mapper__.primary_key[0]
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    if isinstance(driver, sqlite3.Connection) and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    session.scalars(
+        select(entity)
+        .where(key == row_id)
+        .options(*options)
+        .with_for_update(of=entity)
+        .execution_options(populate_existing=True)
+    ).all()  # fetched: an ORM result refreshes the objects only as its rows are read

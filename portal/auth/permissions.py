@@ -6,14 +6,17 @@ Every decision is made in `portal.policy`; these only turn its answers into 404s
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NoReturn
 
 from flask import abort, request
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from portal import policy
 from portal.auth.idle import is_poll
 from portal.extensions import db, login_manager
-from portal.models import Case, Role, ServiceReferral, User
+from portal.models import AuditAction, AuditOutcome, Case, Role, ServiceReferral, User
 from portal.services import audit
 
 
@@ -33,9 +36,19 @@ def role_gate(role: Role) -> Callable[[], None]:
 def get_case_or_404(case_id: int, user: User, *options) -> Case:
     """Load a case the user may see (the view audited); anything else is 404 (its existence
     is not revealed)."""
-    case = db.session.scalar(policy.case_scope(user).where(Case.id == case_id).options(*options))
-    if case is None:
-        abort(404)
+    if policy.is_officer(user):
+        # One case: the disclosure rule is decided on its consents, loaded with it.
+        case = db.session.scalar(
+            select(Case).where(Case.id == case_id).options(selectinload(Case.consents), *options)
+        )
+        if case is None or not policy.officer_may_see(user, case):
+            _refused(Case.__tablename__, case_id)
+    else:
+        case = db.session.scalar(
+            policy.case_scope(user).where(Case.id == case_id).options(*options)
+        )
+        if case is None:
+            _refused(Case.__tablename__, case_id)
     _audit_view(Case.__tablename__, case.id, case.id)
     return case
 
@@ -48,9 +61,29 @@ def get_service_referral_or_404(referral_id: int, user: User, *options) -> Servi
         .options(*options)
     )
     if referral is None:
-        abort(404)
+        _refused(ServiceReferral.__tablename__, referral_id)
     _audit_view(ServiceReferral.__tablename__, referral.id, referral.case_id)
     return referral
+
+
+def _refused(object_type: str, object_id: int) -> NoReturn:
+    """Not there, or not the user's to see: 404 either way, and the attempt is audited as
+    refused (a poll excepted: a page left open is not a new attempt). A change refused here has
+    done nothing yet; its refusal is committed alone."""
+    if is_poll():
+        abort(404)
+    reading = request.method in ("GET", "HEAD")
+    if not reading:
+        db.session.rollback()
+    audit.record(
+        AuditAction.VIEW_RECORD if reading else AuditAction.CHANGE,
+        object_type=object_type,
+        object_id=object_id,
+        outcome=AuditOutcome.REFUSED,
+    )
+    if not reading:
+        db.session.commit()
+    abort(404)
 
 
 def _audit_view(object_type: str, object_id: int, case_id: int) -> None:

@@ -116,6 +116,12 @@ class Case(Base):
     person: Mapped[Person] = relationship()
     officer: Mapped[User] = relationship(foreign_keys=[officer_id])
     agency: Mapped[Agency] = relationship()
+    # Read-only: consents are recorded through their service. Loaded with the case where the
+    # disclosure rule is decided in Python for one case (an officer's case page).
+    # (Consent is resolved by name: portal.models.consent imports this module, not the reverse.)
+    consents: Mapped[list[Consent]] = relationship(  # noqa: F821
+        viewonly=True, order_by="Consent.id", primaryjoin="Case.id == Consent.case_id"
+    )
 
 
 class TimelineKind(enum.StrEnum):

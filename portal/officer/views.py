@@ -203,10 +203,9 @@ def _load(case_id: int) -> Case:
 
 def _disclosed(case: Case, entries) -> OfficerCase:
     """The officer's view of the case; each event it discloses under a consent is recorded."""
-    consents = consents_for([case.id])[case.id]
-    if record_disclosures(current_user, case, entries, consents):
+    if record_disclosures(current_user, case, entries, case.consents):
         db.session.commit()
-    return OfficerCase.of(case, consents)
+    return OfficerCase.of(case, case.consents)
 
 
 @bp.get("/referrals/<int:case_id>")

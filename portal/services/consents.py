@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from portal.clock import local_today
+from portal.database import lock_row
 from portal.extensions import db
 from portal.models import (
     Agency,
@@ -212,7 +213,9 @@ def record_consent(case: Case, actor: User, data: ConsentData) -> Consent:
     intake before consents existed (legacy) is completed by it rather than kept beside it."""
     require(can_manage_case(actor), "Only the program office records consents.")
     values = _check(case, data)
-    # The same consent sent twice (a double click, a resent form) is recorded once.
+    # The same consent sent twice (a double click, a resent form) is recorded once, even when
+    # both arrive at once: the second waits for the first, then finds it.
+    lock_row(db.session, Case, case.id)
     same = db.session.scalar(
         select(Consent)
         .where(
@@ -268,6 +271,8 @@ def revoke_consent(
     """The participant revoked the consent; refused while a criminal-justice consent holds (for
     one bound to an event, until the office attests the event has happened)."""
     require(can_manage_case(actor), "Only the program office records a revocation.")
+    # Two revocations at once: the second waits, then finds the consent revoked.
+    lock_row(db.session, Consent, consent.id)
     if consent.legacy or consent.revoked_on is not None:
         raise InvalidTransition("This consent is not in force.")
     received = _text(received, "received", "how the revocation was received")

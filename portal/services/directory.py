@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
+from portal.database import lock_row
 from portal.extensions import db
 from portal.models import (
     Organization,
@@ -130,20 +131,13 @@ def _lock(service: Service) -> None:
     """Hold the service row and re-read it, so capacity is checked against current numbers.
 
     A place reserved meanwhile (referrals.reserve_place) is then seen, never overwritten.
-    SQLite has no row locks (FOR UPDATE is ignored): a no-op write takes its database write
-    lock first, so a reservation cannot slip in between the read and the save.
     """
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(
-            update(Service)
-            .where(Service.id == service.id)
-            .values(capacity_available=Service.capacity_available)
-            .execution_options(synchronize_session=False)
-        )
-    db.session.execute(
-        _service_query(service.id)
-        .with_for_update(of=Service)
-        .execution_options(populate_existing=True)
+    lock_row(
+        db.session,
+        Service,
+        service.id,
+        selectinload(Service.schedules),
+        selectinload(Service.organization),
     )
 
 

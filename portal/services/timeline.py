@@ -60,7 +60,7 @@ def get_timeline(
     """One page of the case's timeline, newest first, as the user may see it (keyset paged)."""
     query = (
         select(TimelineEntry)
-        .where(TimelineEntry.case_id == case.id, timeline_scope(user))
+        .where(TimelineEntry.case_id == case.id, timeline_scope(user, case))
         .order_by(TimelineEntry.created_at.desc(), TimelineEntry.id.desc())
         .limit(limit + 1)
     )

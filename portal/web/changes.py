@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, flash, redirect
+from flask import Response, flash, redirect, request
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.extensions import db
-from portal.services.errors import Conflict, DomainError
+from portal.models import AuditAction, AuditOutcome
+from portal.services import audit
+from portal.services.errors import Conflict, DomainError, NotPermitted
 from portal.web.htmx import is_htmx, trigger
 
 CONFLICT_MESSAGE = (
@@ -68,6 +70,18 @@ def run_change(
             return conflict(error)
         message = error.message if isinstance(error, Conflict) else CONFLICT_MESSAGE
         return refused(409, message)
+    except NotPermitted as error:
+        db.session.rollback()
+        case_id = (request.view_args or {}).get("case_id")
+        audit.record(
+            AuditAction.CHANGE,
+            object_type="cases" if case_id else None,
+            object_id=case_id,
+            case_id=case_id,
+            outcome=AuditOutcome.REFUSED,
+        )
+        db.session.commit()  # the refusal alone: nothing of the change was kept
+        return refused(422, place_error(form, error))
     except DomainError as error:
         db.session.rollback()
         return refused(422, place_error(form, error))

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 import time_machine
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal.clock import local_today, program_tz, utcnow
 from portal.extensions import db
@@ -18,6 +19,7 @@ from portal.models import (
     Consent,
     Disclosure,
     RecipientKind,
+    TimelineEntry,
     TimelineKind,
 )
 from portal.policy import case_scope, disclosing_consent, officer_status
@@ -344,3 +346,57 @@ def test_the_accounting_lists_the_past_three_years_oldest_first(f, officer):
     ]
     assert {d.recipient.name for d in listed} == {officer.name}  # loaded with the rows
     assert db.session.scalar(select(func.count()).select_from(Disclosure)) == 5
+
+
+CONSENT_VARIANTS = {
+    "none": None,
+    "status, agency": {"discloses_status": True, "discloses_outcome": False},
+    "outcome, agency": {"discloses_status": False, "discloses_outcome": True},
+    "both, officer": {"recipient_kind": RecipientKind.OFFICER},
+    "revoked": {"revoked_on": "today"},
+    "expired": {"expires_on": "yesterday"},
+    "legacy": {"legacy": True},
+}
+
+
+@pytest.mark.parametrize("variant", list(CONSENT_VARIANTS))
+@pytest.mark.parametrize("who", ["referrer", "colleague", "other agency"])
+def test_the_one_case_rule_in_python_agrees_with_the_query_rule(f, officer, who, variant):
+    """An officer's case page decides the rule on the case's loaded consents (officer_may_see,
+    officer_kinds); lists decide it in SQL (case_scope, officer_disclosure). Both give the same
+    answer for every officer and consent."""
+    from portal.policy import officer_disclosure, officer_kinds, officer_may_see
+
+    case = _completed(f, officer)
+    viewer = {
+        "referrer": officer,
+        "colleague": f.officer(agency=db.session.get(Agency, officer.agency_id)),
+        "other agency": f.officer(),
+    }[who]
+    spec = CONSENT_VARIANTS[variant]
+    if spec is not None:
+        values = dict(spec)
+        if values.pop("revoked_on", None):
+            values["revoked_on"] = local_today()
+        if values.pop("expires_on", None):
+            values["expires_on"] = local_today() - dt.timedelta(days=1)
+        if values.get("recipient_kind") == RecipientKind.OFFICER:
+            values["recipient_officer_id"] = viewer.id
+        _consent(f, case, **values)
+    db.session.flush()
+    in_sql = db.session.scalar(case_scope(viewer).where(Case.id == case.id)) is not None
+    kinds_in_sql = set(
+        db.session.scalars(
+            select(TimelineEntry.kind).where(
+                TimelineEntry.case_id == case.id, officer_disclosure(viewer)
+            )
+        )
+    )
+    loaded = db.session.scalar(
+        select(Case).where(Case.id == case.id).options(selectinload(Case.consents))
+    )
+    assert officer_may_see(viewer, loaded) == in_sql
+    present = set(
+        db.session.scalars(select(TimelineEntry.kind).where(TimelineEntry.case_id == case.id))
+    )
+    assert officer_kinds(viewer, loaded) & present == kinds_in_sql

@@ -141,12 +141,52 @@ def test_a_timeline_fragment_is_a_view_but_its_poll_is_not(client, login_as, f, 
     ]
 
 
-def test_a_case_out_of_scope_writes_no_view_row(client, login_as, f, mark):
+def test_a_case_out_of_scope_is_audited_as_refused_and_reveals_nothing(client, login_as, f, mark):
+    other = f.CaseFactory()
+    officer = f.officer()
+    login_as(officer)
+    start = mark()
+    page = client.get(f"/officer/referrals/{other.id}")
+    assert page.status_code == 404
+    missing = client.get("/officer/referrals/999999")
+    assert missing.status_code == 404
+    # Someone else's case and no case at all answer alike; both attempts are in the trail.
+    assert page.get_data() == missing.get_data()
+    rows = rows_after(start, action=AuditAction.VIEW_RECORD)
+    assert [(r.object_id, r.outcome, r.user_id, r.case_id) for r in rows] == [
+        (other.id, AuditOutcome.REFUSED, officer.id, None),
+        (999999, AuditOutcome.REFUSED, officer.id, None),
+    ]
+
+
+def test_a_poll_of_a_case_out_of_scope_writes_nothing(client, login_as, f, mark):
     other = f.CaseFactory()
     login_as(f.officer())
     start = mark()
-    assert client.get(f"/officer/referrals/{other.id}").status_code == 404
-    assert rows_after(start, action=AuditAction.VIEW_RECORD) == []
+    assert client.get(f"/officer/referrals/{other.id}/timeline", headers=POLL).status_code == 404
+    assert rows_after(start) == []
+
+
+def test_a_change_to_a_record_out_of_scope_is_audited_as_refused(client, login_as, f, mark):
+    case = f.CaseFactory(active=True)
+    referral = f.ServiceReferralFactory(case=case)
+    stranger = f.provider()
+    login_as(stranger)
+    start = mark()
+    response = post(
+        client,
+        f"/provider/service-referrals/{referral.id}/accept",
+        {},
+        page="/provider/",
+    )
+    assert response.status_code == 404
+    (row,) = rows_after(start)
+    assert (row.action, row.object_type, row.object_id, row.outcome) == (
+        AuditAction.CHANGE,
+        "service_referrals",
+        referral.id,
+        AuditOutcome.REFUSED,
+    )
 
 
 def _statements(client, url: str, headers=None) -> list[str]:
@@ -300,3 +340,33 @@ def test_the_sign_in_password_is_never_in_the_trail(client, f, mark):
     start = mark()
     login(client, officer)
     assert all(PASSWORD not in values(r) for r in rows_after(start))
+
+
+def test_a_change_the_policy_refuses_is_audited_as_refused_and_keeps_nothing(app, f, mark):
+    from flask import Response
+
+    from portal.services.errors import NotPermitted
+    from portal.web.changes import run_change
+
+    user = f.officer()
+    start = mark()
+
+    def change():
+        f.CaseFactory()  # something done before the policy said no: rolled back
+        raise NotPermitted("Only the program office can do this.")
+
+    with app.test_request_context("/", method="POST"):
+        from portal.services import audit
+
+        audit.set_actor(user, "192.0.2.7")
+        response = run_change(
+            None, change, refused=lambda status, error: Response(error, status), done=None
+        )
+    assert response.status_code == 422
+    (row,) = rows_after(start)
+    assert (row.action, row.outcome, row.user_id) == (
+        AuditAction.CHANGE,
+        AuditOutcome.REFUSED,
+        user.id,
+    )
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
