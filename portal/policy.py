@@ -139,6 +139,13 @@ def can_manage_case(user: User) -> bool:
     return is_program_staff(user)
 
 
+def can_see_held_charge(user: User, case: Case) -> bool:
+    """The charge an arrest diversion holds (incident, offences, statutes, filing date): the
+    program office, and the officer who referred it (what they entered themselves); never
+    provider staff, nor an officer who sees the case under a consent."""
+    return is_program_staff(user) or (is_officer(user) and case.officer_id == user.id)
+
+
 # --- the directory, users and settings ----------------------------------------------------------
 
 

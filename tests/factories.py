@@ -26,6 +26,7 @@ from portal.models import (
     CaseStatus,
     Consent,
     DeclineReason,
+    ExitReason,
     NeedDomain,
     NeedLevel,
     Organization,
@@ -46,6 +47,8 @@ from portal.models import (
 from portal.models.case import DEFAULT_EXCLUSION_REASONS
 from portal.passwords import hash_password
 from portal.services.assessments import summarize
+from portal.services.cases import charge_deadline
+from portal.services.settings import DEFAULT_CHARGE_FILING_DAYS
 
 PASSWORD = "correct horse battery staple"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per run
@@ -176,6 +179,15 @@ class CaseFactory(Base):
     referred_at = factory.LazyFunction(utcnow)
     intake_deadline = factory.LazyFunction(lambda: local_today() + dt.timedelta(days=30))
     offences = "Possession of a controlled substance"
+    # What refer_person fixes for an arrest diversion (the program's default filing days).
+    charge_file_by = factory.LazyAttribute(
+        lambda o: charge_deadline(
+            o.referral_type,
+            getattr(o, "occurred_at", None),
+            _local_date(o.referred_at),
+            DEFAULT_CHARGE_FILING_DAYS,
+        )
+    )
     timeline = False  # write the history of the status (set by the traits)
     screened_by = None  # the administrator who screened it (made when needed)
 
@@ -199,15 +211,20 @@ class CaseFactory(Base):
             active=True,
             status=CaseStatus.COMPLETED,
             closed_on=factory.LazyFunction(local_today),
-            exit_reason="Completed the program",
+            exit_reason=ExitReason.COMPLETED,
         )
         withdrawn = factory.Trait(
             active=True,
             status=CaseStatus.WITHDRAWN,
             closed_on=factory.LazyFunction(local_today),
-            exit_reason="Moved away",
+            exit_reason=ExitReason.MOVED_AWAY,
         )
-        non_compliant = factory.Trait(active=True, status=CaseStatus.NON_COMPLIANT)
+        non_compliant = factory.Trait(
+            active=True,
+            status=CaseStatus.NON_COMPLIANT,
+            closed_on=factory.LazyFunction(local_today),
+            exit_reason=ExitReason.NON_COMPLIANT_CONFIRMED,
+        )
 
     @classmethod
     def _create(cls, model_class, *args, timeline=False, screened_by=None, **kwargs):
@@ -254,7 +271,11 @@ def _write_history(case: Case, screener: User) -> None:
         return
     payload = {"from": "active", "to": case.status.value}
     if case.closed_on is not None:
-        payload |= {"closed_on": case.closed_on.isoformat(), "reason": case.exit_reason}
+        payload |= {
+            "closed_on": case.closed_on.isoformat(),
+            "exit_reason": case.exit_reason.value if case.exit_reason else None,
+            "note": case.exit_note or "",
+        }
     _entry(case.id, exit_kind, screener.id, utcnow(), payload)
 
 

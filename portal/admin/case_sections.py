@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -26,10 +27,10 @@ from portal.models import (
     ServiceReferral,
     User,
 )
-from portal.policy import is_in_force, officers_of
+from portal.policy import can_see_held_charge, is_in_force, officers_of
 from portal.services.assessments import assessment_history, contact_list, is_assessable
 from portal.services.case_details import CaseDetails
-from portal.services.cases import intake_clock, next_steps
+from portal.services.cases import held_charge, intake_clock, next_steps
 from portal.services.consents import (
     consents_of,
     describe_scopes,
@@ -153,6 +154,7 @@ def sections(case: Case, **overrides) -> dict:
             prefix="exit", formdata=None, version=case.version, closed_on=local_today()
         ),
         "details_form": details_form(case),
+        "charge": held_charge(case) if can_see_held_charge(current_user, case) else None,
         "clock": intake_clock(case),
         "steps": next_steps(case),
         "domain_fields": domain_fields,

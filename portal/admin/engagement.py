@@ -17,7 +17,7 @@ from portal.admin.engagement_forms import (
     assessment_needs,
 )
 from portal.admin.views import change_workflow
-from portal.models import CaseStatus, ContactKind
+from portal.models import ContactKind, ExitReason
 from portal.services import assessments, cases, referrals
 from portal.services.case_details import CaseDetails, differences, update_case_details
 from portal.web.changes import answer, run_change
@@ -118,21 +118,27 @@ def end_service(case_id: int, referral_id: int):
 
 @bp.post("/cases/<int:case_id>/exit")
 def exit_case(case_id: int):
-    """The participant completed the program or withdrew."""
+    """The participant completed the program or withdrew, for a coded reason."""
     case = load_case(case_id)
     form = ExitForm(prefix="exit")
+
+    def close():
+        reason = ExitReason(form.reason.data)
+        return cases.close_case(
+            case,
+            current_user,
+            reason.status,
+            form.closed_on.data,
+            reason,
+            form.note.data or "",
+            form.version_number,
+        )
+
     return change_workflow(
         case_id,
         form,
         "exit_form",
-        lambda: cases.close_case(
-            case,
-            current_user,
-            CaseStatus(form.status.data),
-            form.closed_on.data,
-            form.reason.data or "",
-            form.version_number,
-        ),
+        close,
         "The participant's exit is recorded.",
     )
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
-from portal.models import CaseStatus, ContactKind, NeedDomain, NeedLevel
+from portal.models import ContactKind, ExitReason, NeedDomain, NeedLevel
 from portal.web.forms import LocalDateField, PortalForm, VersionedForm, choices, not_in_future
 
 NOTE_LENGTH = Length(max=2000, message="Use at most 2,000 characters.")
@@ -93,18 +93,25 @@ class CompleteServiceForm(PortalForm):
     """A bare POST button, with CSRF."""
 
 
-class ExitForm(VersionedForm):
-    """The participant's exit: completed or withdrawn, on a date, with a reason."""
+# The office records these exits itself; a confirmed non-compliance comes only from the
+# compliance review.
+OFFICE_EXIT_REASONS = [r for r in ExitReason if r != ExitReason.NON_COMPLIANT_CONFIRMED]
 
-    status = RadioField(
-        "How the participant leaves the program",
+
+class ExitForm(VersionedForm):
+    """The participant's exit: a coded reason (which decides completed or withdrawn), on a date,
+    with a note (required for "other")."""
+
+    reason = SelectField(
+        "Reason for the exit",
         choices=choices(
-            [
-                (CaseStatus.COMPLETED.value, "Completed the program"),
-                (CaseStatus.WITHDRAWN.value, "Withdrawn"),
-            ]
+            [("", "Choose a reason"), *((r.value, r.label) for r in OFFICE_EXIT_REASONS)]
         ),
-        validators=[InputRequired("Choose completed or withdrawn.")],
+        validate_choice=False,
+        validators=[
+            DataRequired("Choose the reason for the exit."),
+            AnyOf([r.value for r in OFFICE_EXIT_REASONS], "Choose one of the listed reasons."),
+        ],
     )
     closed_on = LocalDateField(
         "Exit date",
@@ -113,12 +120,10 @@ class ExitForm(VersionedForm):
             not_in_future("The exit date cannot be in the future."),
         ],
     )
-    reason = StringField(
-        "Reason",
-        validators=[
-            DataRequired("Give the reason for the exit."),
-            Length(max=255, message="Use at most 255 characters."),
-        ],
+    note = TextAreaField(
+        "Note",
+        validators=[Optional(), NOTE_LENGTH],
+        render_kw={"rows": 2},
     )
 
 

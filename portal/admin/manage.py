@@ -183,12 +183,14 @@ def user_active(user_id: int, action: str):
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    """The program's rules: intake deadline, checklist, exclusion reasons, audit retention."""
+    """The program's rules: intake deadline, charge filing period, checklist, exclusion reasons,
+    audit retention."""
     if request.method == "GET":
         current = get_settings()
         form = SettingsForm(
             formdata=None,
             intake_deadline_days=current.intake_deadline_days,
+            charge_filing_days=current.charge_filing_days,
             eligibility_items="\n".join(current.eligibility_items),
             exclusion_reasons="\n".join(current.exclusion_reasons),
             audit_retention_days=current.audit_retention_days,
@@ -200,11 +202,12 @@ def settings():
         lambda: update_settings(
             current_user,
             intake_deadline_days=form.intake_deadline_days.data,
+            charge_filing_days=form.charge_filing_days.data,
             eligibility_items=form.lines(form.eligibility_items.data),
             exclusion_reasons=form.lines(form.exclusion_reasons.data),
             audit_retention_days=form.audit_retention_days.data,
         ),
         lambda error: render("admin/settings.html", form=form, error=error),
-        "Settings saved. Cases already referred keep their intake deadline.",
+        "Settings saved. Cases already referred keep their intake deadline and charge filing date.",
         lambda _: url_for("admin.settings"),
     )

@@ -23,7 +23,12 @@ from wtforms.validators import (
 )
 
 from portal.models import Role, ServiceCategory, ServiceStatus
-from portal.services.settings import MAX_AUDIT_RETENTION_DAYS, MIN_AUDIT_RETENTION_DAYS
+from portal.services.settings import (
+    MAX_AUDIT_RETENTION_DAYS,
+    MAX_CHARGE_FILING_DAYS,
+    MIN_AUDIT_RETENTION_DAYS,
+    MIN_CHARGE_FILING_DAYS,
+)
 from portal.web.directory_forms import AvailabilityForm, WholeNumberField
 from portal.web.forms import PortalForm, as_id, choices
 
@@ -211,14 +216,26 @@ class ServiceForm(StrippedForm, AvailabilityForm):
 
 
 class SettingsForm(PortalForm):
-    """The program's rules: intake deadline, eligibility checklist, exclusion reasons, and how
-    long audit records are kept."""
+    """The program's rules: intake deadline, charge filing period, eligibility checklist,
+    exclusion reasons, and how long audit records are kept."""
 
     intake_deadline_days = WholeNumberField(
         "Intake deadline (days after the referral)",
         validators=[
             InputRequired("Enter the number of days."),
             NumberRange(1, 365, "Enter a number of days from 1 to 365."),
+        ],
+    )
+    charge_filing_days = WholeNumberField(
+        "Charge filing period (days after the incident)",
+        validators=[
+            Optional(),  # left empty, the period stays as it is
+            NumberRange(
+                MIN_CHARGE_FILING_DAYS,
+                MAX_CHARGE_FILING_DAYS,
+                f"Enter a number of days from {MIN_CHARGE_FILING_DAYS} "
+                f"to {MAX_CHARGE_FILING_DAYS:,}.",
+            ),
         ],
     )
     eligibility_items = TextAreaField(

@@ -16,6 +16,7 @@ from portal.models import (
     Case,
     CaseStatus,
     ConsentScope,
+    ExitReason,
     Organization,
     RecipientKind,
     ReferralType,
@@ -284,8 +285,11 @@ def seed(rng_seed: int = 7) -> None:
             steps.append(min(5, days_ago - 1))
         if status in (CaseStatus.COMPLETED, CaseStatus.WITHDRAWN):
             closed = (now - dt.timedelta(days=3)).date()
-            reason = "Met service plan goals" if status == CaseStatus.COMPLETED else "Moved away"
-            cases.close_case(case, admin, status, closed, reason)
+            if status == CaseStatus.COMPLETED:
+                reason, note = ExitReason.COMPLETED, "Met the service plan goals."
+            else:
+                reason, note = ExitReason.MOVED_AWAY, "Moved to family out of state."
+            cases.close_case(case, admin, status, closed, reason, note)
             steps.append(days_ago - 3)
         _backdate(case, referred_at, steps, settings.intake_deadline_days)
         if status == CaseStatus.ACTIVE:

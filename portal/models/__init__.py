@@ -5,6 +5,7 @@ from portal.models.base import Base, utcnow
 from portal.models.case import (
     Case,
     CaseStatus,
+    ExitReason,
     Person,
     ProgramSettings,
     ReferralType,
@@ -60,6 +61,7 @@ __all__ = [
     "Base",
     "Case",
     "CaseStatus",
+    "ExitReason",
     "Contact",
     "ContactKind",
     "DeclineReason",

@@ -74,6 +74,37 @@ class CaseStatus(enum.StrEnum):
         return self in (CaseStatus.REFERRED, CaseStatus.ACCEPTED, CaseStatus.ACTIVE)
 
 
+class ExitReason(enum.StrEnum):
+    """Why a participant left the program: a code, so exits can be counted."""
+
+    COMPLETED = "completed"
+    WITHDREW = "withdrew"
+    MOVED_AWAY = "moved_away"
+    DIED = "died"
+    NON_COMPLIANT_CONFIRMED = "non_compliant_confirmed"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "completed": "Completed the program",
+            "withdrew": "Withdrew",
+            "moved_away": "Moved away",
+            "died": "Died",
+            "non_compliant_confirmed": "Non-compliance confirmed",
+            "other": "Other",
+        }[self.value]
+
+    @property
+    def status(self) -> CaseStatus:
+        """The one status a case leaves the program in for this reason."""
+        if self is ExitReason.COMPLETED:
+            return CaseStatus.COMPLETED
+        if self is ExitReason.NON_COMPLIANT_CONFIRMED:
+            return CaseStatus.NON_COMPLIANT
+        return CaseStatus.WITHDRAWN
+
+
 class Case(Base):
     """One referral of one person by one officer, and the program's work on it."""
 
@@ -105,7 +136,12 @@ class Case(Base):
     decline_reason: Mapped[str255 | None]
     intake_completed_on: Mapped[dt.date | None]
     closed_on: Mapped[dt.date | None]
-    exit_reason: Mapped[str255 | None]
+    exit_reason: Mapped[ExitReason | None] = mapped_column(enum_type(ExitReason))
+    # The case manager's words on the exit; required when the reason is "other".
+    exit_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Arrest diversion: the date by which the held charge must be filed, fixed at referral
+    # (a later change of the program's setting does not move it).
+    charge_file_by: Mapped[dt.date | None]
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # The key the referral form carried (a UUID); NULL for cases made without a form.
@@ -175,6 +211,8 @@ class ProgramSettings(Base):
     exclusion_reasons: Mapped[list] = mapped_column(default=list)
     # Audit rows older than this are removed by `flask audit prune` (and only then).
     audit_retention_days: Mapped[int] = mapped_column(default=2190, server_default="2190")
+    # Arrest diversion: days after the incident by which a held charge must be filed.
+    charge_filing_days: Mapped[int] = mapped_column(default=365, server_default="365")
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

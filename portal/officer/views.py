@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.models import Case, CaseStatus, Consent, ReferralType
 from portal.officer import bp
 from portal.officer.forms import ReferralForm
-from portal.policy import case_scope, officer_status
+from portal.policy import can_see_held_charge, case_scope, officer_status
 from portal.services import cases
 from portal.services.consents import consents_for
 from portal.services.disclosures import REDISCLOSURE_NOTICE, record_disclosures
@@ -44,6 +44,8 @@ class OfficerCase:
     confidential: bool  # progress after screening is not disclosed to this officer
     consented: bool  # what is shown rests on a consent: the redisclosure notice goes with it
     stage: str  # the badge's words when further progress is confidential
+    decline_reason: str | None  # the program's exclusion reason (a setting, not clinical)
+    held_charge: cases.HeldCharge | None  # arrest diversion, for the officer who referred it
 
     @classmethod
     def of(cls, case: Case, consents: list[Consent]) -> OfficerCase:
@@ -64,6 +66,10 @@ class OfficerCase:
             confidential=seen.confidential,
             consented=seen.consented,
             stage=seen.stage,
+            decline_reason=case.decline_reason if seen.status == CaseStatus.DECLINED else None,
+            held_charge=cases.held_charge(case)
+            if can_see_held_charge(current_user, case)
+            else None,
         )
 
 

@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.models import (
     Case,
     CaseStatus,
+    ExitReason,
     Person,
     ReferralType,
     TimelineKind,
@@ -195,6 +196,9 @@ def refer_person(
                 status=CaseStatus.REFERRED,
                 referred_at=utcnow(),
                 intake_deadline=today + dt.timedelta(days=settings.intake_deadline_days),
+                charge_file_by=charge_deadline(
+                    data.referral_type, data.occurred_at, today, settings.charge_filing_days
+                ),
                 submission_key=submission_key,
             )
             db.session.add(case)
@@ -212,6 +216,39 @@ def refer_person(
     )
     db.session.flush()
     return case
+
+
+def charge_deadline(
+    referral_type: ReferralType,
+    occurred_at: dt.datetime | None,
+    referred_on: dt.date,
+    filing_days: int,
+) -> dt.date | None:
+    """Arrest diversion holds a charge: it must be filed by the incident's local date (or the
+    referral's, when the incident's time is unknown) plus the program's filing days."""
+    if referral_type != ReferralType.ARREST:
+        return None
+    incident_on = local_date(occurred_at) if occurred_at is not None else referred_on
+    return incident_on + dt.timedelta(days=filing_days)
+
+
+@dataclass(frozen=True)
+class HeldCharge:
+    """What an arrest diversion holds: the incident, the offences and statutes, and the date by
+    which the charge must be filed."""
+
+    incident_number: str | None
+    offences: str
+    statutes: str
+    file_by: dt.date | None
+
+
+def held_charge(case: Case) -> HeldCharge | None:
+    """The charge an arrest diversion holds (None for other referrals). Who may see it is the
+    policy's `can_see_held_charge`."""
+    if case.referral_type != ReferralType.ARREST:
+        return None
+    return HeldCharge(case.incident_number, case.offences, case.statutes, case.charge_file_by)
 
 
 def _person_for(
@@ -297,6 +334,9 @@ def complete_intake(
 
 OFFICE_ONLY = "Only the program office can do this."
 EXIT_STATUSES = (CaseStatus.COMPLETED, CaseStatus.WITHDRAWN)
+# Non-compliance closes a case only through the compliance review, with its own reason.
+CLOSING_STATUSES = (*EXIT_STATUSES, CaseStatus.NON_COMPLIANT)
+EXIT_NOTE_LENGTH = 2000
 
 
 def close_case(
@@ -304,18 +344,47 @@ def close_case(
     actor: User,
     status: CaseStatus,
     closed_on: dt.date,
-    reason: str,
+    reason: ExitReason,
+    note: str = "",
     version: int | None = None,
 ) -> Case:
-    """Exit: the participant completed the program or withdrew."""
+    """Exit: the participant completed the program, withdrew, or (confirmed by the compliance
+    review) did not comply; the coded reason must fit the status, "other" needs a note."""
     require(can_manage_case(actor), OFFICE_ONLY)
     check_version(case, version)
-    if status not in EXIT_STATUSES:
-        raise ValidationFailed("Choose completed or withdrawn.", field="status")
+    if status not in CLOSING_STATUSES:
+        raise ValidationFailed(
+            "A case closes as completed, withdrawn or non-compliant.", field="status"
+        )
+    try:
+        reason = ExitReason(reason)
+    except ValueError:
+        raise ValidationFailed("Choose one of the listed reasons.", field="reason") from None
+    if reason.status != status:
+        raise ValidationFailed(
+            f"“{reason.label}” is not a reason for a case that is {status.label.lower()}.",
+            field="reason",
+        )
+    note = note.strip()
+    if reason == ExitReason.OTHER and not note:
+        raise ValidationFailed("Describe the reason for the exit.", field="note")
+    if len(note) > EXIT_NOTE_LENGTH:
+        raise ValidationFailed(f"Use at most {EXIT_NOTE_LENGTH:,} characters.", field="note")
     require_transition(case, status)
     require_not_future(closed_on, "closed_on", "The exit date cannot be in the future.")
-    case.closed_on, case.exit_reason = closed_on, reason.strip() or None
-    return transition(case, status, actor, {"closed_on": closed_on.isoformat(), "reason": reason})
+    require_not_before(
+        closed_on,
+        case.referred_at,
+        "closed_on",
+        "The exit date cannot be before the referral ({referred_on}).",
+    )
+    case.closed_on, case.exit_reason, case.exit_note = closed_on, reason, note
+    return transition(
+        case,
+        status,
+        actor,
+        {"closed_on": closed_on.isoformat(), "exit_reason": reason.value, "note": note},
+    )
 
 
 def days_left(case: Case, today: dt.date | None = None) -> int:

@@ -12,6 +12,9 @@ from portal.policy import can_manage_settings, require
 from portal.services.errors import ValidationFailed
 
 DEFAULT_INTAKE_DEADLINE_DAYS = 30
+# Arrest diversion: days after the incident to file a held charge (a year, as most sites use).
+DEFAULT_CHARGE_FILING_DAYS = 365
+MIN_CHARGE_FILING_DAYS, MAX_CHARGE_FILING_DAYS = 1, 3650
 # Audit rows are kept at least six years (HIPAA's retention of its documentation).
 MIN_AUDIT_RETENTION_DAYS = DEFAULT_AUDIT_RETENTION_DAYS
 MAX_AUDIT_RETENTION_DAYS = 36500
@@ -39,6 +42,7 @@ def default_settings() -> ProgramSettings:
         eligibility_items=list(DEFAULT_ELIGIBILITY_ITEMS),
         exclusion_reasons=list(DEFAULT_EXCLUSION_REASONS),
         audit_retention_days=DEFAULT_AUDIT_RETENTION_DAYS,
+        charge_filing_days=DEFAULT_CHARGE_FILING_DAYS,
     )
 
 
@@ -74,9 +78,11 @@ def update_settings(
     eligibility_items: list[str],
     exclusion_reasons: list[str],
     audit_retention_days: int | None = None,
+    charge_filing_days: int | None = None,
 ) -> ProgramSettings:
     """Change the rules (deadline 1-365 days, non-empty lists, audit rows kept six years or
-    more; None keeps the retention as it is); existing cases keep their deadline."""
+    more, charges filed 1-3650 days after the incident; None keeps the retention or the filing
+    days as they are); existing cases keep their intake deadline and charge filing date."""
     require(can_manage_settings(actor), "Only administrators change the program's rules.")
     if intake_deadline_days is None or not 1 <= intake_deadline_days <= 365:
         raise ValidationFailed(
@@ -90,6 +96,14 @@ def update_settings(
             f"{MAX_AUDIT_RETENTION_DAYS:,} days.",
             field="audit_retention_days",
         )
+    if charge_filing_days is not None and not (
+        MIN_CHARGE_FILING_DAYS <= charge_filing_days <= MAX_CHARGE_FILING_DAYS
+    ):
+        raise ValidationFailed(
+            f"The charge filing period must be between {MIN_CHARGE_FILING_DAYS} and "
+            f"{MAX_CHARGE_FILING_DAYS:,} days after the incident.",
+            field="charge_filing_days",
+        )
     items = _lines(eligibility_items, "eligibility_items", "checklist item")
     reasons = _lines(exclusion_reasons, "exclusion_reasons", "exclusion reason")
     settings = get_settings()
@@ -98,5 +112,7 @@ def update_settings(
     settings.exclusion_reasons = reasons
     if audit_retention_days is not None:
         settings.audit_retention_days = audit_retention_days
+    if charge_filing_days is not None:
+        settings.charge_filing_days = charge_filing_days
     db.session.flush()
     return settings

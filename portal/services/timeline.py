@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import Case, TimelineEntry, TimelineKind, User
+from portal.models import Case, ExitReason, TimelineEntry, TimelineKind, User
 from portal.policy import sees_status_only, timeline_scope
 
 # Status-level wording an officer sees; it never comes from the payload.
@@ -132,6 +132,7 @@ DETAIL_KEYS = [
     ("service_name", "Service"),
     ("organization_name", "Provider"),
     ("reason", "Reason"),
+    ("exit_reason", "Reason"),
     ("session_date", "Session"),
     ("status", "Status"),
     ("previous_status", "Was"),
@@ -143,6 +144,9 @@ DETAIL_KEYS = [
 ]
 
 
+EXIT_LABELS = {r.value: r.label for r in ExitReason}
+
+
 @dataclass(frozen=True)
 class EntryView:
     title: str
@@ -151,9 +155,14 @@ class EntryView:
 
 
 def describe(entry: TimelineEntry, user: User) -> EntryView:
-    """How a timeline entry reads for this user; officers get the fixed status text only."""
+    """How a timeline entry reads for this user; officers get the fixed status text only, and
+    the program's exclusion reason of a decline (a program setting, never the staff's note)."""
     if sees_status_only(user):
-        return EntryView(OFFICER_TEXT.get(entry.kind, "Status updated"), [], None)
+        title = OFFICER_TEXT.get(entry.kind, "Status updated")
+        reason = entry.payload.get("reason")
+        if entry.kind == TimelineKind.REFERRAL_DECLINED and reason:
+            title = f"{title}: {reason}"
+        return EntryView(title, [], None)
     details = []
     for key, label in DETAIL_KEYS:
         value = entry.payload.get(key)
@@ -161,6 +170,8 @@ def describe(entry: TimelineEntry, user: User) -> EntryView:
             continue
         if isinstance(value, bool):
             value = "Yes" if value else "No"
+        if key == "exit_reason" and value in EXIT_LABELS:
+            value = EXIT_LABELS[value]
         details.append((label, str(value).replace("_", " ") if key == "status" else str(value)))
     actor = entry.actor.name if entry.actor_id and entry.actor else None
     return EntryView(STAFF_TEXT.get(entry.kind, entry.kind.value), details, actor)

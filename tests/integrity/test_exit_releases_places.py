@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.models import (
     Case,
     CaseStatus,
+    ExitReason,
     ReferralStatus,
     Service,
     ServiceReferral,
@@ -37,7 +38,7 @@ def test_withdrawing_a_participant_gives_back_the_places_they_held(f):
     referrals.accept_service_referral(accepted, f.provider(organization=other.organization))
     assert service.capacity_available == 1 and other.capacity_available == 0
 
-    cases.close_case(case, admin, CaseStatus.WITHDRAWN, local_today(), "moved away")
+    cases.close_case(case, admin, CaseStatus.WITHDRAWN, local_today(), ExitReason.MOVED_AWAY)
     db.session.expire_all()
 
     # Neither referral may stay open once the person has left the program...
@@ -54,7 +55,7 @@ def test_withdrawing_a_participant_gives_back_the_places_they_held(f):
 def test_provider_cannot_accept_a_referral_of_an_exited_participant(f):
     admin, service, staff, case = _world(f)
     referral = referrals.assign_service(case, service, admin)
-    cases.close_case(case, admin, CaseStatus.WITHDRAWN, local_today(), "moved away")
+    cases.close_case(case, admin, CaseStatus.WITHDRAWN, local_today(), ExitReason.MOVED_AWAY)
     db.session.expire_all()
     referral = db.session.get(ServiceReferral, referral.id)
     with contextlib.suppress(DomainError):
@@ -75,7 +76,7 @@ def test_no_attendance_for_an_exited_participant(f):
     admin, service, staff, case = _world(f)
     referral = referrals.assign_service(case, service, admin)
     referrals.accept_service_referral(referral, staff)
-    cases.close_case(case, admin, CaseStatus.COMPLETED, local_today(), "done")
+    cases.close_case(case, admin, CaseStatus.COMPLETED, local_today(), ExitReason.COMPLETED)
     try:
         attendance.record_attendance(
             referral, local_today(), attendance.AttendanceStatus.ATTENDED, staff
@@ -95,7 +96,7 @@ def test_exited_participant_leaves_the_provider_roster(f, login_as):
         accepted=True,
         decided_by=staff,
     )
-    cases.close_case(case, admin, CaseStatus.WITHDRAWN, local_today(), "moved away")
+    cases.close_case(case, admin, CaseStatus.WITHDRAWN, local_today(), ExitReason.MOVED_AWAY)
     db.session.commit()
     assert db.session.get(ServiceReferral, referral.id).status == ReferralStatus.ENDED
 
@@ -120,9 +121,8 @@ def test_exit_through_the_admin_page_releases_places(f, login_as):
         client,
         f"{url}/exit",
         {
-            "exit-status": "withdrawn",
             "exit-closed_on": local_today().isoformat(),
-            "exit-reason": "moved away",
+            "exit-reason": "moved_away",
             "exit-version": str(case.version),
         },
         page=url,
@@ -134,7 +134,7 @@ def test_exit_through_the_admin_page_releases_places(f, login_as):
     assert (stored.status, stored.closed_on, stored.exit_reason) == (
         CaseStatus.WITHDRAWN,
         local_today(),
-        "moved away",
+        ExitReason.MOVED_AWAY,
     )
     assert db.session.get(ServiceReferral, pending.id).status == ReferralStatus.DECLINED
     assert db.session.get(ServiceReferral, accepted.id).status == ReferralStatus.ENDED

@@ -10,6 +10,7 @@ from portal.extensions import db
 from portal.models import (
     AttendanceStatus,
     CaseStatus,
+    ExitReason,
     NeedDomain,
     NeedLevel,
     ReferralStatus,
@@ -91,7 +92,7 @@ def test_the_services_accept_what_the_factories_build(f):
     )
     service = f.ServiceFactory()
     referrals.assign_service(active, service, admin)
-    cases.close_case(active, admin, CaseStatus.COMPLETED, local_today(), "done")
+    cases.close_case(active, admin, CaseStatus.COMPLETED, local_today(), ExitReason.COMPLETED)
 
 
 def test_an_open_service_referral_holds_a_place_and_an_accepted_one_is_on_the_roster(f):

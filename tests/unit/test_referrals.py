@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.models import (
     CaseStatus,
     DeclineReason,
+    ExitReason,
     ReferralStatus,
     ServiceReferral,
     ServiceStatus,
@@ -173,7 +174,8 @@ def test_leaving_the_program_gives_back_every_place(setup, f, exit_status):
     pending = referrals.assign_service(case, other_service, admin)
     assert (service.capacity_available, other_service.capacity_available) == (1, 2)
 
-    cases.close_case(case, admin, exit_status, local_today(), "Moved away")
+    reason = ExitReason.COMPLETED if exit_status == CaseStatus.COMPLETED else ExitReason.WITHDREW
+    cases.close_case(case, admin, exit_status, local_today(), reason)
 
     assert accepted.status == ReferralStatus.ENDED
     assert pending.status == ReferralStatus.DECLINED

@@ -16,6 +16,7 @@ from portal.models import (
     Agency,
     Case,
     CaseStatus,
+    ExitReason,
     Person,
     ReferralType,
     TimelineEntry,
@@ -133,10 +134,13 @@ def test_intake_date_in_the_future_is_refused(f):
     assert _entries(case) == []
 
 
-@pytest.mark.parametrize("status", [CaseStatus.COMPLETED, CaseStatus.WITHDRAWN])
-def test_close_case_exits_an_active_case(f, status):
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(CaseStatus.COMPLETED, ExitReason.COMPLETED), (CaseStatus.WITHDRAWN, ExitReason.WITHDREW)],
+)
+def test_close_case_exits_an_active_case(f, status, reason):
     case, admin = f.CaseFactory(status=CaseStatus.ACTIVE), f.admin()
-    cases.close_case(case, admin, status, local_today(), "Goals met")
+    cases.close_case(case, admin, status, local_today(), reason)
     assert case.status == status
     assert [e.kind for e in _entries(case)] == [ALLOWED[(CaseStatus.ACTIVE, status)]]
 
@@ -154,7 +158,7 @@ VERBS = {
     ),
     "intake": lambda case, admin: cases.complete_intake(case, admin, local_today()),
     "complete": lambda case, admin: cases.close_case(
-        case, admin, CaseStatus.COMPLETED, local_today(), "Done"
+        case, admin, CaseStatus.COMPLETED, local_today(), ExitReason.COMPLETED
     ),
 }
 # The states from which each verb is refused.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +17,7 @@ from portal.models import (
     Case,
     CaseStatus,
     Contact,
+    ExitReason,
     NeedDomain,
     ReferralStatus,
     TimelineEntry,
@@ -146,25 +149,116 @@ def test_referral_of_another_case_is_404(active, f):
     assert response.status_code == 404
 
 
-def test_exit_completed(active):
-    client, case, _, url = active
+def exit_data(case, **changes) -> dict:
     data = {
         "exit-version": str(case.version),
-        "exit-status": "completed",
         "exit-closed_on": local_today().isoformat(),
-        "exit-reason": "",
+        "exit-reason": "completed",
+        "exit-note": "",
     }
-    response = post(client, f"{url}/exit", data, page=url, htmx=True)
+    return data | {f"exit-{k}": v for k, v in changes.items()}
+
+
+def error_beside(html: str, field_id: str) -> str:
+    """The message shown beside a field (its usa-error-message span)."""
+    match = re.search(rf'<span class="usa-error-message" id="{field_id}-error"[^>]*>([^<]*)', html)
+    return unescape(match.group(1)) if match else ""
+
+
+def test_exit_completed(active):
+    client, case, _, url = active
+    response = post(client, f"{url}/exit", exit_data(case, reason=""), page=url, htmx=True)
     assert response.status_code == 422
-    assert "Give the reason for the exit." in response.get_data(as_text=True)
-    data["exit-reason"] = "Met the service plan goals"
+    assert error_beside(response.get_data(as_text=True), "exit-reason") == (
+        "Choose the reason for the exit."
+    )
+    data = exit_data(case, note="Met the service plan goals")
     response = post(client, f"{url}/exit", data, page=url, htmx=True)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'id="engagement" hx-swap-oob="true"' in html
     assert "Record contact" not in html  # the sections are read-only once the case is closed
     assert case.status == CaseStatus.COMPLETED
-    assert case.exit_reason == "Met the service plan goals"
+    assert (case.exit_reason, case.exit_note) == (
+        ExitReason.COMPLETED,
+        "Met the service plan goals",
+    )
+    assert "Exit on" in html and "Completed the program" in html
+
+
+def test_exit_form_offers_the_office_codes_but_not_a_confirmed_non_compliance(active):
+    client, _, _, url = active
+    html = client.get(url).get_data(as_text=True)
+    form = html[
+        html.index('id="exit-reason"') : html.index("</select>", html.index('id="exit-reason"'))
+    ]
+    offered = re.findall(r'<option value="([^"]*)"', form)
+    assert offered == ["", "completed", "withdrew", "moved_away", "died", "other"]
+
+
+def test_exit_for_other_needs_a_note_beside_the_field_and_saves_nothing(active):
+    client, case, _, url = active
+    version = case.version
+    response = post(client, f"{url}/exit", exit_data(case, reason="other"), page=url, htmx=True)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert error_beside(html, "exit-note") == "Describe the reason for the exit."
+    db.session.expire_all()
+    stored = db.session.get(Case, case.id)
+    assert (stored.status, stored.exit_reason, stored.version) == (
+        CaseStatus.ACTIVE,
+        None,
+        version,
+    )
+    assert count(TimelineEntry) == 0
+
+    data = exit_data(case, reason="other", note="Entered residential treatment out of county")
+    response = post(client, f"{url}/exit", data, page=url, htmx=True)
+    assert response.status_code == 200
+    db.session.expire_all()
+    stored = db.session.get(Case, case.id)
+    assert (stored.status, stored.exit_reason) == (CaseStatus.WITHDRAWN, ExitReason.OTHER)
+    assert stored.exit_note == "Entered residential treatment out of county"
+
+
+def test_a_confirmed_non_compliance_cannot_be_posted_through_the_exit_form(active):
+    client, case, _, url = active
+    data = exit_data(case, reason="non_compliant_confirmed", note="Never came back")
+    response = post(client, f"{url}/exit", data, page=url, htmx=True)
+    assert response.status_code == 422
+    assert error_beside(response.get_data(as_text=True), "exit-reason") == (
+        "Choose one of the listed reasons."
+    )
+    assert case.status == CaseStatus.ACTIVE
+
+
+def test_an_exit_before_the_referral_is_refused_beside_the_date(active):
+    client, case, _, url = active
+    before = (case.referred_at - dt.timedelta(days=2)).date().isoformat()
+    response = post(client, f"{url}/exit", exit_data(case, closed_on=before), page=url, htmx=True)
+    assert response.status_code == 422
+    assert error_beside(response.get_data(as_text=True), "exit-closed_on").startswith(
+        "The exit date cannot be before the referral"
+    )
+    assert case.status == CaseStatus.ACTIVE
+
+
+def test_the_admin_timeline_shows_the_exit_reason_label_and_note(active):
+    client, case, _, url = active
+    data = exit_data(case, reason="moved_away", note="To family in Ohio")
+    assert post(client, f"{url}/exit", data, page=url).status_code == 302
+    entry = db.session.scalar(select(TimelineEntry).where(TimelineEntry.case_id == case.id))
+    assert entry.kind == TimelineKind.CASE_WITHDRAWN
+    assert (entry.payload["exit_reason"], entry.payload["note"]) == (
+        "moved_away",
+        "To family in Ohio",
+    )
+    html = unescape(
+        client.get(f"{url}/timeline", headers={"HX-Request": "true"}).get_data(as_text=True)
+    )
+    assert "Reason:</span> Moved away" in html
+    assert "Note:</span> To family in Ohio" in html
+    assert "moved_away" not in html
 
 
 def details(case, **changes) -> dict:
@@ -246,9 +340,8 @@ def test_exit_from_a_stale_copy_is_409(f, login_as):
     page = f"/admin/cases/{case.id}"
     data = {
         "exit-version": str(case.version - 1),
-        "exit-status": "withdrawn",
         "exit-closed_on": local_today().isoformat(),
-        "exit-reason": "Moved away",
+        "exit-reason": "moved_away",
     }
     response = post(client, f"{page}/exit", data, page=page, htmx=True)
     assert response.status_code == 409

@@ -280,6 +280,7 @@ def test_settings_saved(client, acting_admin):
         "/admin/settings",
         {
             "intake_deadline_days": "21",
+            "charge_filing_days": "730",
             "eligibility_items": "Adult\r\n\r\nLow-level offence\r\n",
             "exclusion_reasons": "Under 18\nOther (see note)",
         },
@@ -287,6 +288,7 @@ def test_settings_saved(client, acting_admin):
     assert response.status_code == 302, text(response)
     settings = get_settings()
     assert settings.intake_deadline_days == 21
+    assert settings.charge_filing_days == 730
     assert settings.eligibility_items == ["Adult", "Low-level offence"]
     assert settings.exclusion_reasons == ["Under 18", "Other (see note)"]
     assert "Low-level offence" in text(client.get("/admin/settings"))
@@ -302,14 +304,23 @@ def test_settings_saved(client, acting_admin):
         ({"eligibility_items": "\n  \n"}, "Enter at least one checklist item, one per line."),
         ({"exclusion_reasons": ""}, "Enter at least one exclusion reason, one per line."),
         ({"exclusion_reasons": "r" * 256}, "Each line must be at most 255 characters."),
+        ({"charge_filing_days": "0"}, "Enter a number of days from 1 to 3,650."),
+        ({"charge_filing_days": "3651"}, "Enter a number of days from 1 to 3,650."),
+        ({"charge_filing_days": "x"}, "Enter a whole number, for example 12."),
     ],
 )
 def test_bad_settings_are_refused(client, acting_admin, overrides, message):
     get_settings()
     db.session.commit()
-    data = {"intake_deadline_days": "14", "eligibility_items": "A", "exclusion_reasons": "B"}
+    data = {
+        "intake_deadline_days": "14",
+        "charge_filing_days": "365",
+        "eligibility_items": "A",
+        "exclusion_reasons": "B",
+    }
     response = post(client, "/admin/settings", {**data, **overrides})
     assert response.status_code == 422
     assert message in text(response)
     db.session.expire_all()
     assert get_settings().intake_deadline_days == 30
+    assert get_settings().charge_filing_days == 365

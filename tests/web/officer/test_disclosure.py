@@ -14,7 +14,14 @@ from sqlalchemy import func, select
 
 from portal.clock import local_today, program_tz
 from portal.extensions import db
-from portal.models import Agency, CaseStatus, Disclosure, RecipientKind, TimelineKind
+from portal.models import (
+    Agency,
+    CaseStatus,
+    Disclosure,
+    ExitReason,
+    RecipientKind,
+    TimelineKind,
+)
 from portal.services import cases
 from portal.services.consents import revoke_consent
 from portal.services.disclosures import REDISCLOSURE_NOTICE
@@ -178,7 +185,7 @@ def test_each_disclosure_is_recorded_once_per_officer_and_event(client, login_as
     assert len(_disclosures(case)) == 4
 
     # A new event is disclosed (and recorded) at the next poll, once.
-    cases.close_case(case, f.admin(), CaseStatus.WITHDRAWN, local_today(), "Moved away")
+    cases.close_case(case, f.admin(), CaseStatus.WITHDRAWN, local_today(), ExitReason.MOVED_AWAY)
     for _ in range(3):
         client.get(f"/officer/referrals/{case.id}/timeline", headers=POLL)
     withdrawn = [r for r in _disclosures(case) if r.what == TimelineKind.CASE_WITHDRAWN.value]

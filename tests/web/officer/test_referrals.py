@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from html import unescape
 
 from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Agency, Case, CaseStatus, Person, TimelineEntry, TimelineKind, utcnow
+from portal.officer.views import OFFICER_FILTERS
+from portal.policy import officer_status
 from portal.services.settings import get_settings
 from tests.conftest import post
 
@@ -124,6 +127,52 @@ def test_status_filter_shows_only_that_status(client, login_as, f):
     assert _listed(html) == [declined.id]
     # An unknown status is ignored rather than failing.
     assert len(_listed(client.get("/officer/referrals?status=bogus").get_data(as_text=True))) == 3
+
+
+OPTION_RE = re.compile(r'<option value="([^"]+)"')
+
+
+def test_the_status_filter_offers_only_what_screening_tells_the_officer(client, login_as, f):
+    """Without a consent an officer learns only what screening decided: the filter offers
+    referred, accepted and declined; every later status (active, completed, withdrawn,
+    non-compliant) is within "accepted", and asking for one by name filters nothing."""
+    officer = f.officer()
+    made = {s: _referred(f, officer, days_ago=i, status=s) for i, s in enumerate(CaseStatus)}
+    login_as(officer)
+
+    html = client.get("/officer/referrals").get_data(as_text=True)
+    assert OPTION_RE.findall(html) == ["referred", "accepted", "declined"]
+    screening = (CaseStatus.REFERRED, CaseStatus.DECLINED)
+    later = {made[s].id for s in CaseStatus if s not in screening}
+    html = client.get("/officer/referrals?status=accepted").get_data(as_text=True)
+    assert set(_listed(html)) == later
+    assert "Further progress is confidential" in html
+    for status in CaseStatus:
+        if status in screening or status == CaseStatus.ACCEPTED:
+            continue
+        html = client.get(f"/officer/referrals?status={status.value}").get_data(as_text=True)
+        assert f"{len(CaseStatus)} referrals." in html  # ignored: no subset to learn from
+        assert status.label not in html
+
+
+def test_each_filter_holds_the_statuses_shown_to_the_officer_as_it(f):
+    """The filter and officer_status agree: a case is found under the status its badge shows
+    to an officer without a consent."""
+    officer = f.officer()
+    for status in CaseStatus:
+        case = f.CaseFactory(officer=officer, status=status)
+        shown = officer_status(officer, case, []).status
+        [bucket] = [key for key, statuses in OFFICER_FILTERS.items() if status in statuses]
+        assert bucket == shown.value, status
+
+
+def test_the_list_tells_the_officer_why_a_referral_was_declined(client, login_as, f):
+    officer = f.officer()
+    case = _referred(f, officer, days_ago=0, declined=True)
+    login_as(officer)
+    html = client.get("/officer/referrals?status=declined").get_data(as_text=True)
+    assert _listed(html) == [case.id]
+    assert f"Referral declined by the program: {case.decline_reason}" in unescape(html)
 
 
 def test_htmx_filter_returns_only_the_results_block(client, login_as, f):
