@@ -13,7 +13,7 @@ from flask_login import current_user
 from portal import policy
 from portal.auth.idle import is_poll
 from portal.extensions import db, login_manager
-from portal.models import Case, Role, ServiceReferral, User
+from portal.models import Case, Consent, ConsentDocument, Role, ServiceReferral, User
 from portal.services import audit
 
 
@@ -51,6 +51,24 @@ def get_service_referral_or_404(referral_id: int, user: User, *options) -> Servi
         abort(404)
     _audit_view(ServiceReferral.__tablename__, referral.id, referral.case_id)
     return referral
+
+
+def get_consent_scan_or_404(scan_id: int, user: User, *options) -> ConsentDocument:
+    """Load a consent's signed scan the user may read (the reading audited); anything else,
+    and anyone else (officers, provider staff), is 404."""
+    if not policy.can_view_consent_scans(user):
+        abort(404)  # no query for those who may never read one
+    found = db.session.execute(
+        policy.consent_scan_scope(user)
+        .add_columns(Consent.case_id)
+        .where(ConsentDocument.id == scan_id)
+        .options(*options)
+    ).first()
+    if found is None:
+        abort(404)
+    scan, case_id = found
+    _audit_view(ConsentDocument.__tablename__, scan.id, case_id)
+    return scan
 
 
 def _audit_view(object_type: str, object_id: int, case_id: int) -> None:

@@ -13,6 +13,7 @@ from portal.models.case import (
 )
 from portal.models.consent import (
     Consent,
+    ConsentDocument,
     ConsentScope,
     Disclosure,
     RecipientKind,
@@ -44,6 +45,7 @@ from portal.models.user import Role, User
 
 __all__ = [
     "Consent",
+    "ConsentDocument",
     "ConsentScope",
     "Disclosure",
     "RecipientKind",
