@@ -70,9 +70,10 @@ def register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
     from portal.officer import bp as officer_bp
     from portal.provider import bp as provider_bp
+    from portal.web.documents import bp as documents_bp
     from portal.web.views import bp as web_bp
 
-    for bp in (web_bp, auth_bp, officer_bp, provider_bp, admin_bp):
+    for bp in (web_bp, auth_bp, officer_bp, provider_bp, admin_bp, documents_bp):
         app.register_blueprint(bp)
 
 

@@ -35,6 +35,7 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    scan_max = int(os.environ.get("CONSENT_SCAN_MAX_BYTES", str(10 * 1024 * 1024)))
     return {
         "PORTAL_ENV": env,
         "SECRET_KEY": secret,
@@ -54,4 +55,8 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
         # audit trail records the client's address, not the proxy's. 0: none trusted.
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
         "RAISE_ON_LAZY_LOAD": False,
+        # The largest signed consent scan (PDF, PNG or JPEG) the office may attach.
+        "CONSENT_SCAN_MAX_BYTES": scan_max,
+        # Any body larger than a scan and its form is refused (413) before it is read.
+        "MAX_CONTENT_LENGTH": scan_max + 1024 * 1024,
     }

@@ -22,6 +22,7 @@ from portal.models import (
     Case,
     CaseStatus,
     Consent,
+    ConsentDocument,
     RecipientKind,
     ReferralStatus,
     Role,
@@ -144,6 +145,25 @@ def can_see_held_charge(user: User, case: Case) -> bool:
     program office, and the officer who referred it (what they entered themselves); never
     provider staff, nor an officer who sees the case under a consent."""
     return is_program_staff(user) or (is_officer(user) and case.officer_id == user.id)
+
+
+def can_view_consent_scans(user: User) -> bool:
+    """The signed scan of a consent is the participant's signature on a Part 2 form: the program
+    office reads it; officers and providers never do, whatever consent names them."""
+    return is_program_staff(user)
+
+
+def consent_scan_scope(user: User, today: dt.date | None = None) -> Select:
+    """Consent scans a user may read: those of the cases the user may see, for those allowed to
+    read scans at all; none for anyone else."""
+    if not can_view_consent_scans(user):
+        return select(ConsentDocument).where(false())
+    cases = case_scope(user, today).with_only_columns(Case.id)
+    return (
+        select(ConsentDocument)
+        .join(Consent, Consent.id == ConsentDocument.consent_id)
+        .where(Consent.case_id.in_(cases))
+    )
 
 
 # --- the directory, users and settings ----------------------------------------------------------

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal.admin.consent_forms import ConsentForm, RevokeForm
+from portal.admin.consent_forms import ConsentForm, ConsentScanForm, RevokeForm
 from portal.admin.engagement_forms import (
     AssessmentForm,
     CaseDetailsForm,
@@ -31,6 +32,7 @@ from portal.policy import can_see_held_charge, is_in_force, officers_of
 from portal.services.assessments import assessment_history, contact_list, is_assessable
 from portal.services.case_details import CaseDetails
 from portal.services.cases import held_charge, intake_clock, next_steps
+from portal.services.consent_scans import describe_size, scans_by_consent
 from portal.services.consents import (
     consents_of,
     describe_scopes,
@@ -111,6 +113,13 @@ def revoke_form(consent_id: int, submitted: bool = False) -> RevokeForm:
     return RevokeForm(prefix=f"revoke-{consent_id}", formdata=None, revoked_on=local_today())
 
 
+def scan_form(consent_id: int, submitted: bool = False) -> ConsentScanForm:
+    """The upload form of one consent's signed scan (prefixed: one per consent on the page)."""
+    if submitted:
+        return ConsentScanForm(prefix=f"scan-{consent_id}")
+    return ConsentScanForm(prefix=f"scan-{consent_id}", formdata=None)
+
+
 def details_form(case: Case) -> CaseDetailsForm:
     """The referral details form, filled with the case's current details and version."""
     details = CaseDetails.of(case, case.person)
@@ -132,6 +141,9 @@ def sections(case: Case, **overrides) -> dict:
     revoke_forms = {c.id: revoke_form(c.id) for c in case_consents if is_in_force(c)}
     if overrides.get("revoke_form") is not None:
         revoke_forms[overrides["revoke_form_id"]] = overrides["revoke_form"]
+    scan_forms = {c.id: scan_form(c.id) for c in case_consents if not c.legacy}
+    if overrides.get("scan_form") is not None:
+        scan_forms[overrides["scan_form_id"]] = overrides["scan_form"]
     context = {
         "consents": case_consents,
         "consent_in_force": is_in_force,
@@ -141,6 +153,10 @@ def sections(case: Case, **overrides) -> dict:
         "can_consent": case.intake_completed_on is not None,
         "consent_form": consent_form(case, overrides.get("consent_form")),
         "revoke_forms": revoke_forms,
+        "scans": scans_by_consent(case),  # what is on file, never the bytes
+        "scan_forms": scan_forms,
+        "scan_limit": describe_size(current_app.config["CONSENT_SCAN_MAX_BYTES"]),
+        "describe_size": describe_size,
         "assessments": history,
         "latest_assessment": history[0] if history else None,
         "contacts": contact_list(case),
@@ -159,6 +175,9 @@ def sections(case: Case, **overrides) -> dict:
         "steps": next_steps(case),
         "domain_fields": domain_fields,
     }
-    skip = ("end_form", "end_form_id", "consent_form", "revoke_form", "revoke_form_id")
+    skip = (
+        *("end_form", "end_form_id", "consent_form", "revoke_form", "revoke_form_id"),
+        *("scan_form", "scan_form_id"),
+    )
     context.update({k: v for k, v in overrides.items() if k not in skip})
     return context

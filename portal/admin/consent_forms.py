@@ -1,7 +1,12 @@
-"""The consent form (the elements of 42 CFR 2.31) and the revocation form."""
+"""The consent form (the elements of 42 CFR 2.31), the revocation form, and the upload of the
+signed scan."""
 
 from __future__ import annotations
 
+from flask import request
+from flask_wtf.file import FileField, FileRequired
+from flask_wtf.form import _Auto
+from werkzeug.datastructures import CombinedMultiDict
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -88,3 +93,26 @@ class RevokeForm(PortalForm):
         validators=[DataRequired("Say how the revocation was received."), NAME],
     )
     event_occurred = BooleanField("The event until which the consent was irrevocable has happened")
+
+
+SCAN_TYPES = "application/pdf,image/png,image/jpeg,.pdf,.png,.jpg,.jpeg"
+
+
+class ConsentScanForm(PortalForm):
+    """The signed scan of a consent. The browser's `accept` list only helps the person choose:
+    the service recognises the file by its content."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            # The one form of the portal that takes a file (its view is marked `takes_files`).
+            if formdata is _Auto:
+                if request.method == "POST" and (request.files or request.form):
+                    return CombinedMultiDict((request.files, request.form))
+                return None
+            return formdata
+
+    file = FileField(
+        "Signed scan (PDF, PNG or JPEG)",
+        validators=[FileRequired("Choose the scan of the signed form.")],
+        render_kw={"accept": SCAN_TYPES},
+    )

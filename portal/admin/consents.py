@@ -1,21 +1,22 @@
-"""The office records a participant's consent to disclose, records its revocation, prints the
-consent form for a wet signature and the accounting of disclosures."""
+"""The office records a participant's consent to disclose, records its revocation, attaches the
+signed scan, prints the consent form for a wet signature and the accounting of disclosures."""
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal.admin import bp
 from portal.admin.case_page import load_case
-from portal.admin.case_sections import consent_form, revoke_form
+from portal.admin.case_sections import consent_form, revoke_form, scan_form
 from portal.admin.consent_forms import ConsentForm
 from portal.admin.engagement import change_section
 from portal.extensions import db
 from portal.models import Case, Consent, Organization, User
-from portal.services import consents
+from portal.services import consent_scans, consents
 from portal.services.disclosures import REDISCLOSURE_NOTICE, accounting
+from portal.web.guards import takes_files
 from portal.web.htmx import render
 
 
@@ -63,6 +64,36 @@ def revoke_consent(case_id: int, consent_id: int):
         ),
         "Revocation recorded: nothing more is disclosed under this consent.",
         revoke_form_id=consent_id,
+    )
+
+
+@bp.post("/cases/<int:case_id>/consents/<int:consent_id>/scans")
+@takes_files
+def attach_consent_scan(case_id: int, consent_id: int):
+    """Attach the signed scan of a consent: it becomes the one on file, earlier ones are kept.
+    No timeline entry (none of its kinds says this; the audit trail records it)."""
+    case = load_case(case_id)
+    consent = _consent(case, consent_id)
+    form = scan_form(consent_id, submitted=True)
+    limit = current_app.config["CONSENT_SCAN_MAX_BYTES"]
+
+    def attach():
+        upload = form.file.data
+        # One byte past the limit is enough to refuse it; more is never read into memory.
+        content = upload.stream.read(limit + 1)
+        return consent_scans.attach_consent_scan(
+            consent, current_user, upload.filename, content, max_bytes=limit
+        )
+
+    return change_section(
+        case_id,
+        form,
+        "scan_form",
+        "consents",
+        attach,
+        "Signed scan attached.",
+        events=(),
+        scan_form_id=consent_id,
     )
 
 

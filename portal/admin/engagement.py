@@ -23,8 +23,18 @@ from portal.services.case_details import CaseDetails, differences, update_case_d
 from portal.web.changes import answer, run_change
 
 
-def change_section(case_id: int, form, form_key: str, block: str, change, success: str, **extra):
-    """Assessments, contacts and services: run the change and answer its section."""
+def change_section(
+    case_id: int,
+    form,
+    form_key: str,
+    block: str,
+    change,
+    success: str,
+    events: tuple[str, ...] = ("timeline-changed",),
+    **extra,
+):
+    """Assessments, contacts and services: run the change and answer its section (with
+    `events` for the rest of the page: by default, the timeline has a new entry)."""
 
     def refused(status: int, error: str | None):
         overrides = {form_key: form, f"{block}_error": error, **extra}
@@ -35,7 +45,7 @@ def change_section(case_id: int, form, form_key: str, block: str, change, succes
             success,
             url_for("admin.case_detail", case_id=case_id, _anchor=block),
             lambda: section(load_case(case_id), block, **{f"{block}_message": success}),
-            "timeline-changed",
+            *events,
         )
 
     return run_change(form, change, refused=refused, done=done)

@@ -16,7 +16,16 @@ from sqlalchemy.orm import selectinload
 from portal import policy
 from portal.auth.idle import is_poll
 from portal.extensions import db, login_manager
-from portal.models import AuditAction, AuditOutcome, Case, Role, ServiceReferral, User
+from portal.models import (
+    AuditAction,
+    AuditOutcome,
+    Case,
+    Consent,
+    ConsentDocument,
+    Role,
+    ServiceReferral,
+    User,
+)
 from portal.services import audit
 
 
@@ -84,6 +93,24 @@ def _refused(object_type: str, object_id: int) -> NoReturn:
     if not reading:
         db.session.commit()
     abort(404)
+
+
+def get_consent_scan_or_404(scan_id: int, user: User, *options) -> ConsentDocument:
+    """Load a consent's signed scan the user may read (the reading audited); anything else,
+    and anyone else (officers, provider staff), is 404."""
+    if not policy.can_view_consent_scans(user):
+        abort(404)  # no query for those who may never read one
+    found = db.session.execute(
+        policy.consent_scan_scope(user)
+        .add_columns(Consent.case_id)
+        .where(ConsentDocument.id == scan_id)
+        .options(*options)
+    ).first()
+    if found is None:
+        _refused(ConsentDocument.__tablename__, scan_id)
+    scan, case_id = found
+    _audit_view(ConsentDocument.__tablename__, scan.id, case_id)
+    return scan
 
 
 def _audit_view(object_type: str, object_id: int, case_id: int) -> None:

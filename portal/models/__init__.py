@@ -14,6 +14,7 @@ from portal.models.case import (
 )
 from portal.models.consent import (
     Consent,
+    ConsentDocument,
     ConsentScope,
     Disclosure,
     RecipientKind,
@@ -45,6 +46,7 @@ from portal.models.user import Role, User
 
 __all__ = [
     "Consent",
+    "ConsentDocument",
     "ConsentScope",
     "Disclosure",
     "RecipientKind",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, created_at, enum_type, intpk, str255
@@ -132,3 +132,48 @@ class Disclosure(Base):
 
     recipient: Mapped[User] = relationship(foreign_keys=[recipient_id])
     recipient_agency: Mapped[Agency | None] = relationship(foreign_keys=[recipient_agency_id])
+
+
+SCAN_EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+SCAN_LABELS = {"application/pdf": "PDF", "image/png": "PNG image", "image/jpeg": "JPEG image"}
+
+
+class ConsentDocument(Base):
+    """A scan of a signed consent form (PDF, PNG or JPEG), kept in the database: app servers
+    hold no state, and nothing of it sits under the web root. Scans are only ever added: a
+    new one supersedes the earlier ones, which stay as they were received.
+
+    `data` is deferred and raises when touched without being asked for, so a page that lists
+    scans never loads their bytes by mistake.
+    """
+
+    __tablename__ = "consent_documents"
+    __table_args__ = (Index("ix_consent_documents_consent_id_id", "consent_id", "id"),)
+
+    id: Mapped[intpk]
+    consent_id: Mapped[int] = mapped_column(ForeignKey("consents.id"))
+    content_type: Mapped[str] = mapped_column(String(40))  # from the content, never the request
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str255]  # the name it was uploaded under, checked to hold no path
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[created_at]
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True, deferred_raiseload=True)
+
+    uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
+
+    @property
+    def is_image(self) -> bool:
+        """A PNG or JPEG (shown in the browser); a PDF is downloaded instead."""
+        return self.content_type.startswith("image/")
+
+    @property
+    def type_label(self) -> str:
+        return SCAN_LABELS.get(self.content_type, "File")
+
+    @property
+    def download_name(self) -> str:
+        """The name a download is saved under: ids and the type's extension, never the uploaded
+        name (which may name the participant, and stays in the browser's download history)."""
+        extension = SCAN_EXTENSIONS.get(self.content_type, "bin")
+        return f"consent-{self.consent_id}-scan-{self.id}.{extension}"

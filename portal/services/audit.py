@@ -36,6 +36,7 @@ from portal.models import (
     AuditOutcome,
     Case,
     Consent,
+    ConsentDocument,
     Contact,
     Organization,
     Person,
@@ -92,6 +93,7 @@ AUDITED: tuple[type, ...] = (
     AttendanceCorrection,
     Case,
     Consent,
+    ConsentDocument,
     Contact,
     Organization,
     Person,
@@ -114,6 +116,7 @@ BOOKKEEPING: dict[type, frozenset[str]] = {
 PARENTS: dict[type, tuple[type, str]] = {
     Attendance: (ServiceReferral, "service_referral_id"),
     AttendanceCorrection: (Attendance, "attendance_id"),
+    ConsentDocument: (Consent, "consent_id"),
 }
 
 PENDING = "audit_pending"

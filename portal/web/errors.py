@@ -5,11 +5,12 @@ from __future__ import annotations
 import traceback
 from functools import partial
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.extensions import db
+from portal.services.consent_scans import describe_size
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Please go back and try again."),
@@ -17,6 +18,11 @@ MESSAGES = {
     404: ("Not found", "There is nothing here, or you do not have access to it."),
     405: ("Not allowed", "That action is not available here."),
     409: ("Changed meanwhile", "Someone else changed this record. Reload it and try again."),
+    413: (
+        "Too large",
+        "What was sent is larger than the portal accepts. A scan of a signed form must be at "
+        "most {scan_max}: scan it at a lower resolution, or in black and white, and try again.",
+    ),
     415: ("Not a form", "This address accepts the portal's own forms only."),
     422: ("Check your entry", "Some of what was entered could not be accepted."),
     429: ("Too many attempts", "Please wait a few minutes before trying again."),
@@ -26,6 +32,9 @@ MESSAGES = {
 
 def render_error(code: int, message: str | None = None):
     title, default = MESSAGES.get(code, ("Error", "Something went wrong."))
+    if code == 413:
+        scan_max = current_app.config["CONSENT_SCAN_MAX_BYTES"]
+        default = default.format(scan_max=describe_size(scan_max))
     return render_template(
         "errors/error.html", code=code, title=title, message=message or default
     ), code

@@ -5,15 +5,18 @@
   count as absent, and a `page` out of it answers 404.
 - Query arguments with control or text-direction characters are ignored; path values with
   them match nothing (404).
-- Forms accept form encodings only: a JSON or other body answers 415, a file 400 (no form of the
-  portal takes files). Form fields are checked by `portal.web.forms.PortalForm`.
+- Forms accept form encodings only (url-encoded, or multipart): a JSON or other body answers
+  415, a file 400, except on a view marked `takes_files` (the upload of a consent's signed
+  scan). Form fields are checked by `portal.web.forms.PortalForm`.
+- A body larger than MAX_CONTENT_LENGTH answers 413 before it is read (Werkzeug).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from flask import Flask, Request, request
+from flask import Flask, Request, current_app, request
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
@@ -66,6 +69,18 @@ class PortalRequest(Request):
     parameter_storage_class = Args
 
 
+def takes_files(view: Callable) -> Callable:
+    """Mark a view whose form takes a file: the guards let its files through (its form checks
+    them); every other view answers 400 to a file."""
+    view.takes_files = True
+    return view
+
+
+def _takes_files() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "takes_files", False))
+
+
 def _out_of_range(text: str) -> bool:
     try:
         return not in_int_range(int(text))
@@ -89,7 +104,7 @@ def check_request():
         return None
     if request.mimetype not in FORM_TYPES and (request.mimetype or request.content_length):
         return render_error(415)
-    if request.files:
+    if request.files and not _takes_files():
         return render_error(400, "This form takes typed text only, not files.")
     return None
 

@@ -55,3 +55,13 @@ def test_postgres_urls_use_psycopg(env, tmp_path, scheme):
     env.setenv("DATABASE_URL", f"{scheme}u@db:5432/lead")
     url = load_settings(tmp_path)["SQLALCHEMY_DATABASE_URI"]
     assert url == "postgresql+psycopg://u@db:5432/lead"
+
+
+def test_a_scan_limit_from_the_environment_sets_the_body_limit_above_it(env, tmp_path):
+    defaults = load_settings(tmp_path)
+    assert defaults["CONSENT_SCAN_MAX_BYTES"] == 10 * 1024 * 1024
+    assert defaults["MAX_CONTENT_LENGTH"] > defaults["CONSENT_SCAN_MAX_BYTES"]
+    env.setenv("CONSENT_SCAN_MAX_BYTES", "2000000")
+    settings = load_settings(tmp_path)
+    assert settings["CONSENT_SCAN_MAX_BYTES"] == 2_000_000
+    assert settings["MAX_CONTENT_LENGTH"] == 2_000_000 + 1024 * 1024

@@ -24,6 +24,7 @@ from portal.clock import local_today
 from portal.extensions import db
 from portal.models import AttendanceStatus, CaseStatus
 from portal.services import attendance
+from portal.services.consent_scans import attach_consent_scan
 from portal.web.forms import PortalForm
 from tests.conftest import csrf_token, login
 from tests.worlds import provider_world
@@ -43,6 +44,15 @@ NOT_WALKED = {"auth.logout", "static"}  # signing out would end the walk; static
 FORBIDDEN = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
+# Files a form that takes one refuses: not what their name says, or a name that is a path or
+# holds control or text-direction characters.
+HOSTILE_FILES = [
+    ("not a scan", b"\x00\xff not text", "x.pdf"),
+    ("html", b"<script>alert(1)</script>", "x.png"),
+    ("path", b"%PDF-1.7\n", "../../x.pdf"),
+    ("NUL in name", b"%PDF-1.7\n", "x\x00.pdf"),
+    ("bidi in name", b"%PDF-1.7\n", "x\u202egnp.pdf"),
+]
 PARAM = re.compile(r"<(?:([a-z]+)(?:\([^)]*\))?:)?([a-z_]+)>")
 
 
@@ -65,7 +75,7 @@ class Forms(HTMLParser):
         if tag == "form":
             self.forms.append(
                 {"action": a.get("action") or "", "method": (a.get("method") or "get").lower()}
-                | {"fields": {}, "picked": set()}
+                | {"fields": {}, "picked": set(), "files": set()}
             )
             return
         if not self.forms or not a.get("name"):
@@ -86,6 +96,8 @@ class Forms(HTMLParser):
             kind = a.get("type", "text")
             if kind in ("radio", "checkbox", "hidden", "number"):
                 self.forms[-1]["picked"].add(name)
+            if kind == "file":
+                self.forms[-1]["files"].add(name)
             if kind in ("radio", "checkbox"):
                 if name not in fields or "checked" in a:
                     fields[name] = a.get("value") or "y"
@@ -164,12 +176,14 @@ def build_world(f):
     waiting = f.CaseFactory(officer=officer, status=CaseStatus.ACCEPTED)
     f.AgencyFactory()
     consent = f.ConsentFactory(case=accepted.case)
+    scan = attach_consent_scan(consent, world.admin, "consent.pdf", b"%PDF-1.7\n%%EOF\n")
     db.session.commit()
     users = {"admin": world.admin, "officer": officer, "provider": world.staff}
     values = {
         "case_id": [referred.id, waiting.id, accepted.case_id, pending.case_id],
         "referral_id": [accepted.id, pending.id],
         "consent_id": [consent.id],
+        "scan_id": [scan.id],
         "service_id": [world.service.id],
         "user_id": [officer.id],
         "agency_id": [officer.agency_id],
@@ -326,6 +340,14 @@ def test_hostile_form_fields(walk):
             walk.send("POST", action, "a file", data={**fields, **upload})
             uploads = {n: (BytesIO(b"\x00\xff not text"), "x.bin") for n in texts}
             walk.send("POST", action, "files", data={**fields, **uploads})
+        for name in form["files"]:  # a form that takes a file: hostile files, then a good one
+            for label, content, filename in HOSTILE_FILES:
+                upload = {name: (BytesIO(content), filename)}
+                response = walk.send("POST", action, f"{name}: {label}", data={**fields, **upload})
+                assert response.status_code == 422, f"{action} {label}"
+            upload = {name: (BytesIO(b"%PDF-1.7\n%%EOF\n"), "scan.pdf")}
+            response = walk.send("POST", action, f"{name}: a PDF", data={**fields, **upload})
+            assert response.status_code == 302, action
 
 
 @pytest.mark.parametrize("walk", ROLES, indirect=True)
@@ -363,6 +385,7 @@ def test_the_walk_reaches_every_form(client, f):
         "/admin/cases/<id>/assessments",
         "/admin/cases/<id>/contacts",
         "/admin/cases/<id>/exit",
+        "/admin/cases/<id>/consents/<id>/scans",
         "/admin/users/new",
         "/admin/services/<id>",
         "/admin/settings",

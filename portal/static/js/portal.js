@@ -35,9 +35,15 @@
   });
 
   // A session that expired mid-request answers 401 with HX-Redirect; htmx follows it.
+  // A file too large to send (413) is refused before it is read: say so, in the server's words.
   document.addEventListener("htmx:responseError", function (event) {
     var flash = document.getElementById("flash");
-    if (flash && event.detail.xhr.status >= 500) {
+    var xhr = event.detail.xhr;
+    if (flash && xhr.status === 413) {
+      var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var text = page.querySelector(".usa-alert__text");
+      flash.textContent = text ? text.textContent : "The file is too large to send.";
+    } else if (flash && xhr.status >= 500) {
       flash.textContent = "Something went wrong. Please try again.";
     }
   });
