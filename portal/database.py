@@ -57,3 +57,13 @@ def savepoint(session: Session) -> Iterator[SessionTransaction]:
         connection.exec_driver_sql("BEGIN")
     with session.begin_nested() as nested:
         yield nested
+
+
+def begin_write(session: Session) -> None:
+    """Open the session's transaction as a writer now: on SQLite `BEGIN IMMEDIATE`, so two
+    processes writing the same rows queue for the database (busy timeout) instead of one
+    failing when it upgrades a read to a write; on PostgreSQL row locks do the queueing."""
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    if isinstance(driver, sqlite3.Connection) and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -13,7 +13,7 @@ from flask_login import current_user
 from portal import policy
 from portal.auth.idle import is_poll
 from portal.extensions import db, login_manager
-from portal.models import Case, Role, ServiceReferral, User
+from portal.models import Case, ComplianceFlag, Role, ServiceReferral, User
 from portal.services import audit
 
 
@@ -51,6 +51,16 @@ def get_service_referral_or_404(referral_id: int, user: User, *options) -> Servi
         abort(404)
     _audit_view(ServiceReferral.__tablename__, referral.id, referral.case_id)
     return referral
+
+
+def get_flag_or_404(flag_id: int, user: User, *options) -> ComplianceFlag:
+    """Load a compliance flag the user may review; anything else is 404."""
+    flag = db.session.scalar(
+        policy.compliance_flag_scope(user).where(ComplianceFlag.id == flag_id).options(*options)
+    )
+    if flag is None:
+        abort(404)
+    return flag
 
 
 def _audit_view(object_type: str, object_id: int, case_id: int) -> None:

@@ -11,6 +11,13 @@ from portal.models.case import (
     TimelineEntry,
     TimelineKind,
 )
+from portal.models.compliance import (
+    ComplianceFlag,
+    ComplianceRule,
+    FlagStatus,
+    RuleCode,
+    is_open_flag,
+)
 from portal.models.consent import (
     Consent,
     ConsentScope,
@@ -43,6 +50,11 @@ from portal.models.engagement import (
 from portal.models.user import Role, User
 
 __all__ = [
+    "ComplianceFlag",
+    "ComplianceRule",
+    "FlagStatus",
+    "RuleCode",
+    "is_open_flag",
     "Consent",
     "ConsentScope",
     "Disclosure",

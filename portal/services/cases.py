@@ -20,6 +20,7 @@ from portal.models import (
     User,
 )
 from portal.policy import can_manage_case, can_refer, require
+from portal.services.compliance import evaluate_case
 from portal.services.dates import require_not_before, require_not_future
 from portal.services.errors import Conflict, InvalidTransition, ValidationFailed
 from portal.services.referrals import close_open_referrals
@@ -76,7 +77,9 @@ def require_transition(case: Case, target: CaseStatus) -> None:
 
 
 def transition(case: Case, target: CaseStatus, actor: User | None, payload: dict | None = None):
-    """Move a case to `target` if the life of a case allows it, and write the timeline entry."""
+    """Move a case to `target` if the life of a case allows it, and write the timeline entry;
+    the program's rules are evaluated at once (intake resolves the deadline's flag, an exit
+    every open one)."""
     require_transition(case, target)
     previous = case.status
     case.status = target
@@ -89,6 +92,7 @@ def transition(case: Case, target: CaseStatus, actor: User | None, payload: dict
         payload={"from": previous.value, "to": target.value, **(payload or {})},
     )
     db.session.flush()
+    evaluate_case(case)
     return case
 
 
@@ -297,6 +301,8 @@ def complete_intake(
 
 OFFICE_ONLY = "Only the program office can do this."
 EXIT_STATUSES = (CaseStatus.COMPLETED, CaseStatus.WITHDRAWN)
+# The exit reason of a case closed as non-compliant: only a confirmed compliance flag gives it.
+NON_COMPLIANT_CONFIRMED = "non_compliant_confirmed"
 
 
 def close_case(
@@ -306,16 +312,21 @@ def close_case(
     closed_on: dt.date,
     reason: str,
     version: int | None = None,
+    details: dict | None = None,
 ) -> Case:
-    """Exit: the participant completed the program or withdrew."""
+    """Exit: the participant completed the program or withdrew; or, when a case manager
+    confirmed a compliance flag (reason NON_COMPLIANT_CONFIRMED), was returned as non-compliant.
+    `details` go into the timeline entry (coded values only)."""
     require(can_manage_case(actor), OFFICE_ONLY)
     check_version(case, version)
-    if status not in EXIT_STATUSES:
+    confirmed = status == CaseStatus.NON_COMPLIANT and reason == NON_COMPLIANT_CONFIRMED
+    if status not in EXIT_STATUSES and not confirmed:
         raise ValidationFailed("Choose completed or withdrawn.", field="status")
     require_transition(case, status)
     require_not_future(closed_on, "closed_on", "The exit date cannot be in the future.")
     case.closed_on, case.exit_reason = closed_on, reason.strip() or None
-    return transition(case, status, actor, {"closed_on": closed_on.isoformat(), "reason": reason})
+    payload = {"closed_on": closed_on.isoformat(), "reason": reason, **(details or {})}
+    return transition(case, status, actor, payload)
 
 
 def days_left(case: Case, today: dt.date | None = None) -> int:

@@ -10,6 +10,7 @@ ever stores a control character.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from html.parser import HTMLParser
@@ -22,8 +23,8 @@ from sqlalchemy import select
 
 from portal.clock import local_today
 from portal.extensions import db
-from portal.models import AttendanceStatus, CaseStatus
-from portal.services import attendance
+from portal.models import AttendanceStatus, CaseStatus, ComplianceFlag
+from portal.services import attendance, compliance
 from portal.web.forms import PortalForm
 from tests.conftest import csrf_token, login
 from tests.worlds import provider_world
@@ -161,7 +162,11 @@ def build_world(f):
     attendance.record_attendance(accepted, today, AttendanceStatus.ATTENDED, world.staff)
     officer = accepted.case.officer
     referred = f.CaseFactory(officer=officer, status=CaseStatus.REFERRED)
-    waiting = f.CaseFactory(officer=officer, status=CaseStatus.ACCEPTED)
+    waiting = f.CaseFactory(
+        officer=officer, status=CaseStatus.ACCEPTED, intake_deadline=today - dt.timedelta(days=1)
+    )
+    compliance.evaluate_case(waiting)  # a compliance flag for the review queue's forms
+    flag = db.session.scalar(select(ComplianceFlag))
     f.AgencyFactory()
     consent = f.ConsentFactory(case=accepted.case)
     db.session.commit()
@@ -170,6 +175,8 @@ def build_world(f):
         "case_id": [referred.id, waiting.id, accepted.case_id, pending.case_id],
         "referral_id": [accepted.id, pending.id],
         "consent_id": [consent.id],
+        "flag_id": [flag.id],
+        "code": ["no_contact"],
         "service_id": [world.service.id],
         "user_id": [officer.id],
         "agency_id": [officer.agency_id],
