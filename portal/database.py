@@ -59,20 +59,27 @@ def savepoint(session: Session) -> Iterator[SessionTransaction]:
         yield nested
 
 
+def begin_write(session: Session) -> None:
+    """Open the session's transaction as a writer now: on SQLite `BEGIN IMMEDIATE`, so two
+    processes writing the same rows queue for the database (busy timeout) instead of one
+    failing when it upgrades a read to a write; on PostgreSQL row locks do the queueing."""
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    if isinstance(driver, sqlite3.Connection) and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def lock_row(session: Session, entity, row_id: int, *options) -> None:
     """Serialise changes of one row: the second of two concurrent transactions waits here until
     the first commits, then reads what it wrote (the row itself is refreshed, its relationships
     loaded by `options`).
 
     PostgreSQL: SELECT .. FOR UPDATE. SQLite has no row locks: the transaction is begun with the
-    database's write lock (BEGIN IMMEDIATE; the busy timeout makes a second writer wait). pysqlite
-    runs earlier reads outside any transaction, so no stale snapshot is held.
+    database's write lock (`begin_write`; pysqlite runs earlier reads outside any transaction, so
+    no stale snapshot is held).
     """
     key = entity.__mapper__.primary_key[0]
-    connection = session.connection()
-    driver = connection.connection.driver_connection
-    if isinstance(driver, sqlite3.Connection) and not driver.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    begin_write(session)
     session.scalars(
         select(entity)
         .where(key == row_id)

@@ -21,6 +21,7 @@ from portal.clock import local_today
 from portal.models import (
     Case,
     CaseStatus,
+    ComplianceFlag,
     Consent,
     ConsentDocument,
     RecipientKind,
@@ -166,6 +167,21 @@ def consent_scan_scope(user: User, today: dt.date | None = None) -> Select:
     )
 
 
+def can_review_compliance(user: User) -> bool:
+    """Compliance flags are the program office's to review: a breach reaches no one else, and
+    only a case manager's confirmation closes a case as non-compliant."""
+    return can_manage_case(user)
+
+
+def compliance_flag_scope(user: User) -> Select:
+    """Compliance flags a user may see: all (program office); none for officers and providers,
+    who never learn that a flag was raised or dismissed."""
+    query = select(ComplianceFlag)
+    if can_review_compliance(user):
+        return query
+    return query.where(false())
+
+
 # --- the directory, users and settings ----------------------------------------------------------
 
 
@@ -289,10 +305,17 @@ def consent_names(user: User) -> ColumnElement[bool]:
     )
 
 
+def is_returned_before_intake(case: Case) -> bool:
+    """A case returned for non-compliance without an intake (the intake deadline passed): no
+    treatment record exists, so its return is the referring officer's to know, as screening is."""
+    return case.status == CaseStatus.NON_COMPLIANT and case.intake_completed_on is None
+
+
 def officer_disclosure(user: User, today: dt.date | None = None) -> ColumnElement[bool]:
     """The officer's disclosure rule, as a filter on timeline entries: screening events of the
-    cases they referred (or a consent names them for); after screening, an event only when a
-    consent in force names the officer or their agency and covers it (status, or outcome)."""
+    cases they referred (or a consent names them for), and the return of such a case that never
+    reached intake; after intake, an event only when a consent in force names the officer or
+    their agency and covers it (status, or outcome)."""
 
     def consented(*covers) -> ColumnElement[bool]:
         return exists(
@@ -307,8 +330,16 @@ def officer_disclosure(user: User, today: dt.date | None = None) -> ColumnElemen
     referred_by_them = exists(
         select(Case.id).where(Case.id == TimelineEntry.case_id, Case.officer_id == user.id)
     )
+    never_enrolled = exists(
+        select(Case.id).where(Case.id == TimelineEntry.case_id, Case.intake_completed_on.is_(None))
+    )
     return or_(
         and_(TimelineEntry.kind.in_(SCREENING_KINDS), or_(referred_by_them, consented())),
+        and_(
+            TimelineEntry.kind == TimelineKind.CASE_NON_COMPLIANT,
+            never_enrolled,
+            or_(referred_by_them, consented()),
+        ),
         and_(TimelineEntry.kind.in_(STATUS_KINDS), consented(Consent.discloses_status)),
         and_(TimelineEntry.kind.in_(OUTCOME_KINDS), consented(Consent.discloses_outcome)),
     )
@@ -333,6 +364,8 @@ def officer_kinds(user: User, case: Case, today: dt.date | None = None) -> froze
     kinds: set[TimelineKind] = set()
     if case.officer_id == user.id or mine:
         kinds |= SCREENING_KINDS
+        if case.intake_completed_on is None:
+            kinds.add(TimelineKind.CASE_NON_COMPLIANT)  # a return before intake
     if any(c.discloses_status for c in mine):
         kinds |= STATUS_KINDS
     if any(c.discloses_outcome for c in mine):
@@ -373,8 +406,9 @@ def officer_status(
 ) -> OfficerStatus:
     """What an officer may know of a case's status: screening always; after it, enrolment and
     withdrawal under a status consent, completion and non-compliance under an outcome consent;
-    otherwise the last stage disclosed, with further progress confidential."""
-    if case.status in SCREENING_STATUSES:
+    otherwise the last stage disclosed, with further progress confidential. A case returned
+    before any intake is disclosed like screening (there is no treatment record)."""
+    if case.status in SCREENING_STATUSES or is_returned_before_intake(case):
         return OfficerStatus(case.status, False, False)
     mine = [c for c in consents if is_in_force(c, today) and names_recipient(c, user)]
     status_ok = any(c.discloses_status for c in mine)

@@ -23,7 +23,8 @@ from sqlalchemy import Connection, text
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import ProgramSettings
+from portal.models import ComplianceRule, ProgramSettings
+from portal.services.compliance import default_rules
 from portal.services.settings import default_settings
 from tests import factories
 from tests.factories import PASSWORD
@@ -85,15 +86,17 @@ def _empty_tables() -> None:
 
 
 def reset_settings() -> None:
-    """Put back the program settings row the migration creates (emptying the tables took it).
+    """Put back the program settings row and the program's rules the migrations create
+    (emptying the tables took them).
 
-    As the migration does, outside the ORM: no audit row for it outlives the test.
+    As the migrations do, outside the ORM: no audit row for them outlives the test.
     """
     defaults = default_settings()
     table = ProgramSettings.__table__
     values = {c.key: getattr(defaults, c.key) for c in table.columns if c.key != "id"}
     with db.engine.begin() as conn:
         conn.execute(table.insert().values({k: v for k, v in values.items() if v is not None}))
+        conn.execute(ComplianceRule.__table__.insert(), default_rules())
     db.session.remove()
 
 

@@ -20,6 +20,7 @@ from portal.models import (
     AuditAction,
     AuditOutcome,
     Case,
+    ComplianceFlag,
     Consent,
     ConsentDocument,
     Role,
@@ -111,6 +112,16 @@ def get_consent_scan_or_404(scan_id: int, user: User, *options) -> ConsentDocume
     scan, case_id = found
     _audit_view(ConsentDocument.__tablename__, scan.id, case_id)
     return scan
+
+
+def get_flag_or_404(flag_id: int, user: User, *options) -> ComplianceFlag:
+    """Load a compliance flag the user may review; anything else is 404."""
+    flag = db.session.scalar(
+        policy.compliance_flag_scope(user).where(ComplianceFlag.id == flag_id).options(*options)
+    )
+    if flag is None:
+        _refused(ComplianceFlag.__tablename__, flag_id)
+    return flag
 
 
 def _audit_view(object_type: str, object_id: int, case_id: int) -> None:

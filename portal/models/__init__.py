@@ -12,6 +12,13 @@ from portal.models.case import (
     TimelineEntry,
     TimelineKind,
 )
+from portal.models.compliance import (
+    ComplianceFlag,
+    ComplianceRule,
+    FlagStatus,
+    RuleCode,
+    is_open_flag,
+)
 from portal.models.consent import (
     Consent,
     ConsentDocument,
@@ -45,6 +52,11 @@ from portal.models.engagement import (
 from portal.models.user import Role, User
 
 __all__ = [
+    "ComplianceFlag",
+    "ComplianceRule",
+    "FlagStatus",
+    "RuleCode",
+    "is_open_flag",
     "Consent",
     "ConsentDocument",
     "ConsentScope",

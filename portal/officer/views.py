@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from flask import current_app, request, url_for
 from flask_login import current_user
+from sqlalchemy import and_
 from sqlalchemy.orm import joinedload
 
 from portal.auth.permissions import get_case_or_404
@@ -74,15 +75,20 @@ class OfficerCase:
 
 
 # An officer filters by what screening decided; later progress is the participant's to disclose.
+_RETURNED = and_(Case.status == CaseStatus.NON_COMPLIANT, Case.intake_completed_on.is_(None))
+# Each filter holds the cases whose badge the officer sees with that status (officer_status,
+# without a consent): nothing after screening is told apart but a return before intake.
 OFFICER_FILTERS = {
-    "referred": [CaseStatus.REFERRED],
-    "accepted": [s for s in CaseStatus if s not in (CaseStatus.REFERRED, CaseStatus.DECLINED)],
-    "declined": [CaseStatus.DECLINED],
+    "referred": Case.status == CaseStatus.REFERRED,
+    "accepted": and_(Case.status.not_in([CaseStatus.REFERRED, CaseStatus.DECLINED]), ~_RETURNED),
+    "declined": Case.status == CaseStatus.DECLINED,
+    "non_compliant": _RETURNED,
 }
 FILTER_LABELS = {
     "referred": "Referred",
     "accepted": "Accepted by the program",
     "declined": "Declined",
+    "non_compliant": "Returned for non-compliance",
 }
 
 
@@ -189,7 +195,7 @@ def referrals():
         .order_by(Case.referred_at.desc(), Case.id.desc())
     )
     if status:
-        query = query.where(Case.status.in_(OFFICER_FILTERS[status]))
+        query = query.where(OFFICER_FILTERS[status])
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     consents = consents_for([c.id for c in page.items])
     rows = [OfficerCase.of(c, consents[c.id]) for c in page.items]

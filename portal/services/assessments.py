@@ -21,6 +21,7 @@ from portal.models import (
     User,
 )
 from portal.policy import can_manage_case, require
+from portal.services.compliance import evaluate_case
 from portal.services.dates import require_not_before, require_not_future
 from portal.services.errors import InvalidTransition, ValidationFailed
 from portal.services.timeline import add_entry
@@ -167,6 +168,7 @@ def record_contact(
         },
     )
     db.session.flush()
+    evaluate_case(case)  # a contact ends a spell without one: its flag is resolved at once
     return contact
 
 

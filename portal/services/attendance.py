@@ -30,6 +30,7 @@ from portal.models import (
     User,
 )
 from portal.policy import can_record_attendance, require
+from portal.services.compliance import evaluate_case, evaluate_cases
 from portal.services.dates import require_not_before, require_not_future
 from portal.services.errors import Conflict, ValidationFailed
 from portal.services.timeline import add_entry
@@ -173,8 +174,10 @@ def record_attendance(
             recorded_at=utcnow(),
         )
         if _insert([attendance]):
-            _log_recorded(_case(referral), service, attendance, actor)
+            case = _case(referral)
+            _log_recorded(case, service, attendance, actor)
             db.session.flush()
+            evaluate_case(case)  # attended ends a spell without contact; missed may make a run
             return attendance
         # Another request recorded this date between our check and our insert.
         existing = _find(referral.id, session_date)
@@ -236,6 +239,7 @@ def correct_attendance(
         organization_id=service.organization_id,
     )
     db.session.flush()
+    evaluate_case(_case(referral))
     return attendance
 
 
@@ -289,6 +293,7 @@ def record_group_session(service: Service, session_date: dt.date, actor: User) -
     for referral, attendance in pairs:
         _log_recorded(referral.case, service, attendance, actor)
     db.session.flush()
+    evaluate_cases(referral.case_id for referral, _ in pairs)
     return [a for _, a in pairs]
 
 

@@ -35,6 +35,8 @@ from portal.models import (
     AuditEvent,
     AuditOutcome,
     Case,
+    ComplianceFlag,
+    ComplianceRule,
     Consent,
     ConsentDocument,
     Contact,
@@ -92,6 +94,8 @@ AUDITED: tuple[type, ...] = (
     Attendance,
     AttendanceCorrection,
     Case,
+    ComplianceFlag,
+    ComplianceRule,
     Consent,
     ConsentDocument,
     Contact,
@@ -109,6 +113,7 @@ AUDITED: tuple[type, ...] = (
 BOOKKEEPING: dict[type, frozenset[str]] = {
     User: frozenset({"failed_logins", "locked_until", "last_login_at", "session_token"}),
     ProgramSettings: frozenset({"updated_at"}),
+    ComplianceRule: frozenset({"updated_at"}),
 }
 
 # How to find the case of a row that does not hold `case_id` itself: the parent's model and the

@@ -21,6 +21,7 @@ from portal.models import (
     User,
 )
 from portal.policy import can_manage_case, can_refer, require
+from portal.services.compliance import evaluate_case
 from portal.services.dates import require_not_before, require_not_future
 from portal.services.errors import Conflict, InvalidTransition, ValidationFailed
 from portal.services.referrals import close_open_referrals
@@ -77,7 +78,9 @@ def require_transition(case: Case, target: CaseStatus) -> None:
 
 
 def transition(case: Case, target: CaseStatus, actor: User | None, payload: dict | None = None):
-    """Move a case to `target` if the life of a case allows it, and write the timeline entry."""
+    """Move a case to `target` if the life of a case allows it, and write the timeline entry;
+    the program's rules are evaluated at once (intake resolves the deadline's flag, an exit
+    every open one)."""
     require_transition(case, target)
     previous = case.status
     case.status = target
@@ -90,6 +93,7 @@ def transition(case: Case, target: CaseStatus, actor: User | None, payload: dict
         payload={"from": previous.value, "to": target.value, **(payload or {})},
     )
     db.session.flush()
+    evaluate_case(case)
     return case
 
 
@@ -337,6 +341,8 @@ EXIT_STATUSES = (CaseStatus.COMPLETED, CaseStatus.WITHDRAWN)
 # Non-compliance closes a case only through the compliance review, with its own reason.
 CLOSING_STATUSES = (*EXIT_STATUSES, CaseStatus.NON_COMPLIANT)
 EXIT_NOTE_LENGTH = 2000
+# The exit reason of a case closed as non-compliant: only a confirmed compliance flag gives it.
+NON_COMPLIANT_CONFIRMED = ExitReason.NON_COMPLIANT_CONFIRMED
 
 
 def close_case(
@@ -347,9 +353,11 @@ def close_case(
     reason: ExitReason,
     note: str = "",
     version: int | None = None,
+    details: dict | None = None,
 ) -> Case:
     """Exit: the participant completed the program, withdrew, or (confirmed by the compliance
-    review) did not comply; the coded reason must fit the status, "other" needs a note."""
+    review) did not comply; the coded reason must fit the status, "other" needs a note.
+    `details` (coded values only) go into the timeline entry."""
     require(can_manage_case(actor), OFFICE_ONLY)
     check_version(case, version)
     if status not in CLOSING_STATUSES:
@@ -383,7 +391,12 @@ def close_case(
         case,
         status,
         actor,
-        {"closed_on": closed_on.isoformat(), "exit_reason": reason.value, "note": note},
+        {
+            "closed_on": closed_on.isoformat(),
+            "exit_reason": reason.value,
+            "note": note,
+            **(details or {}),
+        },
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import Case, ExitReason, TimelineEntry, TimelineKind, User
+from portal.models import Case, ExitReason, RuleCode, TimelineEntry, TimelineKind, User
 from portal.policy import sees_status_only, timeline_scope
 
 # Status-level wording an officer sees; it never comes from the payload.
@@ -154,11 +154,23 @@ class EntryView:
     actor_name: str | None
 
 
+def _with_rule(title: str, entry: TimelineEntry) -> str:
+    """A return for non-compliance names the rule confirmed (a code: never free text)."""
+    if entry.kind != TimelineKind.CASE_NON_COMPLIANT:
+        return title
+    try:
+        label = RuleCode(entry.payload.get("rule")).label
+    except ValueError:
+        return title
+    return f"{title}: {label[0].lower()}{label[1:]}"
+
+
 def describe(entry: TimelineEntry, user: User) -> EntryView:
-    """How a timeline entry reads for this user; officers get the fixed status text only, and
-    the program's exclusion reason of a decline (a program setting, never the staff's note)."""
+    """How a timeline entry reads for this user; officers get the fixed status text only, the
+    program's exclusion reason of a decline (a program setting, never the staff's note) and,
+    for a return for non-compliance, the rule's name."""
     if sees_status_only(user):
-        title = OFFICER_TEXT.get(entry.kind, "Status updated")
+        title = _with_rule(OFFICER_TEXT.get(entry.kind, "Status updated"), entry)
         reason = entry.payload.get("reason")
         if entry.kind == TimelineKind.REFERRAL_DECLINED and reason:
             title = f"{title}: {reason}"
@@ -174,4 +186,6 @@ def describe(entry: TimelineEntry, user: User) -> EntryView:
             value = EXIT_LABELS[value]
         details.append((label, str(value).replace("_", " ") if key == "status" else str(value)))
     actor = entry.actor.name if entry.actor_id and entry.actor else None
-    return EntryView(STAFF_TEXT.get(entry.kind, entry.kind.value), details, actor)
+    return EntryView(
+        _with_rule(STAFF_TEXT.get(entry.kind, entry.kind.value), entry), details, actor
+    )

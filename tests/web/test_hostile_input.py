@@ -10,6 +10,7 @@ ever stores a control character.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from html.parser import HTMLParser
@@ -22,8 +23,8 @@ from sqlalchemy import select
 
 from portal.clock import local_today
 from portal.extensions import db
-from portal.models import AttendanceStatus, CaseStatus
-from portal.services import attendance
+from portal.models import AttendanceStatus, CaseStatus, ComplianceFlag
+from portal.services import attendance, compliance
 from portal.services.consent_scans import attach_consent_scan
 from portal.web.forms import PortalForm
 from tests.conftest import csrf_token, login
@@ -173,7 +174,11 @@ def build_world(f):
     attendance.record_attendance(accepted, today, AttendanceStatus.ATTENDED, world.staff)
     officer = accepted.case.officer
     referred = f.CaseFactory(officer=officer, status=CaseStatus.REFERRED)
-    waiting = f.CaseFactory(officer=officer, status=CaseStatus.ACCEPTED)
+    waiting = f.CaseFactory(
+        officer=officer, status=CaseStatus.ACCEPTED, intake_deadline=today - dt.timedelta(days=1)
+    )
+    compliance.evaluate_case(waiting)  # a compliance flag for the review queue's forms
+    flag = db.session.scalar(select(ComplianceFlag))
     f.AgencyFactory()
     consent = f.ConsentFactory(case=accepted.case)
     scan = attach_consent_scan(consent, world.admin, "consent.pdf", b"%PDF-1.7\n%%EOF\n")
@@ -184,6 +189,8 @@ def build_world(f):
         "referral_id": [accepted.id, pending.id],
         "consent_id": [consent.id],
         "scan_id": [scan.id],
+        "flag_id": [flag.id],
+        "code": ["no_contact"],
         "service_id": [world.service.id],
         "user_id": [officer.id],
         "agency_id": [officer.agency_id],

@@ -9,6 +9,7 @@ from html import unescape
 
 from sqlalchemy import func, select
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import Agency, Case, CaseStatus, Person, TimelineEntry, TimelineKind, utcnow
 from portal.officer.views import OFFICER_FILTERS
@@ -133,25 +134,34 @@ OPTION_RE = re.compile(r'<option value="([^"]+)"')
 
 
 def test_the_status_filter_offers_only_what_screening_tells_the_officer(client, login_as, f):
-    """Without a consent an officer learns only what screening decided: the filter offers
-    referred, accepted and declined; every later status (active, completed, withdrawn,
-    non-compliant) is within "accepted", and asking for one by name filters nothing."""
+    """Without a consent an officer learns what screening decided, and a return for
+    non-compliance before intake: the filter offers referred, accepted, declined and returned;
+    every later status of an enrolled person (active, completed, withdrawn, non-compliant) is
+    within "accepted", and asking for one by name filters nothing."""
     officer = f.officer()
     made = {s: _referred(f, officer, days_ago=i, status=s) for i, s in enumerate(CaseStatus)}
+    enrolled_then_returned = made[CaseStatus.NON_COMPLIANT]
+    enrolled_then_returned.intake_completed_on = local_today()
+    returned = _referred(f, officer, days_ago=9, status=CaseStatus.NON_COMPLIANT)
+    returned.intake_completed_on = None
+    db.session.flush()
     login_as(officer)
 
     html = client.get("/officer/referrals").get_data(as_text=True)
-    assert OPTION_RE.findall(html) == ["referred", "accepted", "declined"]
+    assert OPTION_RE.findall(html) == ["referred", "accepted", "declined", "non_compliant"]
     screening = (CaseStatus.REFERRED, CaseStatus.DECLINED)
     later = {made[s].id for s in CaseStatus if s not in screening}
     html = client.get("/officer/referrals?status=accepted").get_data(as_text=True)
     assert set(_listed(html)) == later
     assert "Further progress is confidential" in html
+    html = client.get("/officer/referrals?status=non_compliant").get_data(as_text=True)
+    assert _listed(html) == [returned.id]
+    total = len(CaseStatus) + 1
     for status in CaseStatus:
-        if status in screening or status == CaseStatus.ACCEPTED:
+        if status in screening or status in (CaseStatus.ACCEPTED, CaseStatus.NON_COMPLIANT):
             continue
         html = client.get(f"/officer/referrals?status={status.value}").get_data(as_text=True)
-        assert f"{len(CaseStatus)} referrals." in html  # ignored: no subset to learn from
+        assert f"{total} referrals." in html  # ignored: no subset to learn from
         assert status.label not in html
 
 
@@ -160,10 +170,15 @@ def test_each_filter_holds_the_statuses_shown_to_the_officer_as_it(f):
     to an officer without a consent."""
     officer = f.officer()
     for status in CaseStatus:
-        case = f.CaseFactory(officer=officer, status=status)
-        shown = officer_status(officer, case, []).status
-        [bucket] = [key for key, statuses in OFFICER_FILTERS.items() if status in statuses]
-        assert bucket == shown.value, status
+        for intake in (None, local_today()):
+            case = f.CaseFactory(officer=officer, status=status, intake_completed_on=intake)
+            shown = officer_status(officer, case, []).status
+            buckets = [
+                key
+                for key, holds in OFFICER_FILTERS.items()
+                if db.session.scalar(select(Case.id).where(Case.id == case.id, holds))
+            ]
+            assert buckets == [shown.value], (status, intake)
 
 
 def test_the_list_tells_the_officer_why_a_referral_was_declined(client, login_as, f):

@@ -1,0 +1,48 @@
+"""`flask --app portal check-compliance` on the demo program: the referral past its intake
+deadline lands in the review queue, and nowhere else."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.demo.program import DEMO_PASSWORD, seed
+from portal.extensions import db
+from portal.models import (
+    Case,
+    CaseStatus,
+    ComplianceFlag,
+    FlagStatus,
+    Person,
+    RuleCode,
+    User,
+)
+from tests.conftest import login
+
+
+def test_the_demo_referral_past_its_deadline_reaches_the_review_queue(runner, client):
+    seed()
+    db.session.commit()
+    overdue = db.session.scalars(
+        select(Case).where(Case.status == CaseStatus.ACCEPTED).order_by(Case.intake_deadline)
+    ).first()
+    assert db.session.scalars(select(ComplianceFlag)).all() == []  # nothing before the check
+
+    result = runner.invoke(args=["check-compliance", "--batch-size", "5"])
+
+    assert result.exit_code == 0, result.output
+    assert "rules on: intake_deadline" in result.output
+    assert result.output.count("\ncases ") == 3  # twelve demo cases, five case ids per batch
+    assert "Done: 1 flag(s) raised" in result.output
+    [flag] = db.session.scalars(select(ComplianceFlag)).all()
+    assert (flag.case_id, flag.rule, flag.status) == (
+        overdue.id,
+        RuleCode.INTAKE_DEADLINE,
+        FlagStatus.OPEN,
+    )
+    admin = db.session.scalar(select(User).where(User.email == "casemanager@lead.example.org"))
+    login(client, admin, DEMO_PASSWORD)
+    html = client.get("/admin/review").get_data(as_text=True)
+    person = db.session.get(Person, overdue.person_id)
+    assert f'id="flag-{flag.id}"' in html and person.full_name in html
+    assert "Intake not completed by the deadline" in html
+    assert "Referral accepted at screening" in html
