@@ -87,6 +87,10 @@ class Case(Base):
 
     id: Mapped[intpk]
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    # The name as the officer referred the person: what the officer's pages show, and what their
+    # duplicate check compares, even after the office links the case to an earlier record.
+    referred_first_name: Mapped[str120]
+    referred_last_name: Mapped[str120]
     officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     referral_type: Mapped[ReferralType] = mapped_column(enum_type(ReferralType))
@@ -117,6 +121,10 @@ class Case(Base):
     officer: Mapped[User] = relationship(foreign_keys=[officer_id])
     agency: Mapped[Agency] = relationship()
 
+    @property
+    def referred_name(self) -> str:
+        return f"{self.referred_first_name} {self.referred_last_name}"
+
 
 class TimelineKind(enum.StrEnum):
     REFERRAL_RECEIVED = "referral_received"
@@ -139,6 +147,8 @@ class TimelineKind(enum.StrEnum):
     CASE_UPDATED = "case_updated"
     CONSENT_RECORDED = "consent_recorded"
     CONSENT_REVOKED = "consent_revoked"
+    PERSON_LINKED = "person_linked"
+    PERSONS_KEPT_APART = "persons_kept_apart"
 
 
 class TimelineEntry(Base):

@@ -170,6 +170,7 @@ def build_world(f):
         "case_id": [referred.id, waiting.id, accepted.case_id, pending.case_id],
         "referral_id": [accepted.id, pending.id],
         "consent_id": [consent.id],
+        "person_id": [waiting.person_id],  # a possible match of the referred case's person
         "service_id": [world.service.id],
         "user_id": [officer.id],
         "agency_id": [officer.agency_id],
@@ -363,6 +364,8 @@ def test_the_walk_reaches_every_form(client, f):
         "/admin/cases/<id>/assessments",
         "/admin/cases/<id>/contacts",
         "/admin/cases/<id>/exit",
+        "/admin/cases/<id>/matches/<id>/link",
+        "/admin/cases/<id>/matches/<id>/keep-apart",
         "/admin/users/new",
         "/admin/services/<id>",
         "/admin/settings",
