@@ -86,8 +86,14 @@ def test_the_case_page_shows_possible_matches_with_their_referrals(client, admin
 def test_a_case_without_matches_says_so_while_screening(client, admin, f):
     case = _referral(f, "Ann", "Lee")
     html = client.get(f"/admin/cases/{case.id}").get_data(as_text=True)
-    assert "No other record has this date of birth and a similar name." in html
-    assert "Possible matches" not in html
+    assert "No possible matches: no other record has this date of birth" in html
+    assert 'id="matches-heading"' not in html
+    kept = _referral(f, "Ann", "Lee")
+    url = f"/admin/cases/{case.id}"
+    post(client, f"{url}/matches/{kept.person_id}/keep-apart", {"version": case.version}, page=url)
+    assert _count(PersonMatchDecision) == 1
+    html = client.get(url).get_data(as_text=True)
+    assert "No possible matches" in html and 'id="matches-heading"' not in html
 
 
 def test_the_queue_marks_the_referrals_with_a_possible_match(client, admin, f, pair):
