@@ -244,7 +244,8 @@ def can_record_attendance(user: User, service: Service) -> bool:
 
 
 # What reaches law enforcement (42 CFR Part 2). Screening (received, accepted, declined) is the
-# referring officer's own business; everything after it needs the participant's consent.
+# referring officer's own business; everything after it needs the participant's consent. Kinds
+# in none of these sets (details edited, person records linked or kept apart, ...) never do.
 SCREENING_KINDS = frozenset(
     {TimelineKind.REFERRAL_RECEIVED, TimelineKind.REFERRAL_ACCEPTED, TimelineKind.REFERRAL_DECLINED}
 )

@@ -172,6 +172,8 @@ class CaseFactory(Base):
         model = Case
 
     person = factory.SubFactory(PersonFactory)
+    referred_first_name = factory.LazyAttribute(lambda o: o.person.first_name)
+    referred_last_name = factory.LazyAttribute(lambda o: o.person.last_name)
     officer = factory.SubFactory(UserFactory, officer=True)
     agency_id = factory.LazyAttribute(lambda o: o.officer.agency_id)
     referral_type = ReferralType.ARREST

@@ -10,10 +10,12 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from portal.admin.case_sections import sections
-from portal.admin.forms import AcceptForm, DeclineForm, IntakeForm
+from portal.admin.forms import AcceptForm, DeclineForm, IntakeForm, KeepApartForm, LinkPersonForm
 from portal.auth.permissions import get_case_or_404, get_service_referral_or_404
 from portal.clock import local_today
 from portal.models import Case, ServiceReferral
+from portal.services.cases import next_steps
+from portal.services.person_matches import possible_matches
 from portal.services.settings import get_settings
 from portal.services.timeline import get_timeline
 from portal.web.forms import choices
@@ -54,26 +56,62 @@ def workflow_forms(case: Case, **overrides) -> dict:
     return forms
 
 
+MATCH_KEYS = ("link_form", "link_form_id", "matches_error", "matches_message")
+
+
+def match_context(case: Case, **overrides) -> dict:
+    """The possible matches of the case's person, with a link form each (or the one submitted)
+    and the keep-apart form; all carry the case's version."""
+    matches = possible_matches(case, current_user)
+    link_forms = {
+        m.person.id: LinkPersonForm(
+            prefix=f"link-{m.person.id}", formdata=None, version=case.version
+        )
+        for m in matches
+    }
+    if overrides.get("link_form") is not None:
+        link_forms[overrides["link_form_id"]] = overrides["link_form"]
+    return {
+        "matches": matches,
+        "screening": next_steps(case).screen,
+        "link_forms": link_forms,
+        "keep_apart_form": KeepApartForm(formdata=None, version=case.version),
+        "matches_error": overrides.get("matches_error"),
+        "matches_message": overrides.get("matches_message"),
+    }
+
+
 def case_page(
     case: Case, status: int = 200, block: str | None = None, error=None, **forms
 ) -> Response:
     """The whole case page, or for htmx `block` with the status and engagement (out of band)."""
+    matching = {k: forms.pop(k) for k in MATCH_KEYS if k in forms}
     context = {
         "case": case,
         "timeline": get_timeline(case, current_user),
         "error": error,
         **sections(case, **forms),
         **workflow_forms(case, **forms),
+        **match_context(case, **matching),
     }
     if block and is_htmx():
         blocks = [block, "status_oob", "engagement_oob"]
         if status == 200:
             # The change moved the case's version: the page's other versioned forms (the
-            # referral details) move with it, or their next save would be a false conflict.
-            blocks.append("referral")
-            context["referral_oob"] = True
+            # referral details, the possible matches) move with it, or their next save would
+            # be a false conflict.
+            blocks += ["referral", "matches"]
+            context |= {"referral_oob": True, "matches_oob": True}
         return render_blocks(PAGE, blocks, status=status, **context)
     return render(PAGE, status=status, **context)
+
+
+def matches_section(case: Case, status: int = 200, **overrides) -> Response:
+    """The possible matches for htmx; the whole case page otherwise."""
+    if not is_htmx():
+        return case_page(case, status, **overrides)
+    context = {"case": case, **match_context(case, **overrides)}
+    return render_blocks(PAGE, ["matches"], status=status, **context)
 
 
 def section(case: Case, block: str, status: int = 200, **overrides) -> Response:
@@ -86,8 +124,8 @@ def section(case: Case, block: str, status: int = 200, **overrides) -> Response:
 def referral_section(case: Case, status: int = 200, moved: bool = False, **overrides) -> Response:
     """The referral section for htmx; the whole page otherwise.
 
-    `moved`: the save moved the case's version, so the screening/intake/exit forms come too
-    (out of band), carrying it.
+    `moved`: the save moved the case's version, so the screening/intake/exit forms and the
+    possible matches come too (out of band), carrying it.
     """
     if not is_htmx():
         return case_page(case, status, **overrides)
@@ -95,5 +133,6 @@ def referral_section(case: Case, status: int = 200, moved: bool = False, **overr
     blocks = ["referral"]
     if moved:
         context |= {**workflow_forms(case), "error": None, "workflow_oob": True}
-        blocks.append("workflow")
+        context |= {**match_context(case), "matches_oob": True}
+        blocks += ["workflow", "matches"]
     return render_blocks(PAGE, blocks, status=status, **context)

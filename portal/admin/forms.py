@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from wtforms import SelectField, TextAreaField
+from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.web.forms import LocalDateField, VersionedForm, not_in_future
@@ -35,3 +35,13 @@ class IntakeForm(VersionedForm):
             not_in_future("The intake date cannot be in the future."),
         ],
     )
+
+
+class LinkPersonForm(VersionedForm):
+    """Link the referral to an earlier record of the same person (a possible match)."""
+
+    copy_details = BooleanField("Copy this record's name, aliases and phone to the earlier one")
+
+
+class KeepApartForm(VersionedForm):
+    """A possible match is a different person: not offered again."""

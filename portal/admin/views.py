@@ -21,6 +21,7 @@ from portal.extensions import db
 from portal.models import Case, CaseStatus, Person
 from portal.policy import case_scope
 from portal.services import cases
+from portal.services.person_matches import cases_with_possible_matches
 from portal.services.settings import get_settings
 from portal.web.changes import answer, run_change
 from portal.web.htmx import render
@@ -29,7 +30,8 @@ from portal.web.timeline import timeline_fragment
 
 @bp.get("/")
 def queue():
-    """New referrals oldest first, then accepted cases awaiting intake, by deadline."""
+    """New referrals oldest first, then accepted cases awaiting intake, by deadline; a case whose
+    person has a possible match is marked (one query for the whole queue)."""
     base = case_scope(current_user).options(*CASE_OPTIONS)
     new = db.session.scalars(
         base.where(Case.status == CaseStatus.REFERRED).order_by(Case.referred_at, Case.id)
@@ -42,6 +44,7 @@ def queue():
         block="queue",
         new=new,
         awaiting=awaiting,
+        matched=cases_with_possible_matches([c.id for c in (*new, *awaiting)], current_user),
         today=local_today(),
         intake_clock=cases.intake_clock,
     )
@@ -49,7 +52,8 @@ def queue():
 
 @bp.get("/cases")
 def case_list():
-    """All cases, newest first, filtered by status and a name, alias or incident search."""
+    """All cases, newest first, filtered by status and a name (the person's, or as referred),
+    alias or incident search."""
     status = request.args.get("status") or None
     if status not in {s.value for s in CaseStatus}:
         status = None
@@ -67,6 +71,7 @@ def case_list():
         query = query.where(
             or_(
                 func.lower(Person.first_name + " " + Person.last_name).like(like),
+                func.lower(Case.referred_first_name + " " + Case.referred_last_name).like(like),
                 func.lower(Person.aliases).like(like),
                 func.lower(func.coalesce(Case.incident_number, "")).like(like),
             )

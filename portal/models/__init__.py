@@ -49,6 +49,7 @@ from portal.models.engagement import (
     ReferralStatus,
     ServiceReferral,
 )
+from portal.models.person_match import MatchDecision, PersonMatchDecision
 from portal.models.user import Role, User
 
 __all__ = [
@@ -81,8 +82,10 @@ __all__ = [
     "DeclineReason",
     "NeedDomain",
     "NeedLevel",
+    "MatchDecision",
     "Organization",
     "Person",
+    "PersonMatchDecision",
     "ProgramSettings",
     "ReferralStatus",
     "ReferralType",

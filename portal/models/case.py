@@ -118,6 +118,10 @@ class Case(Base):
 
     id: Mapped[intpk]
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    # The name as the officer referred the person: what the officer's pages show, and what their
+    # duplicate check compares, even after the office links the case to an earlier record.
+    referred_first_name: Mapped[str120]
+    referred_last_name: Mapped[str120]
     officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     referral_type: Mapped[ReferralType] = mapped_column(enum_type(ReferralType))
@@ -159,6 +163,10 @@ class Case(Base):
         viewonly=True, order_by="Consent.id", primaryjoin="Case.id == Consent.case_id"
     )
 
+    @property
+    def referred_name(self) -> str:
+        return f"{self.referred_first_name} {self.referred_last_name}"
+
 
 class TimelineKind(enum.StrEnum):
     REFERRAL_RECEIVED = "referral_received"
@@ -181,6 +189,8 @@ class TimelineKind(enum.StrEnum):
     CASE_UPDATED = "case_updated"
     CONSENT_RECORDED = "consent_recorded"
     CONSENT_REVOKED = "consent_revoked"
+    PERSON_LINKED = "person_linked"
+    PERSONS_KEPT_APART = "persons_kept_apart"
 
 
 class TimelineEntry(Base):

@@ -53,7 +53,7 @@ class OfficerCase:
         seen = officer_status(current_user, case, consents)
         return cls(
             id=case.id,
-            person_name=case.person.full_name,
+            person_name=case.referred_name,
             dob=case.person.dob,
             referral_type=case.referral_type,
             incident_number=case.incident_number,
@@ -100,7 +100,8 @@ def _referral_form() -> ReferralForm:
 
 def _offer_matches(form: ReferralForm) -> None:
     """Offer the people this officer referred before with the same name and date of birth as the
-    choices of person_choice (never anyone referred by someone else).
+    choices of person_choice (never anyone referred by someone else), each by the officer's own
+    referral of them: no id or name of a record the office may have linked it to.
 
     Set before validation, so a submitted choice is checked against what was offered.
     """
@@ -113,8 +114,11 @@ def _offer_matches(form: ReferralForm) -> None:
     if matches:
         form.person_choice.choices = choices(
             [
-                (p.id, f"Use the existing record: {p.full_name}, born {p.dob:%b %-d, %Y}")
-                for p in matches
+                (
+                    k.referral_id,
+                    f"Use the existing record: {k.name}, born {k.person.dob:%b %-d, %Y}",
+                )
+                for k in matches
             ]
             + [("new", "No, this is a different person: create a new record")]
         )

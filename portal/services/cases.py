@@ -117,25 +117,40 @@ class ReferralData:
     notes: str = ""
 
 
-def matching_persons(officer: User, first_name: str, last_name: str, dob: dt.date) -> list[Person]:
-    """People this officer referred before with this name and date of birth (case-insensitive).
+@dataclass(frozen=True)
+class KnownPerson:
+    """A person this officer referred before, as they referred them."""
+
+    referral_id: int  # the officer's latest referral of them: the choice the form offers
+    person: Person
+    name: str  # as the officer referred them (the office may have linked the case since)
+
+
+def matching_persons(
+    officer: User, first_name: str, last_name: str, dob: dt.date
+) -> list[KnownPerson]:
+    """People this officer referred before under this name (case-insensitive) and date of birth.
 
     Never anyone else's: the duplicate check must not tell an officer that someone was referred
     by a colleague or another agency (42 CFR Part 2); the program office links those records.
+    The name compared and shown is the one the officer gave, so a case the office linked to an
+    earlier record tells them nothing of it; each is offered by the officer's own referral.
     """
-    referred_by_them = select(Case.person_id).where(Case.officer_id == officer.id)
-    return list(
-        db.session.scalars(
-            select(Person)
-            .where(
-                Person.id.in_(referred_by_them),
-                Person.dob == dob,
-                func.lower(Person.last_name) == last_name.strip().lower(),
-                func.lower(Person.first_name) == first_name.strip().lower(),
-            )
-            .order_by(Person.id)
+    rows = db.session.execute(
+        select(Case.id, Case.referred_first_name, Case.referred_last_name, Person)
+        .join(Person, Person.id == Case.person_id)
+        .where(
+            Case.officer_id == officer.id,
+            Person.dob == dob,
+            func.lower(Case.referred_last_name) == last_name.strip().lower(),
+            func.lower(Case.referred_first_name) == first_name.strip().lower(),
         )
-    )
+        .order_by(Case.id.desc())
+    ).all()
+    known: dict[int, KnownPerson] = {}
+    for case_id, first, last, person in rows:
+        known.setdefault(person.id, KnownPerson(case_id, person, f"{first} {last}"))
+    return sorted(known.values(), key=lambda k: k.referral_id)
 
 
 def submitted_case(officer: User, submission_key: str | None) -> Case | None:
@@ -150,7 +165,7 @@ def submitted_case(officer: User, submission_key: str | None) -> Case | None:
 def refer_person(
     officer: User,
     data: ReferralData,
-    existing_person_id: int | None = None,
+    known_referral_id: int | None = None,
     new_person: bool = False,
     submission_key: str | None = None,
 ) -> Case:
@@ -158,8 +173,9 @@ def refer_person(
     not duplicated.
 
     When the officer referred someone with the same name and date of birth before, the caller
-    must say which record it is, or that this is a different person (`new_person`); records of
-    people referred by others are never offered nor written to.
+    must say which it is (`known_referral_id`, the officer's earlier referral of them), or that
+    this is a different person (`new_person`); records of people referred by others are never
+    offered nor written to.
 
     One form submission (`submission_key`, unique per officer) makes one case: a repeat, even
     one arriving at the same instant, is answered with the case the first arrival made.
@@ -171,7 +187,7 @@ def refer_person(
     first = submitted_case(officer, submission_key)
     if first is not None:
         return first
-    if matches and existing_person_id is None and not new_person:
+    if matches and known_referral_id is None and not new_person:
         raise ValidationFailed(
             "A person with this name and date of birth is already on record: choose the record, "
             "or say this is a different person.",
@@ -184,9 +200,11 @@ def refer_person(
         # The person and the case are written together: when a concurrent arrival of the same
         # submission wins the unique key, this one's person goes with its case.
         with savepoint(db.session):
-            person = _person_for(data, matches, existing_person_id)
+            person = _person_for(data, matches, known_referral_id)
             case = Case(
                 person_id=person.id,
+                referred_first_name=data.first_name.strip(),
+                referred_last_name=data.last_name.strip(),
                 officer_id=officer.id,
                 agency_id=officer.agency_id,
                 referral_type=data.referral_type,
@@ -256,14 +274,15 @@ def held_charge(case: Case) -> HeldCharge | None:
 
 
 def _person_for(
-    data: ReferralData, matches: list[Person], existing_person_id: int | None
+    data: ReferralData, matches: list[KnownPerson], known_referral_id: int | None
 ) -> Person:
     """The chosen known person (with the new aliases and phone), or a new record."""
-    if existing_person_id is not None:
-        person = next((p for p in matches if p.id == existing_person_id), None)
-        if person is None:
+    if known_referral_id is not None:
+        known = next((k for k in matches if k.referral_id == known_referral_id), None)
+        if known is None:
             raise ValidationFailed("That person record does not match the name and date of birth.")
-        _merge_aliases(person, data.aliases)
+        person = known.person
+        merge_aliases(person, data.aliases)
         if data.phone and not person.phone:
             person.phone = data.phone
         return person
@@ -279,7 +298,8 @@ def _person_for(
     return person
 
 
-def _merge_aliases(person: Person, aliases: str) -> None:
+def merge_aliases(person: Person, aliases: str) -> None:
+    """Add the aliases the person's record lacks (compared case-insensitively), in order."""
     known = [a.strip() for a in person.aliases.split(",") if a.strip()]
     for alias in (a.strip() for a in aliases.split(",")):
         if alias and alias.lower() not in {k.lower() for k in known}:

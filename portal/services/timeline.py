@@ -125,6 +125,8 @@ STAFF_TEXT = {
     TimelineKind.CASE_WITHDRAWN: "Case withdrawn",
     TimelineKind.CASE_NON_COMPLIANT: "Case returned for non-compliance",
     TimelineKind.CASE_UPDATED: "Case details updated",
+    TimelineKind.PERSON_LINKED: "Linked to an earlier record of the same person",
+    TimelineKind.PERSONS_KEPT_APART: "A possible match kept apart: a different person",
 }
 
 # Payload keys staff see, with their labels, in display order.
@@ -141,6 +143,8 @@ DETAIL_KEYS = [
     ("contact_kind", "Contact"),
     ("summary", "Summary"),
     ("note", "Note"),
+    ("copied", "Name, aliases and phone copied to the earlier record"),
+    ("record_removed", "Newer record deleted"),
 ]
 
 

@@ -191,6 +191,7 @@ def build_world(f):
         "scan_id": [scan.id],
         "flag_id": [flag.id],
         "code": ["no_contact"],
+        "person_id": [waiting.person_id],  # a possible match of the referred case's person
         "service_id": [world.service.id],
         "user_id": [officer.id],
         "agency_id": [officer.agency_id],
@@ -393,6 +394,8 @@ def test_the_walk_reaches_every_form(client, f):
         "/admin/cases/<id>/contacts",
         "/admin/cases/<id>/exit",
         "/admin/cases/<id>/consents/<id>/scans",
+        "/admin/cases/<id>/matches/<id>/link",
+        "/admin/cases/<id>/matches/<id>/keep-apart",
         "/admin/users/new",
         "/admin/services/<id>",
         "/admin/settings",

@@ -254,10 +254,12 @@ def test_refer_person_reuses_the_same_person_ignoring_case(f):
     officer = f.officer()
     first = cases.refer_person(officer, _data(aliases="Annie"))
     matches = cases.matching_persons(officer, "ANN", " smith ", dt.date(1990, 1, 2))
-    assert [p.id for p in matches] == [first.person_id]
+    assert [(k.referral_id, k.person.id, k.name) for k in matches] == [
+        (first.id, first.person_id, "Ann Smith")
+    ]
 
     second = cases.refer_person(
-        officer, _data(first_name="ANN", last_name="sMiTh", aliases="A.S."), matches[0].id
+        officer, _data(first_name="ANN", last_name="sMiTh", aliases="A.S."), matches[0].referral_id
     )
 
     assert second.person_id == first.person_id
@@ -290,14 +292,14 @@ def test_only_people_the_officer_referred_are_matched(f):
     first = cases.refer_person(referrer, _data(aliases="Annie"))
     f.PersonFactory(first_name="Ann", last_name="Smith", dob=dt.date(1990, 1, 2))  # no case
 
-    assert [p.id for p in cases.matching_persons(referrer, "Ann", "Smith", _data().dob)] == [
+    assert [k.person.id for k in cases.matching_persons(referrer, "Ann", "Smith", _data().dob)] == [
         first.person_id
     ]
     for officer in (colleague, elsewhere):
         assert cases.matching_persons(officer, "Ann", "Smith", _data().dob) == []
         # Nothing to choose: a new record, and naming theirs is refused with nothing written.
         with pytest.raises(ValidationFailed):
-            cases.refer_person(officer, _data(aliases="Red"), existing_person_id=first.person_id)
+            cases.refer_person(officer, _data(aliases="Red"), known_referral_id=first.id)
         case = cases.refer_person(officer, _data(aliases="Red", phone="555-0100"))
         assert case.person_id != first.person_id
         assert [e.payload["reused_person"] for e in _entries(case)] == [False]
@@ -309,17 +311,20 @@ def test_only_people_the_officer_referred_are_matched(f):
 def test_a_person_referred_twice_by_the_officer_is_offered_once(f):
     officer = f.officer()
     first = cases.refer_person(officer, _data())
-    cases.refer_person(officer, _data(), first.person_id)
+    second = cases.refer_person(officer, _data(), first.id)
     matches = cases.matching_persons(officer, "Ann", "Smith", _data().dob)
-    assert [p.id for p in matches] == [first.person_id]
+    # Offered by their latest referral of the person.
+    assert [(k.referral_id, k.person.id) for k in matches] == [(second.id, first.person_id)]
 
 
-def test_refer_person_refuses_a_person_record_that_does_not_match(f):
+def test_refer_person_refuses_a_referral_that_does_not_match(f):
     officer = f.officer()
-    other = f.PersonFactory(first_name="Bob", last_name="Jones")
+    other = f.CaseFactory(
+        officer=officer, person=f.PersonFactory(first_name="Bob", last_name="Jones")
+    )
     with pytest.raises(ValidationFailed):
-        cases.refer_person(officer, _data(), existing_person_id=other.id)
-    assert _count(Case) == 0
+        cases.refer_person(officer, _data(), known_referral_id=other.id)
+    assert _count(Case) == 1
     assert _count(Person) == 1
 
 

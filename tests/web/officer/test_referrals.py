@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.models import Agency, Case, CaseStatus, Person, TimelineEntry, TimelineKind, utcnow
 from portal.officer.views import OFFICER_FILTERS
 from portal.policy import officer_status
+from portal.services import person_matches
 from portal.services.settings import get_settings
 from tests.conftest import post
 
@@ -212,15 +213,15 @@ def test_htmx_filter_returns_only_the_results_block(client, login_as, f):
 
 
 def _known(f, officer, **kw):
-    """Ann Smith, born Jan 2, 1990, referred before by `officer`."""
+    """Ann Smith, born Jan 2, 1990, referred before by `officer`: the person and the referral."""
     known = f.PersonFactory(first_name="Ann", last_name="Smith", dob=dt.date(1990, 1, 2), **kw)
-    f.CaseFactory(person=known, officer=officer)
-    return known
+    return known, f.CaseFactory(person=known, officer=officer)
 
 
 def test_same_name_and_birth_date_offers_the_officers_own_earlier_record(client, login_as, f):
     officer = f.officer()
-    known = _known(f, officer)
+    f.PersonFactory.create_batch(3)  # person and case ids no longer coincide
+    known, earlier = _known(f, officer)
     login_as(officer)
 
     response = post(
@@ -230,27 +231,29 @@ def test_same_name_and_birth_date_offers_the_officers_own_earlier_record(client,
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "This person may already be on record" in html
-    assert f'name="person_choice" type="radio" value="{known.id}"' in html
+    # Offered by the officer's own referral of them (an id the officer knows).
+    assert f'name="person_choice" type="radio" value="{earlier.id}"' in html
     assert 'name="person_choice" type="radio" value="new"' in html
     assert _count(Case) == 1
-    assert _count(Person) == 1
+    assert _count(Person) == 4
 
     chosen = post(
         client,
         "/officer/referrals/new",
-        {**FORM, "first_name": "ANN", "last_name": "smith", "person_choice": str(known.id)},
+        {**FORM, "first_name": "ANN", "last_name": "smith", "person_choice": str(earlier.id)},
         page="/officer/referrals/new",
     )
 
     assert chosen.status_code == 302
     case = db.session.scalar(select(Case).order_by(Case.id.desc()).limit(1))
     assert case.person_id == known.id
-    assert _count(Person) == 1
+    assert case.referred_name == "ANN smith"
+    assert _count(Person) == 4
 
 
 def test_a_different_person_with_the_same_name_gets_a_new_record(client, login_as, f):
     officer = f.officer()
-    known = _known(f, officer)
+    known, _ = _known(f, officer)
     login_as(officer)
     response = post(client, "/officer/referrals/new", {**FORM, "person_choice": "new"})
     assert response.status_code == 302
@@ -263,18 +266,40 @@ def test_a_person_choice_that_was_not_offered_is_refused(client, login_as, f):
     officer = f.officer()
     _known(f, officer)
     stranger = f.PersonFactory(first_name="Bob", last_name="Jones")
-    f.CaseFactory(person=stranger, officer=officer)
+    theirs = f.CaseFactory(person=stranger, officer=officer)
     login_as(officer)
-    response = post(client, "/officer/referrals/new", {**FORM, "person_choice": str(stranger.id)})
+    response = post(client, "/officer/referrals/new", {**FORM, "person_choice": str(theirs.id)})
     assert response.status_code == 422
     assert 'id="person_choice-error"' in response.get_data(as_text=True)
     assert _count(Case) == 2
 
 
+def _officer_pages(client, officer, typed: dict) -> str:
+    """Everything the officer can read of their referrals, and the referral form answering
+    `typed` (the duplicate check), as one text."""
+    pages = [client.get("/officer/referrals").get_data(as_text=True)]
+    for case_id in _my_cases(officer):
+        pages.append(client.get(f"/officer/referrals/{case_id}").get_data(as_text=True))
+        fragment = client.get(
+            f"/officer/referrals/{case_id}/timeline", headers={"HX-Request": "true"}
+        )
+        pages.append(fragment.get_data(as_text=True))
+    form = post(
+        client,
+        "/officer/referrals/new",
+        {**typed, "submission_key": str(uuid.uuid4())},
+        page="/officer/referrals/new",
+    )
+    assert form.status_code == 422  # the duplicate check asks; nothing is saved
+    pages.append(form.get_data(as_text=True))
+    return "\n".join(pages)
+
+
 def _someone_elses_known_person_is_not_revealed(client, login_as, f, me, referrer):
     """`me` types the name and date of birth of a person `referrer` referred: nothing is offered
-    (not even after choosing the record by id), and a new person record is made."""
-    known = _known(f, referrer, aliases="Annie", phone=None)
+    (not even after choosing the record by id), and a new person record is made. When the office
+    then links the two records, `me` still sees only what they referred."""
+    known, theirs = _known(f, referrer, aliases="Annie", phone=None)
     login_as(me)
     typed = {**FORM, "first_name": "ANN", "last_name": "smith", "aliases": "Red", "phone": ""}
 
@@ -286,22 +311,39 @@ def _someone_elses_known_person_is_not_revealed(client, login_as, f, me, referre
     case = db.session.scalar(select(Case).where(Case.officer_id == me.id))
     assert case.person_id != known.id
     assert _count(Person) == 2
-    # Typed again, only the record they made is offered; naming the other one by id is refused.
-    forced = post(
-        client,
-        "/officer/referrals/new",
-        {**typed, "submission_key": str(uuid.uuid4()), "person_choice": str(known.id)},
-        page="/officer/referrals/new",
-    )
-    html = forced.get_data(as_text=True)
-    assert forced.status_code == 422
-    assert f'name="person_choice" type="radio" value="{case.person_id}"' in html
-    assert f'name="person_choice" type="radio" value="{known.id}"' not in html
+    # Typed again, only the record they made is offered; naming the other one is refused.
+    for foreign in (theirs.id, known.id):
+        forced = post(
+            client,
+            "/officer/referrals/new",
+            {**typed, "submission_key": str(uuid.uuid4()), "person_choice": str(foreign)},
+            page="/officer/referrals/new",
+        )
+        html = forced.get_data(as_text=True)
+        assert forced.status_code == 422
+        assert re.findall(r'name="person_choice" type="radio" value="(\w+)"', html) == [
+            str(case.id),
+            "new",
+        ]
     assert _count(Case) == 2
     db.session.refresh(known)
     assert (known.aliases, known.phone) == ("Annie", None)  # nothing written into their record
     for page in ("/officer/referrals", *(f"/officer/referrals/{c}" for c in _my_cases(me))):
         assert "Annie" not in client.get(page).get_data(as_text=True)
+
+    # The office links the referral to the earlier record (keeping its alias and phone there):
+    # the officer's pages, and the duplicate check, show what they referred and nothing else.
+    person_matches.link_person(case, f.admin(), known.id, copy_details=True)
+    db.session.refresh(known)
+    assert (known.aliases, known.phone) == ("Annie, Red", "555-0100")
+    seen = _officer_pages(client, me, typed)
+    assert "Annie" not in seen
+    assert "ANN smith" in seen and "Ann Smith" not in seen
+    assert "Linked" not in seen and "earlier record" not in seen
+    assert re.findall(r'name="person_choice" type="radio" value="(\w+)"', seen) == [
+        str(case.id),
+        "new",
+    ]
 
 
 def _my_cases(officer) -> list[int]:
@@ -316,3 +358,34 @@ def test_a_colleague_in_the_same_agency_is_offered_nothing(client, login_as, f):
     referrer = f.officer()
     colleague = f.officer(agency=db.session.get(Agency, referrer.agency_id))
     _someone_elses_known_person_is_not_revealed(client, login_as, f, colleague, referrer)
+
+
+def test_a_case_linked_to_another_agencys_record_shows_the_officer_only_what_they_referred(
+    client, login_as, f
+):
+    """The office links Ann Smith's referral to another agency's record of Annabel Smith (same
+    birth date): the officer sees Ann Smith, and typing Annabel Smith finds nothing."""
+    me, referrer = f.officer(), f.officer()
+    annabel = f.PersonFactory(
+        first_name="Annabel", last_name="Smith", dob=dt.date(1990, 1, 2), phone="555-0199"
+    )
+    f.CaseFactory(person=annabel, officer=referrer, incident_number="2025-77777")
+    mine = f.CaseFactory(
+        officer=me, person=f.PersonFactory(first_name="Ann", last_name="Smith", dob=annabel.dob)
+    )
+    person_matches.link_person(mine, f.admin(), annabel.id)
+    assert (mine.person_id, _count(Person)) == (annabel.id, 1)
+    login_as(me)
+
+    seen = _officer_pages(client, me, {**FORM, "first_name": "Ann", "last_name": "Smith"})
+    for secret in ("Annabel", "555-0199", "2025-77777", f'value="{annabel.id}"'):
+        assert secret not in seen, secret
+    assert "Ann Smith" in seen
+    typed_theirs = post(
+        client, "/officer/referrals/new", {**FORM, "first_name": "Annabel", "last_name": "Smith"}
+    )
+    assert typed_theirs.status_code == 302  # nothing offered: a new record, as for a stranger
+    newest = db.session.scalar(
+        select(Case).where(Case.officer_id == me.id).order_by(Case.id.desc())
+    )
+    assert newest.id != mine.id and newest.person_id != annabel.id
