@@ -13,7 +13,7 @@ from flask_login import current_user
 from portal import policy
 from portal.auth.idle import is_poll
 from portal.extensions import db, login_manager
-from portal.models import Case, Role, ServiceReferral, User
+from portal.models import Case, Notification, Role, ServiceReferral, User
 from portal.services import audit
 
 
@@ -51,6 +51,16 @@ def get_service_referral_or_404(referral_id: int, user: User, *options) -> Servi
         abort(404)
     _audit_view(ServiceReferral.__tablename__, referral.id, referral.case_id)
     return referral
+
+
+def get_notification_or_404(notification_id: int, user: User, *options) -> Notification:
+    """Load one of the user's own notifications that they may see; anything else is 404."""
+    notification = db.session.scalar(
+        policy.notification_scope(user).where(Notification.id == notification_id).options(*options)
+    )
+    if notification is None:
+        abort(404)
+    return notification
 
 
 def _audit_view(object_type: str, object_id: int, case_id: int) -> None:

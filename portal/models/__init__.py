@@ -40,6 +40,14 @@ from portal.models.engagement import (
     ReferralStatus,
     ServiceReferral,
 )
+from portal.models.notification import (
+    Digest,
+    Notification,
+    NotificationMode,
+    NotificationPreference,
+    OutboxEmail,
+    OutboxStatus,
+)
 from portal.models.user import Role, User
 
 __all__ = [
@@ -63,9 +71,15 @@ __all__ = [
     "Contact",
     "ContactKind",
     "DeclineReason",
+    "Digest",
     "NeedDomain",
     "NeedLevel",
+    "Notification",
+    "NotificationMode",
+    "NotificationPreference",
     "Organization",
+    "OutboxEmail",
+    "OutboxStatus",
     "Person",
     "ProgramSettings",
     "ReferralStatus",

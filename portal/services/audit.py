@@ -37,6 +37,7 @@ from portal.models import (
     Case,
     Consent,
     Contact,
+    NotificationPreference,
     Organization,
     Person,
     ProgramSettings,
@@ -93,6 +94,7 @@ AUDITED: tuple[type, ...] = (
     Case,
     Consent,
     Contact,
+    NotificationPreference,
     Organization,
     Person,
     ProgramSettings,
@@ -107,6 +109,7 @@ AUDITED: tuple[type, ...] = (
 BOOKKEEPING: dict[type, frozenset[str]] = {
     User: frozenset({"failed_logins", "locked_until", "last_login_at", "session_token"}),
     ProgramSettings: frozenset({"updated_at"}),
+    NotificationPreference: frozenset({"updated_at"}),
 }
 
 # How to find the case of a row that does not hold `case_id` itself: the parent's model and the

@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from portal.clock import local_today
 from portal.extensions import db
-from portal.models import AttendanceStatus, CaseStatus
-from portal.services import attendance
+from portal.models import AttendanceStatus, CaseStatus, Notification, OutboxEmail
+from portal.services import attendance, cases
 from portal.web.forms import PortalForm
 from tests.conftest import csrf_token, login
 from tests.worlds import provider_world
@@ -164,6 +164,10 @@ def build_world(f):
     waiting = f.CaseFactory(officer=officer, status=CaseStatus.ACCEPTED)
     f.AgencyFactory()
     consent = f.ConsentFactory(case=accepted.case)
+    told = f.CaseFactory(officer=officer)
+    cases.accept_referral(told, world.admin)  # the officer's notification, and its e-mail
+    notification = db.session.scalar(select(Notification).where(Notification.case_id == told.id))
+    email = db.session.scalar(select(OutboxEmail).where(OutboxEmail.user_id == officer.id))
     db.session.commit()
     users = {"admin": world.admin, "officer": officer, "provider": world.staff}
     values = {
@@ -174,6 +178,8 @@ def build_world(f):
         "user_id": [officer.id],
         "agency_id": [officer.agency_id],
         "organization_id": [world.service.organization_id],
+        "notification_id": [notification.id],
+        "email_id": [email.id],
         "day": [today.isoformat()],
         "action": ["deactivate"],
         "filename": ["css/portal.css"],
