@@ -18,7 +18,13 @@ from portal.extensions import db
 from portal.models import OutboxStatus
 from portal.services import digests, mail
 from portal.services.mail import Links, MailContext
-from portal.services.mail_transport import LogTransport, SmtpTransport, Transport, error_text
+from portal.services.mail_transport import (
+    LogTransport,
+    SmtpTransport,
+    Transport,
+    error_text,
+    is_server_failure,
+)
 
 DEVELOPMENT_URL = "http://localhost:5000"  # `make run`
 
@@ -33,12 +39,16 @@ class Delivery:
     retrying: int = 0
     failed: int = 0
     withheld: int = 0
+    stopped: bool = False  # the server failed: the rest waits for the next run
 
     def __str__(self) -> str:
-        return (
+        line = (
             f"{self.sent} sent, {self.retrying} to try again, {self.failed} given up, "
             f"{self.withheld} withheld."
         )
+        if self.stopped:
+            line += " The mail server failed: the rest waits for the next run."
+        return line
 
 
 def make_transport(app: Flask) -> Transport:
@@ -73,7 +83,8 @@ def mail_context(app: Flask) -> MailContext:
 
 
 def deliver_due(transport: Transport, context: MailContext, limit: int = 500) -> Delivery:
-    """Send the e-mails that are due, one claim at a time, until none is left (or `limit`)."""
+    """Send the e-mails that are due, one claim at a time, until none is left (or `limit`, or
+    the server fails: then the others keep their tries for the next run)."""
     config = current_app.config
     done = Delivery()
     try:
@@ -104,6 +115,9 @@ def deliver_due(transport: Transport, context: MailContext, limit: int = 500) ->
                     )
                 else:
                     done.retrying += 1
+                if is_server_failure(error):
+                    done.stopped = True
+                    break
                 continue
             mail.mark_sent(claim, prepared)
             db.session.commit()

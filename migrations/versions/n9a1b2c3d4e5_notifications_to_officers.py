@@ -60,7 +60,7 @@ def upgrade():
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index('ix_notifications_digest_id', ['digest_id'], unique=False)
         batch_op.create_index('ix_notifications_unread', ['user_id', 'id'], unique=False, postgresql_where=sa.text('read_at IS NULL'), sqlite_where=sa.text('read_at IS NULL'))
-        batch_op.create_index('ix_notifications_user_id_id', ['user_id', 'id'], unique=False)
+        batch_op.create_index('ix_notifications_user_id_created_at', ['user_id', 'created_at', 'id'], unique=False)
 
     op.create_table('outbox_emails',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -93,7 +93,7 @@ def downgrade():
 
     op.drop_table('outbox_emails')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
-        batch_op.drop_index('ix_notifications_user_id_id')
+        batch_op.drop_index('ix_notifications_user_id_created_at')
         batch_op.drop_index('ix_notifications_unread', postgresql_where=sa.text('read_at IS NULL'), sqlite_where=sa.text('read_at IS NULL'))
         batch_op.drop_index('ix_notifications_digest_id')
 

@@ -68,7 +68,8 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         UniqueConstraint("user_id", "entry_id", name="uq_notifications_user_id_entry_id"),
-        Index("ix_notifications_user_id_id", "user_id", "id"),
+        # The inbox, newest first.
+        Index("ix_notifications_user_id_created_at", "user_id", "created_at", "id"),
         # The header's unread count reads this index only.
         Index(
             "ix_notifications_unread",

@@ -60,7 +60,6 @@ def _page(before: int | None = None, **extra):
         "page": page,
         "notice": REDISCLOSURE_NOTICE,
         "mark_all": MarkAllReadForm(formdata=None, up_to=page.newest_id),
-        "action": EmptyForm(formdata=None),
         **extra,
     }
 
@@ -86,7 +85,8 @@ def _load(notification_id: int) -> Notification:
 
 
 def _refused(status: int, error: str | None):
-    return render(INBOX, status=status, **_page(error=error or OUT_OF_DATE))
+    """The inbox again with the refusal above it (its list, for htmx)."""
+    return render(INBOX, block="results", status=status, **_page(error=error or OUT_OF_DATE))
 
 
 @bp.post("/inbox/<int:notification_id>/read")
@@ -102,7 +102,6 @@ def mark_read(notification_id: int):
                 INBOX,
                 ["item", "unread_oob"],
                 n=notification,
-                action=EmptyForm(formdata=None),
                 unread=unread_notifications(),
             ),
         )
@@ -138,7 +137,8 @@ def open_notification(notification_id: int):
 
 @bp.post("/inbox/read-all")
 def mark_all_read():
-    """Mark read every update the page showed (one that arrived since stays unread)."""
+    """Mark read every update there was when the page was shown (one that arrived since stays
+    unread)."""
     form = MarkAllReadForm()
 
     def done(count: int):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
@@ -33,37 +33,50 @@ class InboxPage:
     items: list[Notification]
     next_before: int | None  # the keyset cursor of the next (older) page
     consented: bool  # an item was disclosed under a consent: the 2.32 notice goes with the page
-    newest_id: int | None  # what "mark all read" covers (nothing that arrived after the page)
+    newest_id: int | None  # what "mark all read" covers (nothing that arrived after the page;
+    # given with the first page only)
     recorded: int  # disclosures this page recorded for the first time (the caller commits)
 
 
 def inbox_page(user: User, before: int | None = None, limit: int = 20) -> InboxPage:
-    """One page of the officer's notifications, newest first (keyset on the id); each event
-    shown under a consent is recorded as a disclosure, once."""
+    """One page of the officer's notifications, newest first (keyset on the time and id, from
+    the last one shown: `before`); each event shown under a consent is recorded as a
+    disclosure, once."""
     query = (
         notification_scope(user)
         .options(
             joinedload(Notification.case).joinedload(Case.person),
             joinedload(Notification.entry),
         )
-        .order_by(Notification.id.desc())
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(limit + 1)
     )
-    if before is not None:
-        query = query.where(Notification.id < before)
+    newest = None
+    if before is None:
+        newest = db.session.scalar(
+            select(func.max(Notification.id)).where(Notification.user_id == user.id)
+        )
+    else:
+        last = db.session.scalar(
+            select(Notification.created_at).where(
+                Notification.id == before, Notification.user_id == user.id
+            )
+        )
+        if last is not None:
+            query = query.where(
+                or_(
+                    Notification.created_at < last,
+                    and_(Notification.created_at == last, Notification.id < before),
+                )
+            )
     items = list(db.session.scalars(query))
     more = len(items) > limit
     items = items[:limit]
     consents = consents_for(sorted({n.case_id for n in items}))
     consented = any(disclosing_consent(user, n.kind, consents[n.case_id]) for n in items)
     recorded = record_disclosures_of(user, [n.entry for n in items], consents)
-    return InboxPage(
-        items,
-        items[-1].id if more and items else None,
-        consented,
-        items[0].id if items else None,
-        recorded,
-    )
+    newest = newest if items else None
+    return InboxPage(items, items[-1].id if more and items else None, consented, newest, recorded)
 
 
 def unread_count(user: User, cap: int = UNREAD_CAP) -> int:

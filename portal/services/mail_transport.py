@@ -104,3 +104,17 @@ def error_text(error: BaseException) -> str:
     if code is None and isinstance(error, smtplib.SMTPRecipientsRefused) and error.recipients:
         code = next(iter(error.recipients.values()))[0]
     return f"{type(error).__name__}{f' {code}' if code else ''}"[:120]
+
+
+# The server refused this message (its sender, a recipient, its content): the next one may go.
+MESSAGE_REFUSALS = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPDataError,
+)
+
+
+def is_server_failure(error: BaseException) -> bool:
+    """The server, or the way to it, failed (down, hung up, TLS, credentials), not this message:
+    the rest of the run waits for the next one rather than each failing in turn."""
+    return not isinstance(error, MESSAGE_REFUSALS)

@@ -10,7 +10,7 @@ them, so a consent that ended takes its updates out of the inbox as off the case
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -46,20 +46,48 @@ OFFICERS_ONLY = "Only officers receive notifications."
 
 def notify_officers(case: Case, entry: TimelineEntry) -> list[Notification]:
     """Tell each officer the disclosure rule lets know of this event, in the event's own
-    transaction; queue an e-mail for those who want each update at once."""
+    transaction; queue an e-mail for those who want each update at once. A consent recorded
+    tells the officers it names what they may now know and were not told (the intake it was
+    signed at, say)."""
+    if entry.kind == TimelineKind.CONSENT_RECORDED:
+        return _catch_up(case)
     if entry.kind not in TOLD_KINDS:
         return []
     db.session.flush()  # the entry's id: the rule is asked of the entry itself
     officers = list(db.session.scalars(officers_to_tell(case.id)))
-    told = [user for user in officers if _may_know(user, entry)]
-    modes = notification_modes([user.id for user in told])
+    return _tell([(user, entry) for user in officers if _may_know(user, entry)])
+
+
+def _catch_up(case: Case) -> list[Notification]:
+    db.session.flush()  # the consent, for the rule's query
+    pairs = []
+    for user in db.session.scalars(officers_to_tell(case.id)):
+        told = select(Notification.id).where(
+            Notification.user_id == user.id, Notification.entry_id == TimelineEntry.id
+        )
+        entries = db.session.scalars(
+            select(TimelineEntry)
+            .where(
+                TimelineEntry.case_id == case.id,
+                TimelineEntry.kind.in_(TOLD_KINDS),
+                officer_disclosure(user),
+                ~exists(told),
+            )
+            .order_by(TimelineEntry.created_at, TimelineEntry.id)
+        )
+        pairs += [(user, entry) for entry in entries]
+    return _tell(pairs)
+
+
+def _tell(pairs: list[tuple[User, TimelineEntry]]) -> list[Notification]:
+    modes = notification_modes(sorted({user.id for user, _ in pairs}))
     now = utcnow()
     made = []
-    for user in told:
+    for user, entry in pairs:
         mode = modes[user.id]
         notification = Notification(
             user_id=user.id,
-            case_id=case.id,
+            case_id=entry.case_id,
             entry=entry,
             kind=entry.kind,
             email=mode,

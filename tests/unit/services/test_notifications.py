@@ -20,7 +20,7 @@ from portal.models import (
     RecipientKind,
     TimelineKind,
 )
-from portal.services import cases, referrals
+from portal.services import cases, consents, referrals
 from portal.services.errors import NotPermitted
 from portal.services.notifications import TOLD_KINDS, notification_mode, set_notification_mode
 from portal.services.timeline import add_entry
@@ -149,6 +149,53 @@ def test_only_a_consent_in_force_tells(f, consent, told):
     assert bool(_told(case)) is told
 
 
+def _record_consent(case, admin, scopes=("status",), **recipient):
+    recipient = recipient or {"recipient_kind": "agency", "recipient_agency_id": case.agency_id}
+    return consents.record_consent(
+        case,
+        admin,
+        consents.ConsentData(
+            scopes=list(scopes),
+            purpose="Keep the officer informed.",
+            signed_on=local_today(),
+            signature_method="wet",
+            expiry_event="Exit from the program",
+            **recipient,
+        ),
+    )
+
+
+def test_a_consent_signed_at_intake_tells_the_officer_of_the_intake(f):
+    """Intake comes first, the consent is recorded at it: the officer hears of the enrolment
+    when the consent is recorded, once, with one e-mail."""
+    admin, officer = f.admin(), f.officer()
+    colleague = f.officer(agency=db.session.get(Agency, officer.agency_id))
+    case = f.CaseFactory(officer=officer)
+    cases.accept_referral(case, admin)
+    cases.complete_intake(case, admin, local_today())
+    accepted = (officer.id, TimelineKind.REFERRAL_ACCEPTED)
+    assert _told(case) == [accepted]
+    _record_consent(case, admin)
+    assert _told(case) == [accepted, (officer.id, TimelineKind.INTAKE_COMPLETED)]
+    assert _emails(officer) == 2
+    _record_consent(case, admin, scopes=("status", "outcome"))  # a second consent
+    assert len(_told(case)) == 2 and _emails(officer) == 2
+    assert _told(user=colleague) == []
+
+
+def test_a_consent_naming_an_officer_tells_them_what_they_may_now_know(f):
+    admin, referrer, named = f.admin(), f.officer(), f.officer()
+    case = f.CaseFactory(officer=referrer, accepted=True)
+    cases.complete_intake(case, admin, local_today())
+    _record_consent(case, admin, recipient_kind="officer", recipient_officer_id=named.id)
+    # The factory's screening entries were never notified: all the named officer may know.
+    assert _told(user=named) == [
+        (named.id, TimelineKind.REFERRAL_ACCEPTED),
+        (named.id, TimelineKind.INTAKE_COMPLETED),
+    ]
+    assert _told(user=referrer) == [(referrer.id, TimelineKind.REFERRAL_ACCEPTED)]
+
+
 def test_a_deactivated_officer_is_not_told(f):
     admin, officer = f.admin(), f.officer(active=False)
     case = f.CaseFactory(officer=officer)
@@ -160,7 +207,7 @@ def test_events_officers_are_not_told_of_make_nothing(f):
     officer = f.officer()
     case = f.CaseFactory(officer=officer, active=True)
     _consent(f, case, discloses_outcome=True, discloses_attendance=True)
-    for kind in set(TimelineKind) - TOLD_KINDS:
+    for kind in set(TimelineKind) - TOLD_KINDS - {TimelineKind.CONSENT_RECORDED}:
         add_entry(case, kind, None)
     db.session.flush()
     assert _told(case) == []

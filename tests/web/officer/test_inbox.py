@@ -112,6 +112,23 @@ def test_keyset_pages_are_bounded_and_cost_the_same(client, login_as, f):
     assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
 
 
+def test_newest_first_means_the_time_of_the_update(client, login_as, f):
+    """An update recorded later for an earlier time (a backfill, say) takes its place in time."""
+    officer = f.officer()
+    made = _accepted(f, officer, 7)
+    late = _mine(officer)[-1]
+    late.created_at = _mine(officer)[0].created_at - dt.timedelta(days=1)
+    login_as(officer)
+    html = client.get("/officer/inbox").get_data(as_text=True)
+    first = _ids(html)
+    assert late.id not in first and len(first) == 5
+    cursor = re.search(r"/officer/inbox\?before=(\d+)", html).group(1)
+    rest = _ids(client.get(f"/officer/inbox?before={cursor}", headers=HTMX).get_data(as_text=True))
+    assert rest[-1] == late.id and len(first + rest) == len(made)
+    # "Mark all read" covers every update there is, whatever its time.
+    assert f'name="up_to" type="hidden" value="{late.id}"' in html
+
+
 @pytest.mark.parametrize("before", ["abc", "-4", "99999999999999", "0"])
 def test_a_bad_cursor_shows_the_first_page(client, login_as, f, before):
     officer = f.officer()
@@ -284,6 +301,12 @@ def test_mark_all_read_without_htmx_and_with_a_stale_form(client, login_as, f):
     assert response.status_code == 422
     assert "out of date" in response.get_data(as_text=True)
     assert all(n.read_at is None for n in _mine(officer))
+    response = post(
+        client, "/officer/inbox/read-all", {"up_to": "-1"}, page="/officer/inbox", htmx=True
+    )
+    assert response.status_code == 422
+    fragment = response.get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="inbox-results">') and "out of date" in fragment
     newest = _mine(officer)[-1].id
     response = post(client, "/officer/inbox/read-all", {"up_to": newest}, page="/officer/inbox")
     assert response.status_code == 302
