@@ -58,12 +58,14 @@ def register_blueprints(app: Flask) -> None:
     import portal.admin.compliance
     import portal.admin.consents
     import portal.admin.engagement
+    import portal.admin.mail
     import portal.admin.manage
     import portal.admin.manage_directory
     import portal.admin.matching
     import portal.admin.person_matches
     import portal.admin.views
     import portal.auth.views
+    import portal.officer.inbox
     import portal.officer.views
     import portal.provider.service_views
     import portal.provider.session_views
@@ -89,6 +91,7 @@ def register_web(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from portal import cli
+    from portal import cli, mail_cli
 
     cli.init_app(app)
+    mail_cli.init_app(app)

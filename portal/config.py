@@ -21,6 +21,52 @@ def _instance_secret(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+SMTP_SECURITIES = ("starttls", "tls", "none")
+SMTP_DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+
+
+def _int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}")
+    return value
+
+
+def mail_settings() -> dict:
+    """E-mail to officers: the SMTP server (none in development: mail goes to the log), the
+    sender, the address links in e-mails point to, and how delivery retries."""
+    security = os.environ.get("SMTP_SECURITY", "starttls").strip().lower() or "starttls"
+    if security not in SMTP_SECURITIES:
+        raise ConfigError(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITIES)}")
+    timeout, lease = _int("SMTP_TIMEOUT", 30, 1), _int("MAIL_LEASE_SECONDS", 600, 60)
+    if lease < 10 * timeout:
+        # A claim must outlast the slowest SMTP conversation, or a second sender could take
+        # over an e-mail still being sent.
+        raise ConfigError("MAIL_LEASE_SECONDS must be at least ten times SMTP_TIMEOUT")
+    return {
+        "SMTP_HOST": os.environ.get("SMTP_HOST", "").strip() or None,
+        "SMTP_PORT": _int("SMTP_PORT", SMTP_DEFAULT_PORTS[security], 1),
+        "SMTP_SECURITY": security,
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
+        "SMTP_TIMEOUT": timeout,
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "").strip() or "LEAD portal <no-reply@localhost>",
+        # Where the portal is reached: links in e-mails (else from SERVER_NAME).
+        "PUBLIC_URL": (os.environ.get("PUBLIC_URL", "").strip().rstrip("/") or None),
+        # A failed e-mail is tried again after 1, 2, 4... minutes, at most this many times.
+        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8, 1),
+        "MAIL_RETRY_SECONDS": _int("MAIL_RETRY_SECONDS", 60, 1),
+        # How long a sender holds an e-mail it claimed (far longer than one SMTP conversation).
+        "MAIL_LEASE_SECONDS": lease,
+    }
+
+
 def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
     """Build the Flask config from environment variables (`secret_key` given by a test wins)."""
     env = os.environ.get("PORTAL_ENV", "development")
@@ -59,4 +105,5 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
         "CONSENT_SCAN_MAX_BYTES": scan_max,
         # Any body larger than a scan and its form is refused (413) before it is read.
         "MAX_CONTENT_LENGTH": scan_max + 1024 * 1024,
+        **mail_settings(),
     }

@@ -24,6 +24,7 @@ from portal.models import (
     ComplianceFlag,
     Consent,
     ConsentDocument,
+    Notification,
     RecipientKind,
     ReferralStatus,
     Role,
@@ -201,6 +202,11 @@ def can_manage_settings(user: User) -> bool:
 
 def can_view_audit(user: User) -> bool:
     """The audit trail (who did what, who opened which record) and its export."""
+    return is_program_staff(user)
+
+
+def can_view_mail_failures(user: User) -> bool:
+    """E-mail the portal gave up sending (ids, case numbers, kinds of update: no person)."""
     return is_program_staff(user)
 
 
@@ -424,6 +430,43 @@ def officer_status(
     if case.status == CaseStatus.ACCEPTED and mine:
         return OfficerStatus(case.status, False, True)
     return OfficerStatus(CaseStatus.ACCEPTED, True, bool(mine))
+
+
+# --- officers kept informed ---------------------------------------------------------------------
+
+
+def receives_notifications(user: User) -> bool:
+    """Officers hear of their referrals' progress (in the inbox, and by e-mail if they wish)."""
+    return is_officer(user) and user.active
+
+
+def officers_to_tell(case_id: int, today: dt.date | None = None) -> Select:
+    """The officers who may be told of a case's events, before the disclosure rule decides
+    event by event: the referring officer, and each officer a consent in force names. An agency
+    named as a whole may read the case, but its officers are not each sent its news."""
+    referrer = select(Case.officer_id).where(Case.id == case_id)
+    named = select(Consent.recipient_officer_id).where(
+        Consent.case_id == case_id,
+        consent_in_force(today),
+        Consent.recipient_kind == RecipientKind.OFFICER,
+    )
+    return select(User).where(
+        User.role == Role.OFFICER,
+        User.active.is_(True),
+        or_(User.id.in_(referrer), User.id.in_(named)),
+    )
+
+
+def notification_scope(user: User) -> Select:
+    """A user's own notifications (an officer's) whose event the disclosure rule lets them see
+    now: a consent that ended takes its updates out of the inbox as off the case page."""
+    if not is_officer(user):
+        return select(Notification).where(false())
+    return (
+        select(Notification)
+        .join(TimelineEntry, TimelineEntry.id == Notification.entry_id)
+        .where(Notification.user_id == user.id, officer_disclosure(user))
+    )
 
 
 def timeline_scope(user: User, case: Case | None = None) -> ColumnElement[bool]:

@@ -23,6 +23,7 @@ from portal.models import (
     ComplianceFlag,
     Consent,
     ConsentDocument,
+    Notification,
     Role,
     ServiceReferral,
     User,
@@ -122,6 +123,16 @@ def get_flag_or_404(flag_id: int, user: User, *options) -> ComplianceFlag:
     if flag is None:
         _refused(ComplianceFlag.__tablename__, flag_id)
     return flag
+
+
+def get_notification_or_404(notification_id: int, user: User, *options) -> Notification:
+    """Load one of the user's own notifications that they may see; anything else is 404."""
+    notification = db.session.scalar(
+        policy.notification_scope(user).where(Notification.id == notification_id).options(*options)
+    )
+    if notification is None:
+        _refused(Notification.__tablename__, notification_id)
+    return notification
 
 
 def _audit_view(object_type: str, object_id: int, case_id: int) -> None:

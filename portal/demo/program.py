@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from portal.clock import utcnow
 from portal.demo import attendance as demo_attendance
 from portal.demo import engagement as demo_engagement
+from portal.demo import notifications as demo_notifications
 from portal.extensions import db
 from portal.models import (
     Agency,
@@ -247,6 +248,7 @@ def seed(rng_seed: int = 7) -> None:
             **affiliation.get(where, {}),
         )
     officers = [u for u in users.values() if is_officer(u)]
+    demo_notifications.choose_modes(users)
     admin = users["casemanager@lead.example.org"]
     settings = get_settings()
     now = utcnow()
@@ -298,6 +300,7 @@ def seed(rng_seed: int = 7) -> None:
     demo_engagement.engage(active, admin, users)
     _consents(active, admin)
     db.session.flush()
+    demo_notifications.settle()
     demo_attendance.seed_attendance()
 
 

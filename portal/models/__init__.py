@@ -49,6 +49,14 @@ from portal.models.engagement import (
     ReferralStatus,
     ServiceReferral,
 )
+from portal.models.notification import (
+    Digest,
+    Notification,
+    NotificationMode,
+    NotificationPreference,
+    OutboxEmail,
+    OutboxStatus,
+)
 from portal.models.person_match import MatchDecision, PersonMatchDecision
 from portal.models.user import Role, User
 
@@ -80,10 +88,16 @@ __all__ = [
     "Contact",
     "ContactKind",
     "DeclineReason",
+    "Digest",
     "NeedDomain",
     "NeedLevel",
     "MatchDecision",
+    "Notification",
+    "NotificationMode",
+    "NotificationPreference",
     "Organization",
+    "OutboxEmail",
+    "OutboxStatus",
     "Person",
     "PersonMatchDecision",
     "ProgramSettings",

@@ -40,6 +40,7 @@ from portal.models import (
     Consent,
     ConsentDocument,
     Contact,
+    NotificationPreference,
     Organization,
     Person,
     PersonMatchDecision,
@@ -100,6 +101,7 @@ AUDITED: tuple[type, ...] = (
     Consent,
     ConsentDocument,
     Contact,
+    NotificationPreference,
     Organization,
     Person,
     PersonMatchDecision,
@@ -116,6 +118,7 @@ BOOKKEEPING: dict[type, frozenset[str]] = {
     User: frozenset({"failed_logins", "locked_until", "last_login_at", "session_token"}),
     ProgramSettings: frozenset({"updated_at"}),
     ComplianceRule: frozenset({"updated_at"}),
+    NotificationPreference: frozenset({"updated_at"}),
 }
 
 # How to find the case of a row that does not hold `case_id` itself: the parent's model and the

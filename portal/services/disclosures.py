@@ -37,13 +37,21 @@ def record_disclosures(
 ) -> int:
     """Record each event shown to the officer under a consent (one statement; repeats of the
     same officer and event are ignored). Returns how many disclosures are new."""
+    return record_disclosures_of(user, entries, {case.id: consents})
+
+
+def record_disclosures_of(
+    user: User, entries: list[TimelineEntry], consents: dict[int, list[Consent]]
+) -> int:
+    """`record_disclosures` for events of several cases (an inbox page, a digest), given each
+    case's consents by case id."""
     rows = []
     for entry in entries:
-        consent = disclosing_consent(user, entry.kind, consents)
+        consent = disclosing_consent(user, entry.kind, consents.get(entry.case_id, []))
         if consent is not None:
             rows.append(
                 {
-                    "case_id": case.id,
+                    "case_id": entry.case_id,
                     "consent_id": consent.id,
                     "recipient_id": user.id,
                     "recipient_agency_id": user.agency_id,

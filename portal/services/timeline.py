@@ -12,6 +12,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Case, ExitReason, RuleCode, TimelineEntry, TimelineKind, User
 from portal.policy import sees_status_only, timeline_scope
+from portal.services.notifications import notify_officers
 
 # Status-level wording an officer sees; it never comes from the payload.
 OFFICER_TEXT = {
@@ -34,7 +35,8 @@ def add_entry(
     organization_id: int | None = None,
     at: dt.datetime | None = None,
 ) -> TimelineEntry:
-    """Append one event to a case's timeline (in the caller's transaction)."""
+    """Append one event to a case's timeline (in the caller's transaction), with the
+    notifications of the officers it may reach."""
     entry = TimelineEntry(
         case_id=case.id,
         kind=kind,
@@ -44,6 +46,7 @@ def add_entry(
         created_at=at or utcnow(),
     )
     db.session.add(entry)
+    notify_officers(case, entry)
     return entry
 
 

@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from portal.clock import local_today
 from portal.extensions import db
-from portal.models import AttendanceStatus, CaseStatus, ComplianceFlag
-from portal.services import attendance, compliance
+from portal.models import AttendanceStatus, CaseStatus, ComplianceFlag, Notification, OutboxEmail
+from portal.services import attendance, cases, compliance
 from portal.services.consent_scans import attach_consent_scan
 from portal.web.forms import PortalForm
 from tests.conftest import csrf_token, login
@@ -182,6 +182,10 @@ def build_world(f):
     f.AgencyFactory()
     consent = f.ConsentFactory(case=accepted.case)
     scan = attach_consent_scan(consent, world.admin, "consent.pdf", b"%PDF-1.7\n%%EOF\n")
+    told = f.CaseFactory(officer=officer)
+    cases.accept_referral(told, world.admin)  # the officer's notification, and its e-mail
+    notification = db.session.scalar(select(Notification).where(Notification.case_id == told.id))
+    email = db.session.scalar(select(OutboxEmail).where(OutboxEmail.user_id == officer.id))
     db.session.commit()
     users = {"admin": world.admin, "officer": officer, "provider": world.staff}
     values = {
@@ -196,6 +200,8 @@ def build_world(f):
         "user_id": [officer.id],
         "agency_id": [officer.agency_id],
         "organization_id": [world.service.organization_id],
+        "notification_id": [notification.id],
+        "email_id": [email.id],
         "day": [today.isoformat()],
         "action": ["deactivate"],
         "filename": ["css/portal.css"],
