@@ -32,6 +32,7 @@ from portal.policy import can_see_held_charge, is_in_force, officers_of
 from portal.services.assessments import assessment_history, contact_list, is_assessable
 from portal.services.case_details import CaseDetails
 from portal.services.cases import held_charge, intake_clock, next_steps
+from portal.services.compliance_review import case_flags
 from portal.services.consent_scans import describe_size, scans_by_consent
 from portal.services.consents import (
     consents_of,
@@ -172,6 +173,7 @@ def sections(case: Case, **overrides) -> dict:
         "details_form": details_form(case),
         "charge": held_charge(case) if can_see_held_charge(current_user, case) else None,
         "clock": intake_clock(case),
+        "flags": case_flags(current_user, case),
         "steps": next_steps(case),
         "domain_fields": domain_fields,
     }

@@ -240,3 +240,19 @@ def confirm_flag(flag: ComplianceFlag, actor: User, version: int | None = None) 
         NON_COMPLIANT_CONFIRMED,
         details={"rule": flag.rule.value, "date": today.isoformat()},
     )
+
+
+CASE_FLAGS_SHOWN = 10
+
+
+def case_flags(actor: User, case: Case, limit: int = CASE_FLAGS_SHOWN) -> list[ComplianceFlag]:
+    """A case's flags, newest first (at most `limit`), as the actor may see them: the case page
+    shows what was raised and how it was decided."""
+    return list(
+        db.session.scalars(
+            compliance_flag_scope(actor)
+            .where(ComplianceFlag.case_id == case.id)
+            .order_by(ComplianceFlag.raised_at.desc(), ComplianceFlag.id.desc())
+            .limit(limit)
+        )
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -238,3 +239,21 @@ def test_a_rule_saved_is_audited(acting_admin, client):
     bad = {"missed_sessions-enabled": "y", "missed_sessions-parameter": "0"}
     response = post(client, f"{RULES}/missed_sessions", bad, page=RULES)
     assert response.status_code == 422 and "from 1 to 365" in text(response)
+
+
+def test_the_case_page_shows_its_flags_and_how_they_were_decided(client, login_as, f):
+    from portal.services import compliance
+    from portal.services.compliance_review import dismiss_flag
+
+    case = f.CaseFactory(accepted=True, intake_deadline=local_today() - dt.timedelta(days=2))
+    compliance.evaluate_case(case)
+    admin = f.admin()
+    login_as(admin)
+    html = unescape(client.get(f"/admin/cases/{case.id}").get_data(as_text=True))
+    assert "Compliance flags" in html
+    assert "Intake not completed by the deadline</strong> (open)" in html
+    flag = db.session.scalar(select(ComplianceFlag).where(ComplianceFlag.case_id == case.id))
+    dismiss_flag(flag, admin, "Intake booked for Monday; the delay was ours.", flag.version)
+    html = unescape(client.get(f"/admin/cases/{case.id}").get_data(as_text=True))
+    assert "(dismissed)" in html
+    assert "Reason: Intake booked for Monday; the delay was ours." in html
