@@ -19,6 +19,7 @@ from portal.models import (
     ComplianceFlag,
     ComplianceRule,
     ContactKind,
+    ExitReason,
     FlagStatus,
     RuleCode,
 )
@@ -181,7 +182,7 @@ def test_an_exit_resolves_the_open_flags(f):
     _switch(RuleCode.NO_CONTACT, parameter=30)
     _run_all()
     assert [fl.status for fl in _flags(case)] == [FlagStatus.OPEN]
-    cases.close_case(case, f.admin(), CaseStatus.WITHDRAWN, local_today(), "Moved away")
+    cases.close_case(case, f.admin(), CaseStatus.WITHDRAWN, local_today(), ExitReason.MOVED_AWAY)
     assert [fl.status for fl in _flags(case)] == [FlagStatus.RESOLVED]
 
 

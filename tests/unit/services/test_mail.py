@@ -17,6 +17,7 @@ from portal.models import (
     CaseStatus,
     Digest,
     Disclosure,
+    ExitReason,
     Notification,
     NotificationMode,
     OutboxEmail,
@@ -286,7 +287,7 @@ def test_a_digest_leaves_out_what_the_officer_may_no_longer_know(f):
     case = f.CaseFactory(officer=officer, accepted=True)
     consent = f.ConsentFactory(case=case, signed_on=local_today() - dt.timedelta(days=1))
     cases.complete_intake(case, admin, local_today())
-    cases.close_case(case, admin, CaseStatus.WITHDRAWN, local_today(), "Moved")
+    cases.close_case(case, admin, CaseStatus.WITHDRAWN, local_today(), ExitReason.MOVED_AWAY)
     digests.queue_digest(officer.id)
     revoke_consent(consent, admin, local_today(), "In writing")
     assert _send_one()[1] is None

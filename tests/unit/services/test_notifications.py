@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.models import (
     Agency,
     CaseStatus,
+    ExitReason,
     Notification,
     NotificationMode,
     OutboxEmail,
@@ -52,7 +53,7 @@ def _whole_life(f, admin, case):
     staff = f.provider(organization=service.organization)
     referral = referrals.assign_service(case, service, admin)
     referrals.accept_service_referral(referral, staff)
-    cases.close_case(case, admin, CaseStatus.COMPLETED, local_today(), "Finished")
+    cases.close_case(case, admin, CaseStatus.COMPLETED, local_today(), ExitReason.COMPLETED)
 
 
 def test_screening_tells_the_referring_officer_without_any_consent(f):
