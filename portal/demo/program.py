@@ -102,6 +102,10 @@ CASE_PLAN = [
     (120, CaseStatus.COMPLETED),
     (90, CaseStatus.WITHDRAWN),
 ]
+# The referral accepted 35 days ago is past its intake deadline: `check-compliance` flags it for
+# review. It is an arrest diversion, so confirming the flag returns a held charge to the
+# arresting officer (the other referrals' types are drawn at random).
+OVERDUE_DAYS_AGO = 35
 
 
 def database_is_empty() -> bool:
@@ -256,12 +260,15 @@ def seed(rng_seed: int = 7) -> None:
     for (first, last, dob, aliases), (days_ago, status) in zip(PEOPLE, CASE_PLAN, strict=True):
         offence, statute = rng.choice(OFFENCES)
         referred_at = now - dt.timedelta(days=days_ago, hours=rng.randint(1, 8))
+        referral_type = rng.choice(list(ReferralType))  # drawn for each: the others stay as seeded
+        if days_ago == OVERDUE_DAYS_AGO:
+            referral_type = ReferralType.ARREST
         data = cases.ReferralData(
             first_name=first,
             last_name=last,
             dob=dt.date.fromisoformat(dob),
             aliases=aliases,
-            referral_type=rng.choice(list(ReferralType)),
+            referral_type=referral_type,
             incident_number=f"{referred_at:%Y}-{rng.randint(10000, 99999)}",
             offences=offence,
             statutes=statute,

@@ -6,9 +6,9 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.checks import a11y
+from tests.e2e.checks import DESKTOP, a11y, phone_friendly
 from tests.e2e.keyboard import tab, tab_to
-from tests.e2e.roles import Actor, Assessment, NewPerson
+from tests.e2e.roles import Actor, Assessment, HeldCharge, NewPerson
 
 ADMIN_POLL_TIMEOUT = 20_000  # the case page's timeline polls every 15 s
 
@@ -18,6 +18,100 @@ class Admin(Actor):
 
     def sign_in(self) -> None:
         super().sign_in("Referral queue")
+
+    def checks(self, name: str) -> None:
+        """axe at both widths; on a phone, also no sideways scrolling and big enough targets."""
+        a11y(self.page, name)
+        if self.page.viewport_size["width"] < DESKTOP["width"]:
+            phone_friendly(self.page, name)
+
+    # --- compliance review (case managers) --------------------------------------------------
+
+    def _flag(self, name: str, rule: str):
+        page = self.page
+        return page.locator("article.portal-flag").filter(
+            has=page.get_by_role("heading", level=2, name=f"{name}: {rule}", exact=True)
+        )
+
+    def opens_review_queue(self, open_flags: int) -> None:
+        """From the navigation, which counts the open flags."""
+        page = self.page
+        nav = page.get_by_role("navigation", name="Main")
+        expect(nav.locator("#review-count")).to_have_text(str(open_flags))
+        link = nav.get_by_role("link", name=f"Compliance review {open_flags} open flags")
+        link.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Compliance review")
+        expect(link).to_have_attribute("aria-current", "page")
+        expect(page.locator("article.portal-flag")).to_have_count(open_flags)
+        self.checks("compliance review queue")
+        self.mark_page()
+
+    def sees_flag(self, name: str, rule: str, evidence: re.Pattern, badge: str) -> int:
+        """The flag with its evidence, the outreach attempts and the recent timeline; returns
+        the case number."""
+        flag = self._flag(name, rule)
+        expect(flag).to_have_count(1)
+        expect(flag.locator(".portal-badge")).to_have_text(badge)
+        expect(flag).to_contain_text(evidence)
+        expect(flag.get_by_role("region", name="Outreach and contacts")).to_contain_text(
+            "No contact or outreach attempt recorded."
+        )
+        timeline = flag.get_by_role("region", name="Recent timeline")
+        expect(timeline).to_contain_text("Referral accepted")
+        expect(timeline).to_contain_text("Referral received")
+        found = re.search(r"Case #(\d+)\.", flag.inner_text())
+        assert found, flag.inner_text()
+        return int(found.group(1))
+
+    def dismisses_without_reason(self, name: str, rule: str, open_flags: int) -> None:
+        """Dismissing needs a reason: refused beside the field, the flag still open."""
+        page = self.page
+        flag = self._flag(name, rule)
+        badge = flag.locator(".portal-badge").inner_text()
+        with self.console.allowing(r"status of 422"):
+            flag.get_by_role("button", name="Dismiss flag").click()
+            reason = flag.get_by_label("Reason for dismissing")
+            expect(reason).to_have_attribute("aria-invalid", "true")
+            expect(reason).to_be_focused()
+        expect(reason).to_have_accessible_description(
+            re.compile(re.escape("Give the reason for dismissing this flag."))
+        )
+        expect(flag.get_by_role("button", name="Confirm non-compliance")).to_be_visible()
+        expect(flag.locator(".portal-badge")).to_have_text(badge)
+        expect(page.locator("#review-count")).to_have_text(str(open_flags))
+        self.assert_same_page()
+        self.checks("compliance review queue (dismissal refused)")
+
+    def confirms(self, name: str, rule: str, open_flags: int) -> None:
+        """Confirmed in place: the flag gives way to the outcome, the count drops."""
+        page = self.page
+        flag = self._flag(name, rule)
+        flag.get_by_role("button", name="Confirm non-compliance").click()
+        message = flag.get_by_role("status")
+        expect(message).to_have_text(
+            "Non-compliance confirmed. The case is closed as non-compliant."
+        )
+        expect(message).to_be_focused()
+        expect(flag.get_by_role("button")).to_have_count(0)
+        expect(page.locator("#review-count")).to_have_text(str(open_flags - 1))
+        self.assert_same_page()
+        self.checks("compliance review queue (confirmed)")
+
+    def opens_returned_case(self, name: str, rule: str) -> HeldCharge:
+        """The case, closed as non-compliant, with the charge its referral held."""
+        page = self.page
+        self._flag(name, rule).get_by_role("link", name=name).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(name)
+        expect(self.badge()).to_have_text("Non-compliant")
+        expect(page.locator("#workflow")).to_contain_text(": Non-compliance confirmed.")
+        expect(page.locator("#timeline .portal-timeline__text").first).to_contain_text(
+            "Case returned for non-compliance"
+        )
+        charge = HeldCharge.read(page.get_by_role("region", name="Held charge"))
+        assert charge.incident and charge.offences and charge.statutes, charge
+        assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, \d{4}", charge.file_by), charge
+        self.checks("admin case detail (returned)")
+        return charge
 
     def finds_in_queue(self, person: NewPerson, officer_name: str) -> None:
         page = self.page

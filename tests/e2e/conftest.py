@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TIMEZONE = "America/New_York"
+FLASK = [sys.executable, "-m", "flask", "--app", "portal"]
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -81,8 +82,9 @@ def _wait_until_up(url: str, process: subprocess.Popen, log) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
-    """The portal served by gunicorn, on a database migrated and loaded with the demo data."""
+def portal_env(tmp_path_factory) -> dict[str, str]:
+    """The environment the live server runs in: its own SQLite database, migrated and loaded
+    with the demo data. The story's `flask` commands (flask_cli) run in it too."""
     workdir = tmp_path_factory.mktemp("e2e")
     env = {
         **os.environ,
@@ -91,12 +93,33 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         "DATABASE_URL": f"sqlite:///{workdir / 'portal.db'}",
         "PORTAL_TIMEZONE": TIMEZONE,
     }
-    env.pop("FLASK_APP", None)
-    flask = [sys.executable, "-m", "flask", "--app", "portal"]
+    for name in ("FLASK_APP", "SMTP_HOST"):  # development without SMTP: e-mail goes to the log
+        env.pop(name, None)
     for command in (["db", "upgrade"], ["demo"]):
         subprocess.run(  # noqa: S603 - our own interpreter and arguments
-            [*flask, *command], cwd=ROOT, env=env, check=True, capture_output=True
+            [*FLASK, *command], cwd=ROOT, env=env, check=True, capture_output=True
         )
+    return env
+
+
+@pytest.fixture(scope="session")
+def flask_cli(portal_env) -> Callable[..., subprocess.CompletedProcess]:
+    """Run `flask --app portal COMMAND ...` on the live server's database, as cron would;
+    returns the finished process (its stdout, and stderr where the application log goes)."""
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+            [*FLASK, *args], cwd=ROOT, env=portal_env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, f"flask {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+        return done
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def live_server(portal_env) -> Iterator[str]:
+    """The portal served by gunicorn, on a database migrated and loaded with the demo data."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / "server.log"
@@ -104,7 +127,7 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
             cwd=ROOT,
-            env={**env, "BIND": f"127.0.0.1:{port}"},
+            env={**portal_env, "BIND": f"127.0.0.1:{port}"},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.checks import ConsoleWatch, a11y, phone_friendly
 
 POLL_TIMEOUT = 15_000  # the officer's timeline polls every 10 s
+UNREAD_POLL_TIMEOUT = 40_000  # the header's unread count polls every 30 s
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,84 @@ class Officer(Actor):
         a11y(page, f"officer referral detail ({badge})")
         phone_friendly(page, f"officer referral detail ({badge})")
 
+    def unread(self) -> int:
+        """The header's unread count, as shown (no badge when nothing is unread)."""
+        badge = self.page.locator("#nav-unread-count .portal-unread")
+        if not badge.count():
+            return 0
+        return int(re.match(r"\d+", badge.inner_text()).group())
+
+    def _unread_is(self, count: int, timeout: float | None = None) -> None:
+        expect(self.page.locator("#nav-unread-count")).to_have_text(
+            f"{count} unread" if count else "", timeout=timeout
+        )
+
+    def sees_unread(self, count: int) -> None:
+        """The header's count changes while the page stays open (it polls)."""
+        self._unread_is(count, timeout=UNREAD_POLL_TIMEOUT)
+        self.assert_same_page()
+        a11y(self.page, "officer header (unread count updated)")
+
+    def opens_inbox(self) -> None:
+        page = self.page
+        nav = page.get_by_role("navigation", name="Main")
+        nav.get_by_role("link", name=re.compile(r"^Inbox\b")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Inbox")
+        expect(nav.get_by_role("link", name=re.compile(r"^Inbox\b"))).to_have_attribute(
+            "aria-current", "page"
+        )
+        a11y(page, "officer inbox")
+        phone_friendly(page, "officer inbox")
+
+    def sees_return(
+        self, case_id: int, name: str, charge: HeldCharge, never_shown: tuple = ()
+    ) -> None:
+        """The newest update: the referral came back, with the held charge and its filing date."""
+        page = self.page
+        item = page.locator(".portal-inbox__item").first
+        expect(item.get_by_role("heading", level=2)).to_have_text(f"Case {case_id}: {name}")
+        expect(item.locator(".portal-badge")).to_have_text("New")
+        expect(item).to_contain_text(
+            "Returned for non-compliance: intake not completed by the deadline"
+        )
+        expect(item).to_contain_text(
+            f"Held charge: incident {charge.incident}; {charge.offences} ({charge.statutes}). "
+            f"File by {charge.file_by}."
+        )
+        mark_read = re.compile(rf"^Mark read\W+case {case_id}$")  # "case N" for screen readers
+        expect(item.get_by_role("button", name=mark_read)).to_be_visible()
+        for text in never_shown:
+            expect(page.locator("main")).not_to_contain_text(text)
+
+    def opens_update(
+        self, case_id: int, name: str, charge: HeldCharge, unread: int, never_shown: tuple = ()
+    ) -> None:
+        """Opening an update marks it read and leads to the case page, which shows the return."""
+        page = self.page
+        item = page.locator(".portal-inbox__item").first
+        item.get_by_role("link", name=f"Case {case_id}: {name}").click()
+        expect(page).to_have_url(re.compile(rf"/officer/referrals/{case_id}$"))
+        expect(page.get_by_role("heading", level=1)).to_have_text(name)
+        self._unread_is(unread)
+        expect(self.badge()).to_have_text("Non-compliant")
+        expect(page.locator("#timeline .portal-timeline__text").first).to_have_text(
+            "Returned for non-compliance: intake not completed by the deadline"
+        )
+        section = page.get_by_role("region", name="Held charge")
+        assert HeldCharge.read(section) == charge
+        for text in never_shown:
+            expect(page.locator("body")).not_to_contain_text(text)
+        a11y(page, "officer referral detail (returned)")
+        phone_friendly(page, "officer referral detail (returned)")
+
+    def sees_inbox_read(self, case_id: int) -> None:
+        """Back in the inbox, the update is read: no New badge, no Mark read."""
+        self.opens_inbox()
+        item = self.page.locator(".portal-inbox__item").first
+        expect(item.get_by_role("heading", level=2)).to_contain_text(f"Case {case_id}:")
+        expect(item.locator(".portal-badge")).to_have_count(0)
+        expect(item.get_by_role("button", name=re.compile("^Mark read"))).to_have_count(0)
+
     def sees_confidential(self, hidden: str) -> None:
         """Past screening, without the participant's consent: nothing more, said plainly."""
         page = self.page
@@ -254,3 +333,26 @@ class Officer(Actor):
         expect(page.locator("#timeline .portal-notice")).to_have_count(0)
         self.assert_same_page()
         a11y(page, "officer referral detail (confidential)")
+
+
+@dataclass(frozen=True)
+class HeldCharge:
+    """What an arrest diversion holds, as the case page's "Held charge" section reads."""
+
+    incident: str
+    offences: str
+    statutes: str
+    file_by: str  # as the page writes the date, e.g. "Oct 27, 2027"
+
+    @classmethod
+    def read(cls, section) -> HeldCharge:
+        values = dict(
+            zip(
+                section.locator("dt").all_inner_texts(),
+                section.locator("dd").all_inner_texts(),
+                strict=True,
+            )
+        )
+        return cls(
+            values["Incident"], values["Offence(s)"], values["Statute(s)"], values["File by"]
+        )

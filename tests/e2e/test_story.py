@@ -3,7 +3,9 @@
 An officer refers a person; the administrator screens, records intake, assesses needs and assigns
 two services on the matching screen; FMRS accepts and logs an appointment, the Health Department
 a whole group session; the officer's open page shows "Engaged in services" and nothing more.
-Later issues extend it: consent, compliance review, the officer's notification, MFA.
+Consent (issue 8) is in it: without one the officer learns nothing after screening, and a
+revocation hides further progress at once. The compliance review and the officer's inbox, on
+phones, are the second story (test_compliance_story.py), played on the demo's overdue referral.
 To add a step, give the role (roles.py, admin.py, provider.py) a method that acts like the person,
 asserts what they then see, and calls a11y(page, name) after each page load or htmx swap
 (phone_friendly() too on officer and provider screens); keyboard.tab_to() for keyboard-only steps;

@@ -13,6 +13,7 @@ from portal.models import (
     ComplianceFlag,
     FlagStatus,
     Person,
+    ReferralType,
     RuleCode,
     User,
 )
@@ -26,6 +27,10 @@ def test_the_demo_referral_past_its_deadline_reaches_the_review_queue(runner, cl
         select(Case).where(Case.status == CaseStatus.ACCEPTED).order_by(Case.intake_deadline)
     ).first()
     assert db.session.scalars(select(ComplianceFlag)).all() == []  # nothing before the check
+    # An arrest diversion: confirming the flag returns a held charge to the arresting officer.
+    assert overdue.referral_type == ReferralType.ARREST
+    assert overdue.incident_number and overdue.offences and overdue.statutes
+    assert overdue.charge_file_by is not None
 
     result = runner.invoke(args=["check-compliance", "--batch-size", "5"])
 
