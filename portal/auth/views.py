@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import Response, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.auth import bp
+from portal.auth import bp, limits
 from portal.auth.forms import LoginForm
 from portal.extensions import db, login_manager
 from portal.policy import home_endpoint
@@ -58,6 +58,8 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limits.per_address
+@limits.per_account
 def login():
     if current_user.is_authenticated:
         return redirect(url_for(home_endpoint(current_user)))

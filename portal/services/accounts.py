@@ -114,6 +114,11 @@ def authenticate(email: str, password: str) -> User | None:
     return check_sign_in(count_sign_in_attempt(email), password)
 
 
+def record_sign_in_limited() -> None:
+    """An attempt refused by a rate limit: audited without the e-mail it named."""
+    audit.record(AuditAction.SIGN_IN_FAILED, outcome=AuditOutcome.REFUSED)
+
+
 def _audit_sign_in(action: AuditAction, user: User, outcome: AuditOutcome) -> None:
     audit.record(
         action, object_type=User.__tablename__, object_id=user.id, outcome=outcome, user=user
