@@ -115,3 +115,12 @@ def test_the_sign_in_page_itself_is_not_limited(limited):
     for _ in range(15):
         with limited.app_context():
             assert client.get("/login").status_code == 200
+
+
+def test_an_app_with_the_limits_off_stays_off_beside_one_with_them_on(limited, app):
+    """The limiter is one object per process: the suite's app (limits off) is not limited
+    because another app turned them on."""
+    assert app.config["RATELIMIT_ENABLED"] is False
+    for _ in range(limits.PER_ACCOUNT_COUNT + 2):
+        assert _attempt(app, "pat.doe@example.org").status_code == 422
+    assert _attempt(limited, "pat.doe@example.org").status_code == 422
