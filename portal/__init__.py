@@ -36,10 +36,12 @@ def register_proxy(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from portal import database
-    from portal.extensions import csrf, db, login_manager, migrate
+    from portal.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    # Before the CSRF check: every attempt counts, and one over the limit costs no more work.
+    limiter.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     database.init_app(app)

@@ -31,9 +31,15 @@ def init_app(app: Flask) -> None:
     @app.cli.command("demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data exists.")
     def demo(if_empty: bool) -> None:
-        """Seed a realistic Fayette County program into an empty database."""
+        """Seed a realistic Fayette County program into an empty database (never in production:
+        its users' password is published)."""
         from portal.demo.program import database_is_empty, seed
 
+        if app.config["PORTAL_ENV"] == "production":
+            raise click.ClickException(
+                "Demo data is never loaded with PORTAL_ENV=production: its administrators' "
+                "password is public. Create the first administrator with `create-admin`."
+            )
         if not database_is_empty():
             if if_empty:
                 click.echo("The database already holds data; demo data not loaded.")

@@ -67,6 +67,31 @@ def mail_settings() -> dict:
     }
 
 
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("1", "true", "yes", "0", "false", "no"):
+        raise ConfigError(f"{name} must be true or false, not {raw!r}")
+    return raw in ("1", "true", "yes")
+
+
+def rate_limit_settings() -> dict:
+    """Sign-in rate limits (Flask-Limiter): counted in this process's memory by default; with
+    several app servers, in a Redis they share (RATELIMIT_STORAGE_URI=redis://host:6379/0)."""
+    return {
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
+        # Keeps this portal's counters apart from anything else kept in the same Redis.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "").strip() or "lead-portal",
+        # A limit holds for a minute back from each attempt, not per calendar minute.
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis unreachable: count in each process's memory meanwhile, rather than refuse sign-in.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    }
+
+
 def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
     """Build the Flask config from environment variables (`secret_key` given by a test wins)."""
     env = os.environ.get("PORTAL_ENV", "development")
@@ -91,6 +116,14 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
+        # `__Host-` (production, over HTTPS): the browser keeps the cookie only if it is Secure,
+        # for path / and no Domain, so no other host (a sibling subdomain) can set or shadow it.
+        "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "REMEMBER_COOKIE_NAME": "__Host-remember_token" if production else "remember_token",
+        "REMEMBER_COOKIE_PATH": "/",
+        "REMEMBER_COOKIE_DOMAIN": None,
         "PERMANENT_SESSION_LIFETIME": 30 * 60,
         "SESSION_IDLE_SECONDS": int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60,
         "WTF_CSRF_TIME_LIMIT": None,
@@ -106,4 +139,5 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
         # Any body larger than a scan and its form is refused (413) before it is read.
         "MAX_CONTENT_LENGTH": scan_max + 1024 * 1024,
         **mail_settings(),
+        **rate_limit_settings(),
     }

@@ -1,5 +1,7 @@
 """Extension singletons, bound to the app in create_app()."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -11,3 +13,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Rate limits (sign-in): counted in RATELIMIT_STORAGE_URI, shared by every app server using it.
+limiter = Limiter(key_func=get_remote_address)

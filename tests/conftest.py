@@ -51,6 +51,8 @@ def app(tmp_path_factory):
             "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
             "RAISE_ON_LAZY_LOAD": True,
             "PAGE_SIZE": 5,
+            # The sign-in limits are tested on apps of their own (test_rate_limits.py).
+            "RATELIMIT_ENABLED": False,
         }
     )
     with app.app_context():

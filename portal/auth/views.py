@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import Response, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.auth import bp
+from portal.auth import bp, limits
 from portal.auth.forms import LoginForm
 from portal.extensions import db, login_manager
 from portal.policy import home_endpoint
@@ -58,12 +58,16 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limits.per_address
+@limits.per_account
 def login():
     if current_user.is_authenticated:
         return redirect(url_for(home_endpoint(current_user)))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        attempt = accounts.count_sign_in_attempt(form.email.data)
+        db.session.commit()  # counted before the (slow) password check, holding no lock during it
+        user = accounts.check_sign_in(attempt, form.password.data)
         if user is not None:
             db.session.commit()
             # A fresh session at sign-in: nothing from before it survives (session fixation).
@@ -71,7 +75,7 @@ def login():
             login_user(user)
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")) or url_for(home_endpoint(user)))
-        db.session.commit()  # the failed attempt counts towards the lockout
+        db.session.commit()  # the refusal's audit row
         form.password.errors.append(
             "The email or password is not correct. After 5 failed attempts in a row an account "
             "is locked for 10 minutes."

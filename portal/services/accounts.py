@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, literal, select, update
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -29,26 +30,77 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=10)
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active, unlocked user with this email and password, or None (same cost either way).
+@dataclass(frozen=True)
+class SignInAttempt:
+    """An attempt counted against an account before its password is looked at."""
 
-    Five failed attempts in a row lock the account for ten minutes (CJIS); the caller commits
-    the count even when sign-in fails.
+    email: str
+    user_id: int | None
+    # The attempt's place in the run of failures: past the limit, the account is locked.
+    number: int
+
+    @property
+    def locked(self) -> bool:
+        return self.number > MAX_FAILED_LOGINS
+
+
+def count_sign_in_attempt(email: str) -> SignInAttempt:
+    """Count an attempt in one atomic UPDATE, before the password is checked (CJIS lockout).
+
+    Attempts counted at the same instant each get their own number, so a burst cannot slip
+    past the limit: the fifth in a row locks the account for ten minutes, and any later one
+    is refused without its password being tried. An expired lock starts the count again.
+    The caller commits it before checking the password (no lock held during the slow hash).
     """
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    valid = verify_password(user.password_hash if user else None, password)
+    email, now = normalise_email(email), utcnow()
+    expired = and_(User.locked_until.is_not(None), User.locked_until <= now)
+    lock = literal(now + LOCKOUT, User.locked_until.type)
+    row = db.session.execute(
+        update(User)
+        .where(User.email == email)
+        .values(
+            failed_logins=case((expired, 1), else_=User.failed_logins + 1),
+            locked_until=case(
+                (expired, None),
+                (
+                    and_(
+                        User.locked_until.is_(None),
+                        User.failed_logins + 1 >= MAX_FAILED_LOGINS,
+                    ),
+                    lock,
+                ),
+                else_=User.locked_until,
+            ),
+        )
+        .returning(User.id, User.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        return SignInAttempt(email, None, 0)
+    return SignInAttempt(email, row.id, row.failed_logins)
+
+
+def check_sign_in(attempt: SignInAttempt, password: str) -> User | None:
+    """The active user of a counted attempt whose password is right, unless the account is
+    locked (same cost either way: an unknown e-mail or a locked account still hashes)."""
+    user = db.session.get(User, attempt.user_id) if attempt.user_id is not None else None
+    tried = user.password_hash if user is not None and not attempt.locked else None
+    valid = verify_password(tried, password)
     if user is None:
         # Audited without what was typed: a mistyped e-mail is often a password.
         audit.record(AuditAction.SIGN_IN_FAILED, outcome=AuditOutcome.REFUSED)
         return None
-    now = utcnow()
-    locked = user.locked_until is not None and user.locked_until > now
-    if not locked and not valid:
-        _record_failed_login(user, now)
-    if locked or not valid or not user.active:
+    if not valid or not user.active:
         _audit_sign_in(AuditAction.SIGN_IN_FAILED, user, AuditOutcome.REFUSED)
         return None
-    user.failed_logins, user.locked_until = 0, None
+    # A success ends the run of failures (atomically: other attempts may be counting).
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=0, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(user, ["failed_logins", "locked_until"])
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
@@ -57,17 +109,20 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def authenticate(email: str, password: str) -> User | None:
+    """Count the attempt and check it in one transaction (the sign-in page commits between)."""
+    return check_sign_in(count_sign_in_attempt(email), password)
+
+
+def record_sign_in_limited() -> None:
+    """An attempt refused by a rate limit: audited without the e-mail it named."""
+    audit.record(AuditAction.SIGN_IN_FAILED, outcome=AuditOutcome.REFUSED)
+
+
 def _audit_sign_in(action: AuditAction, user: User, outcome: AuditOutcome) -> None:
     audit.record(
         action, object_type=User.__tablename__, object_id=user.id, outcome=outcome, user=user
     )
-
-
-def _record_failed_login(user: User, now: dt.datetime) -> None:
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins >= MAX_FAILED_LOGINS:
-        user.locked_until, user.failed_logins = now + LOCKOUT, 0
-    db.session.flush()
 
 
 def end_all_sessions(user: User) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -62,3 +63,16 @@ def test_demo_if_empty_seeds_an_empty_database(runner):
     result = runner.invoke(args=["demo", "--if-empty"])
     assert result.exit_code == 0, result.output
     assert _cases() == 12
+
+
+@pytest.mark.parametrize("args", [["demo"], ["demo", "--if-empty"]])
+def test_demo_is_refused_in_production(app, runner, monkeypatch, args):
+    """Its two administrators have a published password: never on a production database."""
+    monkeypatch.setitem(app.config, "PORTAL_ENV", "production")
+
+    result = runner.invoke(args=args)
+
+    assert result.exit_code != 0
+    assert "PORTAL_ENV=production" in result.output
+    assert _cases() == 0
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0

@@ -65,3 +65,16 @@ def test_a_scan_limit_from_the_environment_sets_the_body_limit_above_it(env, tmp
     settings = load_settings(tmp_path)
     assert settings["CONSENT_SCAN_MAX_BYTES"] == 2_000_000
     assert settings["MAX_CONTENT_LENGTH"] == 2_000_000 + 1024 * 1024
+
+
+def test_rate_limits_count_in_memory_unless_a_shared_storage_is_named(env, tmp_path):
+    for name in ("RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "RATELIMIT_KEY_PREFIX"):
+        env.delenv(name, raising=False)
+    settings = load_settings(tmp_path)
+    assert settings["RATELIMIT_ENABLED"] is True
+    assert settings["RATELIMIT_STORAGE_URI"] == "memory://"
+    env.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/3")
+    assert load_settings(tmp_path)["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/3"
+    env.setenv("RATELIMIT_ENABLED", "perhaps")
+    with pytest.raises(ConfigError, match="RATELIMIT_ENABLED"):
+        load_settings(tmp_path)

@@ -9,6 +9,7 @@ import pytest
 from flask import abort
 
 from portal import create_app
+from portal.config import load_settings
 from portal.extensions import db
 from portal.models import CaseStatus
 from portal.services.settings import get_settings
@@ -127,12 +128,41 @@ def test_pages_carry_a_strict_csp_and_no_store(client):
     assert directives["style-src"] == "'self'"
     assert directives["frame-ancestors"] == "'none'"
     assert directives["object-src"] == "'none'"
+    assert directives["base-uri"] == "'none'"  # no <base> can redirect relative URLs
     assert "unsafe-inline" not in csp
     assert "unsafe-eval" not in csp
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
+    # A window this page opens (or that opened it) gets no handle on it.
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert "Strict-Transport-Security" not in response.headers  # only when cookies are secure
+
+
+def test_production_cookies_carry_the_host_prefix(app, client, monkeypatch, tmp_path):
+    """`__Host-`: set over HTTPS only, for this host and path `/`, so a sibling subdomain
+    cannot plant or overwrite the session cookie."""
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    settings = load_settings(tmp_path)
+    for key in (
+        "SESSION_COOKIE_NAME",
+        "SESSION_COOKIE_SECURE",
+        "SESSION_COOKIE_PATH",
+        "SESSION_COOKIE_DOMAIN",
+        "REMEMBER_COOKIE_NAME",
+        "REMEMBER_COOKIE_SECURE",
+        "REMEMBER_COOKIE_PATH",
+        "REMEMBER_COOKIE_DOMAIN",
+    ):
+        monkeypatch.setitem(app.config, key, settings.get(key))
+    assert settings["SESSION_COOKIE_NAME"] == "__Host-session"
+    assert settings["REMEMBER_COOKIE_NAME"] == "__Host-remember_token"
+    cookie = client.get("/login", base_url="https://localhost").headers["Set-Cookie"]
+    attributes = [part.strip() for part in cookie.split(";")]
+    assert attributes[0].startswith("__Host-session=")
+    assert "Secure" in attributes and "Path=/" in attributes and "HttpOnly" in attributes
+    assert not any(part.lower().startswith("domain=") for part in attributes)
 
 
 def test_static_files_may_be_cached(client):

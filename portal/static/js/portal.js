@@ -35,14 +35,17 @@
   });
 
   // A session that expired mid-request answers 401 with HX-Redirect; htmx follows it.
-  // A file too large to send (413) is refused before it is read: say so, in the server's words.
+  // A file too large to send (413) is refused before it is read, and an attempt over a rate
+  // limit (429) before it is looked at: say so, in the server's words.
   document.addEventListener("htmx:responseError", function (event) {
     var flash = document.getElementById("flash");
     var xhr = event.detail.xhr;
-    if (flash && xhr.status === 413) {
+    if (flash && (xhr.status === 413 || xhr.status === 429)) {
       var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
       var text = page.querySelector(".usa-alert__text");
-      flash.textContent = text ? text.textContent : "The file is too large to send.";
+      flash.textContent = text ? text.textContent : xhr.status === 429
+        ? "Too many attempts. Wait a minute, then try again."
+        : "The file is too large to send.";
     } else if (flash && xhr.status >= 500) {
       flash.textContent = "Something went wrong. Please try again.";
     }

@@ -1,0 +1,58 @@
+"""Sign-in rate limits: per client address and per account, in storage all app servers share.
+
+They sit in front of the lockout (which counts failures in the database): an attempt over a limit
+is answered 429 before its form, its CSRF token or its password is looked at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from flask import current_app, request
+from flask_limiter import RateLimitExceeded
+from flask_limiter.util import get_remote_address
+
+from portal.auth import bp
+from portal.extensions import db, limiter
+from portal.services import accounts, audit
+from portal.web.errors import render_error
+
+PER_ADDRESS_COUNT, PER_ACCOUNT_COUNT = 10, 5
+PER_ADDRESS = f"{PER_ADDRESS_COUNT} per minute"
+PER_ACCOUNT = f"{PER_ACCOUNT_COUNT} per minute"
+MESSAGE = (
+    "Too many sign-in attempts from this device or for this account. Wait a minute, then try again."
+)
+
+
+def account_key() -> str:
+    """The account an attempt names, as a keyed hash of its e-mail: the address itself never
+    reaches the rate-limit storage or a log line."""
+    email = accounts.normalise_email(request.form.get("email", ""))
+    secret = current_app.config["SECRET_KEY"].encode()
+    return "account:" + hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()
+
+
+@limiter.request_filter
+def limits_off() -> bool:
+    """RATELIMIT_ENABLED read per app: the limiter is one object, and an app that turned the
+    limits off (the test suite's) stays off when another app in the process turns them on."""
+    return not current_app.config.get("RATELIMIT_ENABLED", True)
+
+
+per_address = limiter.limit(PER_ADDRESS, methods=["POST"], key_func=get_remote_address)
+per_account = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=account_key)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_attempts(error: RateLimitExceeded):
+    """The portal's own page (htmx shows its message), and an audit row without the e-mail."""
+    # The limit is checked before the request's actor is set: attribute the row to the address.
+    token = audit.set_actor(None, request.remote_addr)
+    try:
+        accounts.record_sign_in_limited()
+        db.session.commit()
+    finally:
+        audit.reset_actor(token)
+    return render_error(429, MESSAGE)  # Flask-Limiter adds Retry-After

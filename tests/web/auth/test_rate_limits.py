@@ -1,0 +1,126 @@
+"""Sign-in rate limits: per client address and per account, answered with the portal's page.
+
+Each test builds an app of its own with the limits on (the suite's app has them off, so other
+tests may sign in as often as they like); its rows are real commits.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from portal import create_app
+from portal.auth import limits
+from portal.extensions import db
+from portal.models import AuditAction, AuditEvent, AuditOutcome
+from tests.conftest import CSRF_RE
+
+pytestmark = pytest.mark.real_commits
+
+LIMITED = "Too many sign-in attempts"
+
+
+@pytest.fixture
+def limited(app) -> Flask:
+    limited = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    yield limited
+    with limited.app_context():
+        db.engine.dispose()
+
+
+def _attempt(app: Flask, email: str, address: str = "192.0.2.1", htmx: bool = False):
+    """One sign-in attempt from a fresh browser at `address`, with a valid CSRF token."""
+    client = app.test_client()
+    environ = {"REMOTE_ADDR": address}
+    with app.app_context():
+        page = client.get("/login", environ_base=environ).get_data(as_text=True)
+    match = CSRF_RE.search(page)
+    token = match.group(1) or match.group(2)
+    headers = {"HX-Request": "true"} if htmx else {}
+    with app.app_context():
+        return client.post(
+            "/login",
+            data={"email": email, "password": "not the password", "csrf_token": token},
+            environ_base=environ,
+            headers=headers,
+        )
+
+
+def _refusals() -> list[AuditEvent]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == AuditAction.SIGN_IN_FAILED,
+                AuditEvent.outcome == AuditOutcome.REFUSED,
+            )
+        )
+    )
+
+
+def test_ten_attempts_a_minute_from_one_address(limited, caplog):
+    with caplog.at_level(logging.DEBUG):
+        for n in range(10):
+            assert _attempt(limited, f"person{n}@example.org").status_code == 422
+        refused = _attempt(limited, "someone.else@example.org")
+    assert refused.status_code == 429
+    html = refused.get_data(as_text=True)
+    assert "Too many attempts" in html and LIMITED in html  # the portal's own page
+    assert 'id="login-form"' not in html
+    assert 0 < int(refused.headers["Retry-After"]) <= 60  # when the oldest attempt expires
+    # Another address is not held back by this one.
+    assert _attempt(limited, "someone.else@example.org", address="192.0.2.2").status_code == 422
+    # Audited as a refused sign-in: the address, never the e-mail typed.
+    rows = _refusals()
+    assert len(rows) == 12
+    limited_row = [r for r in rows if r.object_id is None and r.ip_address == "192.0.2.1"]
+    assert len(limited_row) == 11
+    assert "someone.else" not in caplog.text and "person1@" not in caplog.text
+
+
+def test_five_attempts_a_minute_for_one_account_from_anywhere(limited, caplog):
+    with caplog.at_level(logging.DEBUG):
+        for n in range(5):
+            answer = _attempt(limited, "Pat.Doe@example.org", address=f"198.51.100.{n}")
+            assert answer.status_code == 422
+        # The same account, in other capitals, from yet another address.
+        refused = _attempt(limited, " pat.doe@EXAMPLE.org ", address="198.51.100.9")
+    assert refused.status_code == 429
+    assert LIMITED in refused.get_data(as_text=True)
+    assert _attempt(limited, "lee.roe@example.org", address="198.51.100.9").status_code == 422
+    assert "pat.doe" not in caplog.text.lower()
+
+
+def test_htmx_gets_the_message_with_the_429(limited):
+    for _ in range(limits.PER_ACCOUNT_COUNT):
+        _attempt(limited, "pat.doe@example.org", htmx=True)
+    refused = _attempt(limited, "pat.doe@example.org", htmx=True)
+    assert refused.status_code == 429
+    assert LIMITED in refused.get_data(as_text=True)
+
+
+def test_the_sign_in_page_itself_is_not_limited(limited):
+    client = limited.test_client()
+    for _ in range(15):
+        with limited.app_context():
+            assert client.get("/login").status_code == 200
+
+
+def test_an_app_with_the_limits_off_stays_off_beside_one_with_them_on(limited, app):
+    """The limiter is one object per process: the suite's app (limits off) is not limited
+    because another app turned them on."""
+    assert app.config["RATELIMIT_ENABLED"] is False
+    for _ in range(limits.PER_ACCOUNT_COUNT + 2):
+        assert _attempt(app, "pat.doe@example.org").status_code == 422
+    assert _attempt(limited, "pat.doe@example.org").status_code == 422
