@@ -124,7 +124,9 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
         "REMEMBER_COOKIE_NAME": "__Host-remember_token" if production else "remember_token",
         "REMEMBER_COOKIE_PATH": "/",
         "REMEMBER_COOKIE_DOMAIN": None,
-        "PERMANENT_SESSION_LIFETIME": 30 * 60,
+        # The cookie is a browser session's (not permanent); the server-side session behind it
+        # ends 12 hours after sign-in at the latest (portal.models.user_session).
+        "PERMANENT_SESSION_LIFETIME": 12 * 60 * 60,
         "SESSION_IDLE_SECONDS": int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60,
         "WTF_CSRF_TIME_LIMIT": None,
         "PROGRAM_NAME": os.environ.get("PROGRAM_NAME", "Fayette County LEAD"),

@@ -19,12 +19,14 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, 
 
 from portal.clock import local_today
 from portal.models import (
+    Agency,
     Case,
     CaseStatus,
     ComplianceFlag,
     Consent,
     ConsentDocument,
     Notification,
+    Organization,
     RecipientKind,
     ReferralStatus,
     Role,
@@ -78,6 +80,29 @@ def provider_staff() -> ColumnElement[bool]:
 def officers_of(agency_id: int | None) -> ColumnElement[bool]:
     """Officers of an agency, as a query filter on users."""
     return (User.role == Role.OFFICER) & (User.agency_id == agency_id)
+
+
+def may_stay_signed_in() -> ColumnElement[bool]:
+    """Users who may sign in and stay signed in, as a query filter: active, and so is the agency
+    or provider organisation they belong to (its staff are signed out when it is deactivated)."""
+    return and_(
+        User.active,
+        or_(
+            User.agency_id.is_(None),
+            exists().where(Agency.id == User.agency_id, Agency.active),
+        ),
+        or_(
+            User.organization_id.is_(None),
+            exists().where(Organization.id == User.organization_id, Organization.active),
+        ),
+    )
+
+
+def members_of(*, agency_id: int | None = None, organization_id: int | None = None):
+    """Users who belong to this agency or this provider organisation, as a query filter."""
+    if agency_id is not None:
+        return User.agency_id == agency_id
+    return User.organization_id == organization_id
 
 
 def home_endpoint(user: User) -> str:

@@ -13,7 +13,7 @@ from flask import current_app, flash, request, session
 from flask_login import current_user, logout_user
 
 from portal.extensions import db, login_manager
-from portal.services.accounts import record_idle_sign_out
+from portal.services.user_sessions import end_current_session
 
 POLL_HEADER = "X-Portal-Poll"
 SEEN_KEY = "seen"
@@ -31,7 +31,8 @@ def enforce_idle_timeout():
     last_seen = session.get(SEEN_KEY)
     limit = current_app.config["SESSION_IDLE_SECONDS"]
     if last_seen is not None and now - last_seen > limit:
-        record_idle_sign_out(current_user._get_current_object())
+        # The server-side session ends too: a copy of the cookie dies with it.
+        end_current_session(current_user._get_current_object())
         db.session.commit()
         logout_user()
         session.clear()

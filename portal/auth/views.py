@@ -9,12 +9,15 @@ from portal.auth import bp, limits
 from portal.auth.forms import LoginForm
 from portal.extensions import db, login_manager
 from portal.policy import home_endpoint
-from portal.services import accounts
+from portal.services import accounts, user_sessions
 from portal.web.htmx import is_htmx, render
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to continue."
 login_manager.login_message_category = "info"
+# The session cookie lasts as long as the browser (not "permanent"), so "strong" protection
+# drops a cookie replayed from another address or browser; the server-side session (see
+# portal.services.user_sessions) ends it at sign-out, 12 hours after sign-in, or remotely.
 login_manager.session_protection = "strong"
 
 
@@ -69,11 +72,16 @@ def login():
         db.session.commit()  # counted before the (slow) password check, holding no lock during it
         user = accounts.check_sign_in(attempt, form.password.data)
         if user is not None:
+            # A new server-side session and token at each sign-in (no fixation, no reuse).
+            user_sessions.start_session(
+                user,
+                ip_address=request.remote_addr,
+                user_agent=request.headers.get("User-Agent"),
+            )
             db.session.commit()
-            # A fresh session at sign-in: nothing from before it survives (session fixation).
+            # A fresh cookie at sign-in: nothing from before it survives (session fixation).
             session.clear()
             login_user(user)
-            session.permanent = True
             return redirect(_safe_next(request.args.get("next")) or url_for(home_endpoint(user)))
         db.session.commit()  # the refusal's audit row
         form.password.errors.append(
@@ -87,7 +95,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    accounts.end_all_sessions(current_user)
+    user_sessions.end_current_session(current_user)
     db.session.commit()
     logout_user()
     session.clear()

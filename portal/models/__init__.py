@@ -59,6 +59,7 @@ from portal.models.notification import (
 )
 from portal.models.person_match import MatchDecision, PersonMatchDecision
 from portal.models.user import Role, User
+from portal.models.user_session import UserSession
 
 __all__ = [
     "ComplianceFlag",
@@ -112,5 +113,6 @@ __all__ = [
     "TimelineEntry",
     "TimelineKind",
     "User",
+    "UserSession",
     "utcnow",
 ]

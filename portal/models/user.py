@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import secrets
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,10 +22,6 @@ class Role(enum.StrEnum):
         return {"officer": "Officer", "provider": "Provider staff", "admin": "Administrator"}[
             self.value
         ]
-
-
-def new_session_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 class User(Base):
@@ -49,8 +45,6 @@ class User(Base):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     badge_number: Mapped[str | None] = mapped_column(String(40))
     password_hash: Mapped[str255]
-    # Flask-Login's id: changing it signs the user out everywhere (server-side logout).
-    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     active: Mapped[bool] = mapped_column(default=True)
     # CJIS: repeated failed sign-ins lock the account for a while.
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -71,8 +65,20 @@ class User(Base):
     def is_anonymous(self) -> bool:
         return False
 
-    def get_id(self) -> str:
-        return self.session_token
+    # The sign-in this request runs under (set when it is loaded from its session, never
+    # stored): Flask-Login keeps `get_id()`, the session's token, in the session cookie.
+    signed_in_session_id: ClassVar[int | None] = None
+    signed_in_token: ClassVar[str | None] = None
+    signed_in_last_seen: ClassVar[dt.datetime | None] = None
+
+    def get_id(self) -> str | None:
+        return self.signed_in_token
+
+    def attach_session(self, session_id: int, token: str, last_seen: dt.datetime) -> None:
+        """This request runs under that sign-in (its row's id, its cookie's token, when it was
+        last used)."""
+        self.signed_in_session_id, self.signed_in_token = session_id, token
+        self.signed_in_last_seen = last_seen
 
     def has_role(self, role: Role) -> bool:
         return self.role == role

@@ -10,10 +10,9 @@ from sqlalchemy import and_, case, func, literal, select, update
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Agency, AuditAction, AuditOutcome, Organization, Role, User
-from portal.models.user import new_session_token
 from portal.passwords import hash_password, needs_rehash, password_problem, verify_password
 from portal.policy import can_manage_users, needs_agency, needs_organization, require
-from portal.services import audit
+from portal.services import audit, user_sessions
 from portal.services.errors import ValidationFailed
 
 
@@ -22,8 +21,8 @@ def normalise_email(email: str) -> str:
 
 
 def user_for_session(token: str) -> User | None:
-    """The active user whose current session token this is."""
-    return db.session.scalar(select(User).where(User.session_token == token, User.active))
+    """The user signed in with this session token (live session, active user and affiliation)."""
+    return user_sessions.user_for_token(token)
 
 
 MAX_FAILED_LOGINS = 5
@@ -90,7 +89,7 @@ def check_sign_in(attempt: SignInAttempt, password: str) -> User | None:
         # Audited without what was typed: a mistyped e-mail is often a password.
         audit.record(AuditAction.SIGN_IN_FAILED, outcome=AuditOutcome.REFUSED)
         return None
-    if not valid or not user.active:
+    if not valid or not user_sessions.may_sign_in(user):
         _audit_sign_in(AuditAction.SIGN_IN_FAILED, user, AuditOutcome.REFUSED)
         return None
     # A success ends the run of failures (atomically: other attempts may be counting).
@@ -126,16 +125,8 @@ def _audit_sign_in(action: AuditAction, user: User, outcome: AuditOutcome) -> No
 
 
 def end_all_sessions(user: User) -> None:
-    """Server-side sign-out (audited): every cookie issued for the old token stops working."""
-    user.session_token = new_session_token()
-    audit.record(AuditAction.SIGN_OUT, object_type=User.__tablename__, object_id=user.id, user=user)
-    db.session.flush()
-
-
-def record_idle_sign_out(user: User) -> None:
-    """A session ended after the idle limit (CJIS session lock): audited as a sign-out."""
-    audit.record(AuditAction.SIGN_OUT, object_type=User.__tablename__, object_id=user.id, user=user)
-    db.session.flush()
+    """Every session of the user ends at once (audited): their cookies stop working."""
+    user_sessions.end_user_sessions(user)
 
 
 def _check_affiliation(
@@ -254,9 +245,13 @@ def update_user(
     user.active = active
     if password:
         user.password_hash = hash_password(password)
-    if sensitive:
-        user.session_token = new_session_token()
     db.session.flush()
+    if sensitive and actor is not None and actor.id == user.id:
+        # Changing one's own password: the other sessions end, this one gets a new token.
+        user_sessions.end_user_sessions(user, keep_current=True)
+        user_sessions.rotate_session(user)
+    elif sensitive:
+        user_sessions.end_user_sessions(user)
     return user
 
 
@@ -267,6 +262,7 @@ def set_user_active(actor: User, user: User, active: bool) -> User:
         raise ValidationFailed("You cannot deactivate your own account.", field="active")
     if user.active != active:
         user.active = active
-        user.session_token = new_session_token()
+        if not active:
+            user_sessions.end_user_sessions(user)
     db.session.flush()
     return user

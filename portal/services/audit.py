@@ -112,10 +112,10 @@ AUDITED: tuple[type, ...] = (
     User,
 )
 
-# Columns whose change alone is bookkeeping, not an edit (sign-in counters, session tokens:
+# Columns whose change alone is bookkeeping, not an edit (sign-in counters:
 # sign-in and sign-out have rows of their own).
 BOOKKEEPING: dict[type, frozenset[str]] = {
-    User: frozenset({"failed_logins", "locked_until", "last_login_at", "session_token"}),
+    User: frozenset({"failed_logins", "locked_until", "last_login_at"}),
     ProgramSettings: frozenset({"updated_at"}),
     ComplianceRule: frozenset({"updated_at"}),
     NotificationPreference: frozenset({"updated_at"}),

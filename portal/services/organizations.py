@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Agency, Organization, Service, ServiceReferral, User
-from portal.services import referrals
+from portal.services import referrals, user_sessions
 from portal.services.directory_checks import (
     checked_text,
     clean,
@@ -48,9 +48,12 @@ def update_agency(actor: User, agency: Agency, *, name: str, short_name: str | N
 
 
 def set_agency_active(actor: User, agency: Agency, active: bool) -> Agency:
-    """Deactivate or reactivate an agency; an inactive one is no longer offered for new officers."""
+    """Deactivate or reactivate an agency; an inactive one is no longer offered for new officers,
+    and its officers are signed out at once (and may not sign in while it is inactive)."""
     require_directory_manager(actor)
     agency.active = active
+    if not active:
+        user_sessions.end_affiliation_sessions(agency_id=agency.id)
     db.session.flush()
     return agency
 
@@ -92,7 +95,8 @@ def update_organization(actor: User, organization: Organization, **values) -> Or
 
 
 def set_organization_active(actor: User, organization: Organization, active: bool) -> Organization:
-    """Deactivate or reactivate a provider organisation; one still serving participants stays."""
+    """Deactivate or reactivate a provider organisation; one still serving participants stays.
+    Its staff are signed out at once (and may not sign in while it is inactive)."""
     require_directory_manager(actor)
     if not active:
         open_referrals = db.session.scalar(
@@ -110,5 +114,7 @@ def set_organization_active(actor: User, organization: Organization, active: boo
                 "organisation's services must be completed, ended or declined first."
             )
     organization.active = active
+    if not active:
+        user_sessions.end_affiliation_sessions(organization_id=organization.id)
     db.session.flush()
     return organization

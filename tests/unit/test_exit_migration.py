@@ -10,10 +10,23 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, column, select, table, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 
 from portal import create_app
@@ -103,6 +116,42 @@ def fresh_app(request, tmp_path, monkeypatch):
             db.engine.dispose()
 
 
+USERS_THEN = table(
+    "users",
+    column("id", Integer),
+    column("email", String),
+    column("name", String),
+    column("role", String),
+    column("agency_id", Integer),
+    column("password_hash", String),
+    column("session_token", String),
+    column("active", Boolean),
+    column("failed_logins", Integer),
+    column("created_at", DateTime),
+)
+
+
+def _officer_then() -> SimpleNamespace:
+    """An officer as the users table was then (one session token per user, see hb1a2b3c4d5e)."""
+    agency = factories.AgencyFactory()
+    user_id = db.session.execute(
+        USERS_THEN.insert()
+        .values(
+            email="then@example.org",
+            name="Officer Then",
+            role="officer",
+            agency_id=agency.id,
+            password_hash="x",
+            session_token=uuid.uuid4().hex,
+            active=True,
+            failed_logins=0,
+            created_at=_utc(2026, 1, 1),
+        )
+        .returning(USERS_THEN.c.id)
+    ).scalar_one()
+    return SimpleNamespace(id=user_id, agency_id=agency.id)
+
+
 def _utc(*args) -> dt.datetime:
     return dt.datetime(*args)  # naive UTC, as the columns store it
 
@@ -140,7 +189,7 @@ def _rows(*names) -> list[tuple]:
 
 def test_free_text_exits_become_codes_without_loss_and_go_back(fresh_app):
     upgrade(revision=BEFORE)
-    officer = factories.UserFactory(officer=True)
+    officer = _officer_then()
     person = factories.PersonFactory()
     rows = [_case(person, officer, status, reason) for status, reason, _, _ in EXITS]
     db.session.execute(then.insert(), rows)
@@ -166,7 +215,7 @@ def test_free_text_exits_become_codes_without_loss_and_go_back(fresh_app):
 
 def test_a_downgrade_keeps_the_words_of_exits_coded_after_the_upgrade(fresh_app):
     upgrade(revision=CODED)  # the cases table as this migration leaves it
-    officer = factories.UserFactory(officer=True)
+    officer = _officer_then()
     person = factories.PersonFactory()
     added = [
         ("withdrawn", "moved_away", ""),
@@ -204,7 +253,7 @@ def test_the_upgraded_column_holds_codes_only(fresh_app):
 
 def test_arrest_diversions_get_their_filing_date_from_the_incidents_local_date(fresh_app):
     upgrade(revision=BEFORE)
-    officer = factories.UserFactory(officer=True)
+    officer = _officer_then()
     person = factories.PersonFactory()
     rows = [
         # 02:30 UTC on March 10 is the evening of March 9 in Fayette County.

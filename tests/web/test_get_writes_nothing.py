@@ -1,7 +1,8 @@
 """Reading a page never writes: every GET route, as each role, sends no INSERT, UPDATE or DELETE.
 
-One exception, named here and nowhere else: the audit trail's row of what the page showed
-(a participant's record, the trail itself), a single INSERT into `audit_events`.
+Two exceptions, named here and nowhere else: the audit trail's row of what the page showed
+(a participant's record, the trail itself), a single INSERT into `audit_events`; and, at most
+once a minute, when the signed-in session was last seen (`user_sessions.last_seen_at`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 # The one write a GET makes on purpose: recording what it disclosed (42 CFR 2.25).
 RECORDS = re.compile(r"^\s*INSERT INTO disclosures\b", re.IGNORECASE)
 AUDIT_ROW = re.compile(r"^\s*INSERT INTO audit_events\b", re.IGNORECASE)
+SEEN = re.compile(r"^\s*UPDATE user_sessions SET last_seen_at=\S+ WHERE", re.IGNORECASE)
 # What each path parameter is filled with (the first row of the table; a day for the sessions).
 IDS = {
     "agency_id": Agency,
@@ -46,7 +48,7 @@ def recorded_writes():
     writes: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if WRITE.match(statement) and not RECORDS.match(statement):
+        if WRITE.match(statement) and not RECORDS.match(statement) and not SEEN.match(statement):
             writes.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", record)

@@ -23,8 +23,15 @@ from sqlalchemy import select
 
 from portal.clock import local_today
 from portal.extensions import db
-from portal.models import AttendanceStatus, CaseStatus, ComplianceFlag, Notification, OutboxEmail
-from portal.services import attendance, cases, compliance
+from portal.models import (
+    AttendanceStatus,
+    CaseStatus,
+    ComplianceFlag,
+    Notification,
+    OutboxEmail,
+    UserSession,
+)
+from portal.services import attendance, cases, compliance, user_sessions
 from portal.services.consent_scans import attach_consent_scan
 from portal.web.forms import PortalForm
 from tests.conftest import csrf_token, login
@@ -186,6 +193,9 @@ def build_world(f):
     cases.accept_referral(told, world.admin)  # the officer's notification, and its e-mail
     notification = db.session.scalar(select(Notification).where(Notification.case_id == told.id))
     email = db.session.scalar(select(OutboxEmail).where(OutboxEmail.user_id == officer.id))
+    # A session of someone else's (the walk signs each role in afresh).
+    user_sessions.start_session(f.officer(), ip_address=None, user_agent=None)
+    session_id = db.session.scalar(select(UserSession.id))
     db.session.commit()
     users = {"admin": world.admin, "officer": officer, "provider": world.staff}
     values = {
@@ -202,6 +212,7 @@ def build_world(f):
         "organization_id": [world.service.organization_id],
         "notification_id": [notification.id],
         "email_id": [email.id],
+        "session_id": [session_id],
         "day": [today.isoformat()],
         "action": ["deactivate"],
         "filename": ["css/portal.css"],
