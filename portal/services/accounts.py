@@ -10,7 +10,13 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Agency, AuditAction, AuditOutcome, Organization, Role, User
 from portal.models.user import new_session_token
-from portal.passwords import hash_password, needs_rehash, password_problem, verify_password
+from portal.passwords import (
+    DEMO_PASSWORD,
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
 from portal.policy import can_manage_users, needs_agency, needs_organization, require
 from portal.services import audit
 from portal.services.errors import ValidationFailed
@@ -140,14 +146,49 @@ def create_user(
     organization_id: int | None = None,
     badge_number: str | None = None,
 ) -> User:
-    """Create a user; officers need an agency, provider staff an organisation."""
+    """Create a user; officers need an agency, provider staff an organisation. The password
+    follows the password rule."""
     email = normalise_email(email)
     _check_identity(email, name, badge_number)
     _check_email_free(email)
-    problem = password_problem(password)
+    check_new_password(password, email=email, name=name)
+    agency_id, organization_id = _check_affiliation(role, agency_id, organization_id)
+    return _add_user(email, name, role, agency_id, organization_id, badge_number, password)
+
+
+def create_demo_user(
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    agency_id: int | None = None,
+    organization_id: int | None = None,
+) -> User:
+    """A demo user with the demo's published password, which the password rule refuses for any
+    other account."""
+    email = normalise_email(email)
+    _check_identity(email, name, None)
+    _check_email_free(email)
+    agency_id, organization_id = _check_affiliation(role, agency_id, organization_id)
+    return _add_user(email, name, role, agency_id, organization_id, None, DEMO_PASSWORD)
+
+
+def check_new_password(password: str, *, email: str, name: str) -> None:
+    """The password rule (portal/passwords.py), as a refusal beside the password field."""
+    problem = password_problem(password, email=email, name=name)
     if problem:
         raise ValidationFailed(problem, field="password")
-    agency_id, organization_id = _check_affiliation(role, agency_id, organization_id)
+
+
+def _add_user(
+    email: str,
+    name: str,
+    role: Role,
+    agency_id: int | None,
+    organization_id: int | None,
+    badge_number: str | None,
+    password: str,
+) -> User:
     user = User(
         email=email,
         name=name.strip(),
@@ -189,9 +230,7 @@ def update_user(
         if not active:
             raise ValidationFailed("You cannot deactivate your own account.", field="active")
     if password:
-        problem = password_problem(password)
-        if problem:
-            raise ValidationFailed(problem, field="password")
+        check_new_password(password, email=email, name=name)
     sensitive = role != user.role or active != user.active or bool(password)
     user.email, user.name, user.role = email, name.strip(), role
     user.agency_id, user.organization_id = agency_id, organization_id
