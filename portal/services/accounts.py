@@ -145,15 +145,18 @@ def create_user(
     agency_id: int | None = None,
     organization_id: int | None = None,
     badge_number: str | None = None,
+    must_change_password: bool = True,
 ) -> User:
     """Create a user; officers need an agency, provider staff an organisation. The password
-    follows the password rule."""
+    follows the password rule; one chosen by an administrator is changed at the first sign-in."""
     email = normalise_email(email)
     _check_identity(email, name, badge_number)
     _check_email_free(email)
     check_new_password(password, email=email, name=name)
     agency_id, organization_id = _check_affiliation(role, agency_id, organization_id)
-    return _add_user(email, name, role, agency_id, organization_id, badge_number, password)
+    return _add_user(
+        email, name, role, agency_id, organization_id, badge_number, password, must_change_password
+    )
 
 
 def create_demo_user(
@@ -165,7 +168,7 @@ def create_demo_user(
     organization_id: int | None = None,
 ) -> User:
     """A demo user with the demo's published password, which the password rule refuses for any
-    other account."""
+    other account; not made to change it, so the demo signs in directly."""
     email = normalise_email(email)
     _check_identity(email, name, None)
     _check_email_free(email)
@@ -188,6 +191,7 @@ def _add_user(
     organization_id: int | None,
     badge_number: str | None,
     password: str,
+    must_change_password: bool = False,
 ) -> User:
     user = User(
         email=email,
@@ -197,6 +201,7 @@ def _add_user(
         organization_id=organization_id,
         badge_number=(badge_number or "").strip() or None,
         password_hash=hash_password(password),
+        must_change_password=must_change_password,
     )
     db.session.add(user)
     db.session.flush()
@@ -238,6 +243,8 @@ def update_user(
     user.active = active
     if password:
         user.password_hash = hash_password(password)
+        # Set by an administrator for someone else, it is changed at that user's next sign-in.
+        user.must_change_password = actor is None or actor.id != user.id
     if sensitive:
         user.session_token = new_session_token()
     db.session.flush()
