@@ -21,7 +21,14 @@ def init_app(app: Flask) -> None:
 
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         try:
-            create_user(email=email, name=name, role=Role.ADMIN, password=password)
+            # Typed by the person at the terminal, who will use it: not one to change at sign-in.
+            create_user(
+                email=email,
+                name=name,
+                role=Role.ADMIN,
+                password=password,
+                must_change_password=False,
+            )
         except ValidationFailed as error:
             db.session.rollback()
             raise click.ClickException(error.message) from error

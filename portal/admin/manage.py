@@ -10,6 +10,7 @@ from portal.admin import bp
 from portal.admin.manage_forms import ActionForm, SettingsForm, UserEditForm, UserForm
 from portal.extensions import db
 from portal.models import Agency, Organization, Role, User
+from portal.passwords import RULE_HINT
 from portal.services import accounts
 from portal.services.settings import get_settings, update_settings
 from portal.web.changes import save_page
@@ -96,11 +97,13 @@ def user_new():
     form = UserForm()
     _affiliation_choices(form)
     if request.method == "GET":
-        return render("admin/user_form.html", form=form, user=None)
+        return render("admin/user_form.html", form=form, user=None, password_rule=RULE_HINT)
 
     def failed(error):
         _affiliation_choices(form)
-        return render("admin/user_form.html", form=form, user=None, error=error)
+        return render(
+            "admin/user_form.html", form=form, user=None, error=error, password_rule=RULE_HINT
+        )
 
     return save_page(
         form,
@@ -152,6 +155,7 @@ def _user_page(form, user: User, status: int = 200, error: str | None = None):
         user=user,
         error=error,
         action_form=ActionForm(),
+        password_rule=RULE_HINT,
     )
 
 

@@ -23,6 +23,7 @@ from wtforms.validators import (
 )
 
 from portal.models import Role, ServiceCategory, ServiceStatus
+from portal.passwords import MAX_LENGTH
 from portal.services.settings import (
     MAX_AUDIT_RETENTION_DAYS,
     MAX_CHARGE_FILING_DAYS,
@@ -93,7 +94,7 @@ class UserForm(StrippedForm):
     badge_number = StringField("Badge number (officers)", validators=optional(40))
     password = PasswordField(
         "Password",
-        validators=[DataRequired("Enter a password."), Length(max=200)],
+        validators=[DataRequired("Enter a password."), at_most(MAX_LENGTH)],
         render_kw={"autocomplete": "new-password"},
     )
     password_confirm = PasswordField(
@@ -126,7 +127,7 @@ class UserEditForm(UserForm):
     active = BooleanField("Active (may sign in)")
     password = PasswordField(
         "New password",
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), at_most(MAX_LENGTH)],
         render_kw={"autocomplete": "new-password"},
     )
 

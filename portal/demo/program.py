@@ -29,11 +29,10 @@ from portal.models import (
     TimelineEntry,
     User,
 )
+from portal.passwords import DEMO_PASSWORD  # noqa: F401 - the demo's, printed by `flask demo`
 from portal.policy import is_officer
 from portal.services import accounts, cases, consents
 from portal.services.settings import get_settings
-
-DEMO_PASSWORD = "lead-demo-2026"  # noqa: S105 - published demo credential, demo data only
 
 # email, name, role, affiliation
 DEMO_USERS = [
@@ -244,12 +243,8 @@ def seed(rng_seed: int = 7) -> None:
     }
     users = {}
     for email, name, role, where in DEMO_USERS:
-        users[email] = accounts.create_user(
-            email=email,
-            name=name,
-            role=Role(role),
-            password=DEMO_PASSWORD,
-            **affiliation.get(where, {}),
+        users[email] = accounts.create_demo_user(
+            email=email, name=name, role=Role(role), **affiliation.get(where, {})
         )
     officers = [u for u in users.values() if is_officer(u)]
     demo_notifications.choose_modes(users)

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import ClassVar
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, created_at, enum_type, intpk, str120, str255
@@ -50,6 +50,9 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[dt.datetime | None]
     last_login_at: Mapped[dt.datetime | None]
+    # A password an administrator set is theirs to know too: the user must choose their own
+    # before doing anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[created_at]
 
     # Flask-Login protocol

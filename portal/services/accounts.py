@@ -10,7 +10,13 @@ from sqlalchemy import and_, case, func, literal, select, update
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Agency, AuditAction, AuditOutcome, Organization, Role, User
-from portal.passwords import hash_password, needs_rehash, password_problem, verify_password
+from portal.passwords import (
+    DEMO_PASSWORD,
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
 from portal.policy import can_manage_users, needs_agency, needs_organization, require
 from portal.services import audit, user_sessions
 from portal.services.errors import ValidationFailed
@@ -185,15 +191,54 @@ def create_user(
     agency_id: int | None = None,
     organization_id: int | None = None,
     badge_number: str | None = None,
+    must_change_password: bool = True,
 ) -> User:
-    """Create a user; officers need an agency, provider staff an organisation."""
+    """Create a user; officers need an agency, provider staff an organisation. The password
+    follows the password rule; one chosen by an administrator is changed at the first sign-in."""
     email = normalise_email(email)
     _check_identity(email, name, badge_number)
     _check_email_free(email)
-    problem = password_problem(password)
+    check_new_password(password, email=email, name=name)
+    agency_id, organization_id = _check_affiliation(role, agency_id, organization_id)
+    return _add_user(
+        email, name, role, agency_id, organization_id, badge_number, password, must_change_password
+    )
+
+
+def create_demo_user(
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    agency_id: int | None = None,
+    organization_id: int | None = None,
+) -> User:
+    """A demo user with the demo's published password, which the password rule refuses for any
+    other account; not made to change it, so the demo signs in directly."""
+    email = normalise_email(email)
+    _check_identity(email, name, None)
+    _check_email_free(email)
+    agency_id, organization_id = _check_affiliation(role, agency_id, organization_id)
+    return _add_user(email, name, role, agency_id, organization_id, None, DEMO_PASSWORD)
+
+
+def check_new_password(password: str, *, email: str, name: str) -> None:
+    """The password rule (portal/passwords.py), as a refusal beside the password field."""
+    problem = password_problem(password, email=email, name=name)
     if problem:
         raise ValidationFailed(problem, field="password")
-    agency_id, organization_id = _check_affiliation(role, agency_id, organization_id)
+
+
+def _add_user(
+    email: str,
+    name: str,
+    role: Role,
+    agency_id: int | None,
+    organization_id: int | None,
+    badge_number: str | None,
+    password: str,
+    must_change_password: bool = False,
+) -> User:
     user = User(
         email=email,
         name=name.strip(),
@@ -202,6 +247,7 @@ def create_user(
         organization_id=organization_id,
         badge_number=(badge_number or "").strip() or None,
         password_hash=hash_password(password),
+        must_change_password=must_change_password,
     )
     db.session.add(user)
     db.session.flush()
@@ -235,9 +281,7 @@ def update_user(
         if not active:
             raise ValidationFailed("You cannot deactivate your own account.", field="active")
     if password:
-        problem = password_problem(password)
-        if problem:
-            raise ValidationFailed(problem, field="password")
+        check_new_password(password, email=email, name=name)
     sensitive = role != user.role or active != user.active or bool(password)
     user.email, user.name, user.role = email, name.strip(), role
     user.agency_id, user.organization_id = agency_id, organization_id
@@ -245,6 +289,8 @@ def update_user(
     user.active = active
     if password:
         user.password_hash = hash_password(password)
+        # Set by an administrator for someone else, it is changed at that user's next sign-in.
+        user.must_change_password = actor is None or actor.id != user.id
     db.session.flush()
     if sensitive and actor is not None and actor.id == user.id:
         # Changing one's own password: the other sessions end, this one gets a new token.

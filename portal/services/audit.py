@@ -176,7 +176,7 @@ def _change_actions(obj, changed: set[str]) -> list[AuditAction]:
         actions.append(AuditAction.PASSWORD_CHANGE)
     if "active" in changed:
         actions.append(AuditAction.REACTIVATE if obj.active else AuditAction.DEACTIVATE)
-    if changed - {"role", "password_hash", "active"}:
+    if changed - {"role", "password_hash", "must_change_password", "active"}:
         actions.append(AuditAction.CHANGE)
     return actions
 

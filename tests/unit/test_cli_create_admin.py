@@ -75,3 +75,13 @@ def test_duplicate_email_is_refused(runner, f):
     )
     assert result.exit_code == 1
     assert "already exists" in result.output
+
+
+def test_common_password_is_refused_and_nothing_saved(runner):
+    result = runner.invoke(
+        args=["create-admin", "--email", "boss@example.org", "--name", "Pat Boss"],
+        input="password1234\npassword1234\n",
+    )
+    assert result.exit_code == 1
+    assert "common or breached" in result.output
+    assert _admins() == []
