@@ -67,6 +67,17 @@ def mail_settings() -> dict:
     }
 
 
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
+
+
 def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
     """Build the Flask config from environment variables (`secret_key` given by a test wins)."""
     env = os.environ.get("PORTAL_ENV", "development")
@@ -94,6 +105,9 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
         "PERMANENT_SESSION_LIFETIME": 30 * 60,
         "SESSION_IDLE_SECONDS": int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60,
         "WTF_CSRF_TIME_LIMIT": None,
+        # CJIS: every user signs in with a second factor (TOTP). On in production; elsewhere
+        # users may still set one up, and whoever has one is always asked for a code.
+        "MFA_REQUIRED": _flag("MFA_REQUIRED", production),
         "PROGRAM_NAME": os.environ.get("PROGRAM_NAME", "Fayette County LEAD"),
         "PORTAL_TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "America/New_York"),
         "PAGE_SIZE": int(os.environ.get("PAGE_SIZE", "20")),

@@ -3,9 +3,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Response, flash, redirect, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
-from portal.auth import bp
+from portal.auth import bp, mfa
 from portal.auth.forms import LoginForm
 from portal.extensions import db, login_manager
 from portal.policy import home_endpoint
@@ -66,11 +66,8 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             db.session.commit()
-            # A fresh session at sign-in: nothing from before it survives (session fixation).
-            session.clear()
-            login_user(user)
-            session.permanent = True
-            return redirect(_safe_next(request.args.get("next")) or url_for(home_endpoint(user)))
+            # Signed in, or half signed in until the second factor (portal/auth/mfa.py).
+            return mfa.after_password(user, _safe_next(request.args.get("next")))
         db.session.commit()  # the failed attempt counts towards the lockout
         form.password.errors.append(
             "The email or password is not correct. After 5 failed attempts in a row an account "

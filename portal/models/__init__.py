@@ -49,6 +49,7 @@ from portal.models.engagement import (
     ReferralStatus,
     ServiceReferral,
 )
+from portal.models.mfa import MfaCredential, MfaRecoveryCode
 from portal.models.notification import (
     Digest,
     Notification,
@@ -61,6 +62,8 @@ from portal.models.person_match import MatchDecision, PersonMatchDecision
 from portal.models.user import Role, User
 
 __all__ = [
+    "MfaCredential",
+    "MfaRecoveryCode",
     "ComplianceFlag",
     "ComplianceRule",
     "FlagStatus",
