@@ -12,7 +12,7 @@ from portal.config import ConfigError, load_settings
 
 @pytest.fixture
 def env(monkeypatch):
-    for name in ("SECRET_KEY", "PORTAL_ENV", "DATABASE_URL"):
+    for name in ("SECRET_KEY", "PORTAL_ENV", "DATABASE_URL", "MFA_REQUIRED"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -65,3 +65,18 @@ def test_a_scan_limit_from_the_environment_sets_the_body_limit_above_it(env, tmp
     settings = load_settings(tmp_path)
     assert settings["CONSENT_SCAN_MAX_BYTES"] == 2_000_000
     assert settings["MAX_CONTENT_LENGTH"] == 2_000_000 + 1024 * 1024
+
+
+def test_mfa_is_required_in_production_unless_turned_off(env, tmp_path):
+    assert load_settings(tmp_path)["MFA_REQUIRED"] is False
+    env.setenv("MFA_REQUIRED", "1")
+    assert load_settings(tmp_path)["MFA_REQUIRED"] is True
+    env.setenv("PORTAL_ENV", "production")
+    env.setenv("SECRET_KEY", "from-the-environment")
+    env.delenv("MFA_REQUIRED")
+    assert load_settings(tmp_path)["MFA_REQUIRED"] is True
+    env.setenv("MFA_REQUIRED", "0")
+    assert load_settings(tmp_path)["MFA_REQUIRED"] is False
+    env.setenv("MFA_REQUIRED", "maybe")
+    with pytest.raises(ConfigError, match="MFA_REQUIRED"):
+        load_settings(tmp_path)
