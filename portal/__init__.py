@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.admin.manage
     import portal.admin.manage_directory
     import portal.admin.matching
+    import portal.admin.mfa
     import portal.admin.person_matches
     import portal.admin.views
     import portal.auth.password

@@ -71,9 +71,11 @@ def _flag(name: str, default: bool) -> bool:
     raw = os.environ.get(name, "").strip().lower()
     if not raw:
         return default
-    if raw not in ("1", "true", "yes", "0", "false", "no"):
-        raise ConfigError(f"{name} must be true or false, not {raw!r}")
-    return raw in ("1", "true", "yes")
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
 
 
 def rate_limit_settings() -> dict:
@@ -129,6 +131,9 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
         "PERMANENT_SESSION_LIFETIME": 12 * 60 * 60,
         "SESSION_IDLE_SECONDS": int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60,
         "WTF_CSRF_TIME_LIMIT": None,
+        # CJIS: every user signs in with a second factor (TOTP). On in production; elsewhere
+        # users may still set one up, and whoever has one is always asked for a code.
+        "MFA_REQUIRED": _flag("MFA_REQUIRED", production),
         "PROGRAM_NAME": os.environ.get("PROGRAM_NAME", "Fayette County LEAD"),
         "PORTAL_TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "America/New_York"),
         "PAGE_SIZE": int(os.environ.get("PAGE_SIZE", "20")),

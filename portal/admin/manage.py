@@ -11,7 +11,7 @@ from portal.admin.manage_forms import ActionForm, SettingsForm, UserEditForm, Us
 from portal.extensions import db
 from portal.models import Agency, Organization, Role, User
 from portal.passwords import RULE_HINT
-from portal.services import accounts
+from portal.services import accounts, mfa
 from portal.services.settings import get_settings, update_settings
 from portal.web.changes import save_page
 from portal.web.forms import choices
@@ -156,7 +156,20 @@ def _user_page(form, user: User, status: int = 200, error: str | None = None):
         error=error,
         action_form=ActionForm(),
         password_rule=RULE_HINT,
+        mfa_on=mfa.has_mfa(user),
     )
+
+
+def user_page_failed(user_id: int):
+    """The user's page again, with the refusal of a button on it (deactivate, reset MFA)."""
+
+    def failed(error: str | None):
+        fresh = get_or_404(User, user_id)
+        edit = UserEditForm(obj=fresh, formdata=None)
+        _affiliation_choices(edit, fresh)
+        return _user_page(edit, fresh, error=error)
+
+    return failed
 
 
 @bp.post("/users/<int:user_id>/<any(deactivate, reactivate):action>")
@@ -167,16 +180,10 @@ def user_active(user_id: int, action: str):
     if not form.validate_on_submit():
         abort(400)
 
-    def failed(error: str | None):
-        fresh = get_or_404(User, user_id)
-        edit = UserEditForm(obj=fresh, formdata=None)
-        _affiliation_choices(edit, fresh)
-        return _user_page(edit, fresh, error=error)
-
     return save_page(
         None,
         lambda: accounts.set_user_active(current_user, user, action == "reactivate"),
-        failed,
+        user_page_failed(user_id),
         f"{user.name} {action}d.",
         lambda _: back_to(url_for("admin.users")),
     )

@@ -3,9 +3,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Response, flash, redirect, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
-from portal.auth import bp, limits
+from portal.auth import bp, limits, mfa
 from portal.auth.forms import LoginForm
 from portal.extensions import db, login_manager
 from portal.policy import home_endpoint
@@ -79,11 +79,9 @@ def login():
                 user_agent=request.headers.get("User-Agent"),
             )
             db.session.commit()
-            # A fresh cookie at sign-in: nothing from before it survives (session fixation).
-            session.clear()
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for(home_endpoint(user)))
-        db.session.commit()  # the refusal's audit row
+            # Signed in, or half signed in until the second factor (portal/auth/mfa.py).
+            return mfa.after_password(user, _safe_next(request.args.get("next")))
+        db.session.commit()  # the failed attempt counts towards the lockout
         form.password.errors.append(
             "The email or password is not correct. After 5 failed attempts in a row an account "
             "is locked for 10 minutes."

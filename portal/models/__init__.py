@@ -49,6 +49,7 @@ from portal.models.engagement import (
     ReferralStatus,
     ServiceReferral,
 )
+from portal.models.mfa import MfaCredential, MfaRecoveryCode
 from portal.models.notification import (
     Digest,
     Notification,
@@ -62,6 +63,8 @@ from portal.models.user import Role, User
 from portal.models.user_session import UserSession
 
 __all__ = [
+    "MfaCredential",
+    "MfaRecoveryCode",
     "ComplianceFlag",
     "ComplianceRule",
     "FlagStatus",

@@ -27,10 +27,16 @@ class AuditAction(enum.StrEnum):
     REACTIVATE = "reactivate"
     EXPORT = "export"
     VIEW_AUDIT = "view_audit"
+    # Multi-factor sign-in: an authenticator confirmed, a code accepted or refused, an
+    # administrator's reset.
+    MFA_ENROL = "mfa_enrol"
+    MFA_VERIFIED = "mfa_verified"
+    MFA_FAILED = "mfa_failed"
+    MFA_RESET = "mfa_reset"
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return self.value.replace("_", " ").capitalize().replace("Mfa ", "MFA ")
 
 
 class AuditOutcome(enum.StrEnum):

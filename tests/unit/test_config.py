@@ -12,7 +12,7 @@ from portal.config import ConfigError, load_settings
 
 @pytest.fixture
 def env(monkeypatch):
-    for name in ("SECRET_KEY", "PORTAL_ENV", "DATABASE_URL"):
+    for name in ("SECRET_KEY", "PORTAL_ENV", "DATABASE_URL", "MFA_REQUIRED"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -77,4 +77,19 @@ def test_rate_limits_count_in_memory_unless_a_shared_storage_is_named(env, tmp_p
     assert load_settings(tmp_path)["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/3"
     env.setenv("RATELIMIT_ENABLED", "perhaps")
     with pytest.raises(ConfigError, match="RATELIMIT_ENABLED"):
+        load_settings(tmp_path)
+
+
+def test_mfa_is_required_in_production_unless_turned_off(env, tmp_path):
+    assert load_settings(tmp_path)["MFA_REQUIRED"] is False
+    env.setenv("MFA_REQUIRED", "1")
+    assert load_settings(tmp_path)["MFA_REQUIRED"] is True
+    env.setenv("PORTAL_ENV", "production")
+    env.setenv("SECRET_KEY", "from-the-environment")
+    env.delenv("MFA_REQUIRED")
+    assert load_settings(tmp_path)["MFA_REQUIRED"] is True
+    env.setenv("MFA_REQUIRED", "0")
+    assert load_settings(tmp_path)["MFA_REQUIRED"] is False
+    env.setenv("MFA_REQUIRED", "maybe")
+    with pytest.raises(ConfigError, match="MFA_REQUIRED"):
         load_settings(tmp_path)

@@ -10,7 +10,7 @@ import time_machine
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from portal.clock import local_today
+from portal.clock import local_instant, local_today
 from portal.extensions import db
 from portal.models import Case, CaseStatus, Consent, TimelineEntry, TimelineKind, utcnow
 from portal.services.settings import get_settings
@@ -46,11 +46,16 @@ def test_queue_lists_new_referrals_oldest_first_with_age_and_days_left(client, a
     now = utcnow()
     today = local_today()
     newest = f.CaseFactory(referred_at=now, intake_deadline=today + dt.timedelta(days=30))
+    # Ages are counted in local days: referred at local noon, so a daylight-saving change in
+    # between (or the late evening, when UTC is already tomorrow) moves nothing.
+    noon = dt.time(12)
     overdue = f.CaseFactory(
-        referred_at=now - dt.timedelta(days=40), intake_deadline=today - dt.timedelta(days=10)
+        referred_at=local_instant(today - dt.timedelta(days=40), noon),
+        intake_deadline=today - dt.timedelta(days=10),
     )
     middle = f.CaseFactory(
-        referred_at=now - dt.timedelta(days=3), intake_deadline=today + dt.timedelta(days=5)
+        referred_at=local_instant(today - dt.timedelta(days=3), noon),
+        intake_deadline=today + dt.timedelta(days=5),
     )
     f.CaseFactory(status=CaseStatus.ACTIVE, referred_at=now - dt.timedelta(days=50))
     awaiting = f.CaseFactory(status=CaseStatus.ACCEPTED, referred_at=now - dt.timedelta(days=9))
