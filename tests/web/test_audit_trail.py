@@ -16,6 +16,7 @@ from portal.models import (
     AuditOutcome,
     Case,
     CaseStatus,
+    UserSession,
 )
 from tests.conftest import csrf_token, login, post
 from tests.factories import PASSWORD
@@ -94,7 +95,11 @@ def test_a_sign_out_writes_its_row(client, f, mark):
     start = mark()
     client.post("/logout", data={"csrf_token": csrf_token(client, "/officer/referrals")})
     (row,) = rows_after(start, action=AuditAction.SIGN_OUT)
-    assert (row.user_id, row.role, row.object_id) == (officer.id, "officer", officer.id)
+    (session_id,) = db.session.scalars(
+        select(UserSession.id).where(UserSession.user_id == officer.id)
+    )
+    assert (row.user_id, row.role) == (officer.id, "officer")
+    assert (row.object_type, row.object_id) == ("user_sessions", session_id)
 
 
 # --- views of a participant's record ------------------------------------------------------------
