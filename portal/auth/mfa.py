@@ -150,6 +150,8 @@ def mfa_setup():
     if user is None:
         return _to_sign_in()
     if mfa.has_mfa(user):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.mfa_code"))  # half signed in: the code comes first
         return render("auth/mfa_status.html", codes_left=mfa.recovery_codes_left(user))
     secret = session.get(ENROLMENT)
     if not isinstance(secret, str) or not secret:

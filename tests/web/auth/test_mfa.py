@@ -103,6 +103,7 @@ def test_a_user_with_mfa_must_give_a_code_after_the_password(client, f):
     response = password_step(client, user, PASSWORD)
     assert response.headers["Location"] == "/login/code"
     assert not _signed_in(client)  # half signed in: no page yet
+    assert client.get("/mfa/setup").headers["Location"] == "/login/code"
     page = client.get("/login/code").get_data(as_text=True)
     assert 'autocomplete="one-time-code"' in page
 
