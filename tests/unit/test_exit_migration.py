@@ -243,7 +243,7 @@ def test_a_downgrade_keeps_the_words_of_exits_coded_after_the_upgrade(fresh_app)
 
 def test_the_upgraded_column_holds_codes_only(fresh_app):
     upgrade(revision=CODED)
-    officer = factories.UserFactory(officer=True)
+    officer = _officer_then()
     person = factories.PersonFactory()
     db.session.commit()
     with pytest.raises(IntegrityError):
