@@ -64,7 +64,9 @@ class Provider(Actor):
 
     def opens_sessions(self) -> None:
         page = self.page
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Sessions").click()
+        page.get_by_role("navigation", name="Main").get_by_role(
+            "link", name="Sessions", exact=True
+        ).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Sessions")
         self.checks("provider sessions")
 
