@@ -494,6 +494,18 @@ def notification_scope(user: User) -> Select:
     )
 
 
+_RETURNED = and_(Case.status == CaseStatus.NON_COMPLIANT, Case.intake_completed_on.is_(None))
+# My referrals' status filter, beside the rule it mirrors: each filter holds the cases whose
+# badge the officer sees with that status (officer_status, without a consent): nothing after
+# screening is told apart but a return before intake.
+OFFICER_FILTERS = {
+    "referred": Case.status == CaseStatus.REFERRED,
+    "accepted": and_(Case.status.not_in([CaseStatus.REFERRED, CaseStatus.DECLINED]), ~_RETURNED),
+    "declined": Case.status == CaseStatus.DECLINED,
+    "non_compliant": _RETURNED,
+}
+
+
 def timeline_scope(user: User, case: Case | None = None) -> ColumnElement[bool]:
     """Timeline entries a user may see, as a filter: all (program office), what the disclosure
     rule allows (officer: for one case whose consents are loaded, its kinds), their

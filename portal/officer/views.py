@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 from flask import current_app, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_
 from sqlalchemy.orm import joinedload
 
 from portal.auth.permissions import get_case_or_404
@@ -14,7 +13,7 @@ from portal.extensions import db
 from portal.models import Case, CaseStatus, Consent, ReferralType
 from portal.officer import bp
 from portal.officer.forms import ReferralForm
-from portal.policy import can_see_held_charge, case_scope, officer_status
+from portal.policy import OFFICER_FILTERS, can_see_held_charge, case_scope, officer_status
 from portal.services import cases
 from portal.services.consents import consents_for
 from portal.services.disclosures import REDISCLOSURE_NOTICE, record_disclosures
@@ -75,15 +74,6 @@ class OfficerCase:
 
 
 # An officer filters by what screening decided; later progress is the participant's to disclose.
-_RETURNED = and_(Case.status == CaseStatus.NON_COMPLIANT, Case.intake_completed_on.is_(None))
-# Each filter holds the cases whose badge the officer sees with that status (officer_status,
-# without a consent): nothing after screening is told apart but a return before intake.
-OFFICER_FILTERS = {
-    "referred": Case.status == CaseStatus.REFERRED,
-    "accepted": and_(Case.status.not_in([CaseStatus.REFERRED, CaseStatus.DECLINED]), ~_RETURNED),
-    "declined": Case.status == CaseStatus.DECLINED,
-    "non_compliant": _RETURNED,
-}
 FILTER_LABELS = {
     "referred": "Referred",
     "accepted": "Accepted by the program",

@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 from portal.clock import local_today
 from portal.extensions import db
 from portal.models import Agency, Case, CaseStatus, Person, TimelineEntry, TimelineKind, utcnow
-from portal.officer.views import OFFICER_FILTERS
-from portal.policy import officer_status
+from portal.policy import OFFICER_FILTERS, officer_status
 from portal.services import person_matches
 from portal.services.settings import get_settings
 from tests.conftest import post
