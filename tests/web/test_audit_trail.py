@@ -363,10 +363,13 @@ def test_a_change_the_policy_refuses_is_audited_as_refused_and_keeps_nothing(app
     with app.test_request_context("/", method="POST"):
         from portal.services import audit
 
-        audit.set_actor(user, "192.0.2.7")
-        response = run_change(
-            None, change, refused=lambda status, error: Response(error, status), done=None
-        )
+        token = audit.set_actor(user, "192.0.2.7")
+        try:
+            response = run_change(
+                None, change, refused=lambda status, error: Response(error, status), done=None
+            )
+        finally:
+            audit.reset_actor(token)  # the actor must not outlive this request
     assert response.status_code == 422
     (row,) = rows_after(start)
     assert (row.action, row.outcome, row.user_id) == (
