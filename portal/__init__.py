@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.admin.matching
     import portal.admin.mfa
     import portal.admin.person_matches
+    import portal.admin.reports
     import portal.admin.views
     import portal.auth.password
     import portal.auth.sessions

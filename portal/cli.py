@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     @click.option("--name", prompt=True)
     def create_admin(email: str, name: str) -> None:
         """Create an administrator (the password is asked for, never taken as an argument)."""
-        from portal.models import Role
+        from portal.models import Role, StaffRole
         from portal.services.accounts import create_user
         from portal.services.errors import ValidationFailed
 
@@ -25,7 +25,9 @@ def init_app(app: Flask) -> None:
             create_user(
                 email=email,
                 name=name,
-                role=Role.ADMIN,
+                role=Role.STAFF,
+                # The first account runs the office: both duties, until others are added.
+                staff_roles=frozenset({StaffRole.PROGRAM_ADMIN, StaffRole.CASE_MANAGER}),
                 password=password,
                 must_change_password=False,
             )
@@ -148,6 +150,10 @@ def _print_signins() -> None:
     from portal.demo.program import DEMO_PASSWORD, DEMO_USERS
 
     click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD})")
-    for email, _name, role, where in DEMO_USERS:
-        click.echo(f"  {role:<9} {email:<34} {where}")
+    from portal.models import Role, StaffRole
+
+    for email, _name, roles, where in DEMO_USERS:
+        role, _, duties = roles.partition(":")
+        label = ", ".join(StaffRole(d).label for d in duties.split(",") if d) or Role(role).label
+        click.echo(f"  {label:<38} {email:<34} {where}")
     click.echo("")

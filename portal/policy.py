@@ -32,6 +32,7 @@ from portal.models import (
     Role,
     Service,
     ServiceReferral,
+    StaffRole,
     TimelineEntry,
     TimelineKind,
     User,
@@ -41,7 +42,12 @@ from portal.services.errors import NotPermitted
 HOME = {
     Role.OFFICER: "officer.referrals",
     Role.PROVIDER: "provider.roster",
-    Role.ADMIN: "admin.queue",
+}
+# Program office staff land on the page of their first duty, in this order.
+STAFF_HOME = {
+    StaffRole.CASE_MANAGER: "admin.queue",
+    StaffRole.PROGRAM_ADMIN: "admin.users",
+    StaffRole.REPORTS: "admin.reports",
 }
 
 
@@ -59,6 +65,11 @@ def has_role(user: User, role: Role) -> bool:
     return getattr(user, "role", None) == role
 
 
+def has_staff_role(user: User, role: StaffRole) -> bool:
+    """Program office staff holding this duty."""
+    return has_role(user, Role.STAFF) and bool(getattr(user, role.value, False))
+
+
 def is_officer(user: User) -> bool:
     return has_role(user, Role.OFFICER)
 
@@ -68,8 +79,16 @@ def is_provider_staff(user: User) -> bool:
 
 
 def is_program_staff(user: User) -> bool:
-    """The program office (today one administrator role: case management and administration)."""
-    return has_role(user, Role.ADMIN)
+    """Staff of the program office, whatever their duties (the office's front door)."""
+    return has_role(user, Role.STAFF)
+
+
+def is_case_manager(user: User) -> bool:
+    return has_staff_role(user, StaffRole.CASE_MANAGER)
+
+
+def is_program_admin(user: User) -> bool:
+    return has_staff_role(user, StaffRole.PROGRAM_ADMIN)
 
 
 def provider_staff() -> ColumnElement[bool]:
@@ -107,12 +126,19 @@ def members_of(*, agency_id: int | None = None, organization_id: int | None = No
 
 def home_endpoint(user: User) -> str:
     """Where a user lands after signing in."""
+    if user.role == Role.STAFF:
+        return next(STAFF_HOME[r] for r in STAFF_HOME if has_staff_role(user, r))
     return HOME[user.role]
 
 
 def needs_agency(role: Role) -> bool:
     """Officers belong to an agency."""
     return role == Role.OFFICER
+
+
+def holds_duties(role: Role) -> bool:
+    """Program office staff hold one office duty or more; nobody else holds any."""
+    return role == Role.STAFF
 
 
 def needs_organization(role: Role) -> bool:
@@ -138,11 +164,12 @@ def _provider_case_ids(organization_id: int | None) -> Select:
 
 
 def case_scope(user: User, today: dt.date | None = None) -> Select:
-    """Cases a user may see: all (program office); those they referred, or whose participant's
+    """Cases a user may see: all (case managers); those they referred, or whose participant's
     consent in force names them or their agency (officer); those with a referral to their
-    organisation it did not decline (provider staff); nothing for anyone else."""
+    organisation it did not decline (provider staff); nothing for anyone else (a program
+    administrator or an evaluator reads no case)."""
     query = select(Case)
-    if is_program_staff(user):
+    if is_case_manager(user):
         return query
     if is_officer(user):
         named = exists(
@@ -163,21 +190,22 @@ def can_refer(user: User) -> bool:
 
 def can_manage_case(user: User) -> bool:
     """Screening, intake, assessment, contacts, matching, service assignment, details and exits:
-    the program office's case management."""
-    return is_program_staff(user)
+    the case managers'."""
+    return is_case_manager(user)
 
 
 def can_see_held_charge(user: User, case: Case) -> bool:
     """The charge an arrest diversion holds (incident, offences, statutes, filing date): the
     program office, and the officer who referred it (what they entered themselves); never
     provider staff, nor an officer who sees the case under a consent."""
-    return is_program_staff(user) or (is_officer(user) and case.officer_id == user.id)
+    return is_case_manager(user) or (is_officer(user) and case.officer_id == user.id)
 
 
 def can_view_consent_scans(user: User) -> bool:
     """The signed scan of a consent is the participant's signature on a Part 2 form: the program
-    office reads it; officers and providers never do, whatever consent names them."""
-    return is_program_staff(user)
+    office's case managers read it; officers and providers never do, whatever consent names
+    them."""
+    return is_case_manager(user)
 
 
 def consent_scan_scope(user: User, today: dt.date | None = None) -> Select:
@@ -213,26 +241,33 @@ def compliance_flag_scope(user: User) -> Select:
 
 def can_manage_directory(user: User) -> bool:
     """Agencies, provider organisations and their services."""
-    return is_program_staff(user)
+    return is_program_admin(user)
 
 
 def can_manage_users(user: User) -> bool:
+    """Accounts: create, invite, edit, change roles, deactivate, reset MFA."""
+    return is_program_admin(user)
+
+
+def can_view_reports(user: User) -> bool:
+    """The program's figures (counts only, no case and no person): the reports role, and the
+    office's case managers and administrators."""
     return is_program_staff(user)
 
 
 def can_manage_settings(user: User) -> bool:
     """The program's rules (deadlines, exclusion reasons, eligibility items)."""
-    return is_program_staff(user)
+    return is_program_admin(user)
 
 
 def can_view_audit(user: User) -> bool:
     """The audit trail (who did what, who opened which record) and its export."""
-    return is_program_staff(user)
+    return is_program_admin(user)
 
 
 def can_view_mail_failures(user: User) -> bool:
     """E-mail the portal gave up sending (ids, case numbers, kinds of update: no person)."""
-    return is_program_staff(user)
+    return is_program_admin(user)
 
 
 def can_edit_availability(user: User, service: Service) -> bool:
@@ -252,7 +287,7 @@ def service_referral_scope(user: User) -> Select:
     """Service referrals a user may see: all (program office), their organisation's (provider
     staff); none for officers (which services a participant uses is clinical)."""
     query = select(ServiceReferral)
-    if is_program_staff(user):
+    if is_case_manager(user):
         return query
     if is_provider_staff(user):
         return query.join(Service, Service.id == ServiceReferral.service_id).where(
@@ -510,7 +545,7 @@ def timeline_scope(user: User, case: Case | None = None) -> ColumnElement[bool]:
     """Timeline entries a user may see, as a filter: all (program office), what the disclosure
     rule allows (officer: for one case whose consents are loaded, its kinds), their
     organisation's own entries (provider staff)."""
-    if is_program_staff(user):
+    if is_case_manager(user):
         return true()
     if is_officer(user):
         if case is not None and "consents" in case.__dict__:

@@ -94,7 +94,11 @@ class UserFactory(Base):
 
     email = factory.Sequence(lambda n: f"user{n}@example.org")
     name = factory.Sequence(lambda n: f"User {n}")
-    role = Role.ADMIN
+    # An office user holding both duties, as every administrator did before the roles split.
+    role = Role.STAFF
+    case_manager = factory.LazyAttribute(lambda o: o.role == Role.STAFF)
+    program_admin = factory.LazyAttribute(lambda o: o.role == Role.STAFF)
+    reports = False
     password_hash = _PASSWORD_HASH
 
     class Params:
@@ -454,7 +458,21 @@ def provider(**kw) -> User:
 
 
 def admin(**kw) -> User:
+    """Program office staff with both the case manager and the program administrator duty."""
     return UserFactory(**kw)
+
+
+def case_manager(**kw) -> User:
+    return UserFactory(program_admin=False, **kw)
+
+
+def program_admin(**kw) -> User:
+    return UserFactory(case_manager=False, **kw)
+
+
+def evaluator(**kw) -> User:
+    """The read-only reports role."""
+    return UserFactory(case_manager=False, program_admin=False, reports=True, **kw)
 
 
 class ConsentFactory(Base):

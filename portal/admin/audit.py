@@ -11,7 +11,9 @@ from flask import Response, abort, current_app, request, stream_with_context
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from portal import policy
 from portal.admin import bp
+from portal.auth.permissions import allowed_for
 from portal.extensions import db
 from portal.models import AuditAction, AuditEvent, User
 from portal.policy import can_view_audit
@@ -99,6 +101,7 @@ def _emails(events: list[AuditEvent]) -> dict[int, str]:
 
 
 @bp.get("/audit")
+@allowed_for(policy.can_view_audit)
 def audit_log():
     """The audit trail, newest first, filtered and keyset-paged; reading it is audited."""
     if not can_view_audit(current_user):
@@ -132,6 +135,7 @@ def _csv_line(values: list) -> str:
 
 
 @bp.get("/audit.csv")
+@allowed_for(policy.can_view_audit)
 def audit_export():
     """The filtered trail as CSV, streamed; the export is audited (committed before it starts)."""
     if not can_view_audit(current_user):

@@ -10,9 +10,10 @@ from flask import Response, abort, current_app, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from portal import policy
 from portal.admin import bp
 from portal.admin.compliance_forms import ConfirmForm, DismissForm, rule_form
-from portal.auth.permissions import get_flag_or_404
+from portal.auth.permissions import allowed_for, get_flag_or_404
 from portal.models import Case, ComplianceFlag, RuleCode
 from portal.policy import can_manage_settings, can_review_compliance
 from portal.services import compliance
@@ -58,6 +59,7 @@ def _forms(item, **overrides) -> dict:
 
 
 @bp.get("/review")
+@allowed_for(policy.can_review_compliance)
 def review_queue():
     """Open compliance flags, oldest first, keyset-paged, each with what a reviewer needs."""
     _require_reviewer()
@@ -112,6 +114,7 @@ def _decide(flag_id: int, form, change, message: str) -> Response:
 
 
 @bp.post("/review/<int:flag_id>/dismiss")
+@allowed_for(policy.can_review_compliance)
 def dismiss(flag_id: int):
     """No action on this breach, for the reason given; the case stays as it is."""
     flag = _load(flag_id)
@@ -125,6 +128,7 @@ def dismiss(flag_id: int):
 
 
 @bp.post("/review/<int:flag_id>/confirm")
+@allowed_for(policy.can_review_compliance)
 def confirm(flag_id: int):
     """Confirmed: the case is closed as non-compliant (its places released)."""
     flag = _load(flag_id)
@@ -154,6 +158,7 @@ def _rules_context(**overrides) -> dict:
 
 
 @bp.get("/settings/rules")
+@allowed_for(policy.can_manage_settings)
 def rules():
     """The program's rules: what raises a compliance flag for review."""
     if not can_manage_settings(current_user):
@@ -162,6 +167,7 @@ def rules():
 
 
 @bp.post("/settings/rules/<any(intake_deadline, no_contact, missed_sessions):code>")
+@allowed_for(policy.can_manage_settings)
 def update_rule(code: str):
     """Switch one rule and set its N; the change is audited."""
     if not can_manage_settings(current_user):

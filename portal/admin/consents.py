@@ -7,11 +7,13 @@ from flask import abort, current_app
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal import policy
 from portal.admin import bp
 from portal.admin.case_page import load_case
 from portal.admin.case_sections import consent_form, revoke_form, scan_form
 from portal.admin.consent_forms import ConsentForm
 from portal.admin.engagement import change_section
+from portal.auth.permissions import allowed_for
 from portal.extensions import db
 from portal.models import Case, Consent, Organization, User
 from portal.services import consent_scans, consents
@@ -30,6 +32,7 @@ def _consent(case: Case, consent_id: int) -> Consent:
 
 
 @bp.post("/cases/<int:case_id>/consents")
+@allowed_for(policy.can_manage_case)
 def record_consent(case_id: int):
     """Record the participant's signed consent (witnessed by the staff member recording it)."""
     case = load_case(case_id)
@@ -45,6 +48,7 @@ def record_consent(case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/consents/<int:consent_id>/revoke")
+@allowed_for(policy.can_manage_case)
 def revoke_consent(case_id: int, consent_id: int):
     """Record that the participant revoked a consent (refused while it is irrevocable)."""
     case = load_case(case_id)
@@ -68,6 +72,7 @@ def revoke_consent(case_id: int, consent_id: int):
 
 
 @bp.post("/cases/<int:case_id>/consents/<int:consent_id>/scans")
+@allowed_for(policy.can_manage_case)
 @takes_files
 def attach_consent_scan(case_id: int, consent_id: int):
     """Attach the signed scan of a consent: it becomes the one on file, earlier ones are kept.
@@ -98,6 +103,7 @@ def attach_consent_scan(case_id: int, consent_id: int):
 
 
 @bp.get("/cases/<int:case_id>/consents/<int:consent_id>/print")
+@allowed_for(policy.can_manage_case)
 def print_consent(case_id: int, consent_id: int):
     """The consent form filled from the record, to print for a wet signature."""
     case = load_case(case_id)
@@ -117,6 +123,7 @@ def print_consent(case_id: int, consent_id: int):
 
 
 @bp.get("/cases/<int:case_id>/disclosures")
+@allowed_for(policy.can_manage_case)
 def disclosures(case_id: int):
     """The accounting of disclosures of the past three years (42 CFR 2.25), printable."""
     case = load_case(case_id)

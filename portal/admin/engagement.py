@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from flask_login import current_user
 
+from portal import policy
 from portal.admin import bp
 from portal.admin.case_page import load_case, load_service_referral, referral_section, section
 from portal.admin.case_sections import end_form
@@ -17,6 +18,7 @@ from portal.admin.engagement_forms import (
     assessment_needs,
 )
 from portal.admin.views import change_workflow
+from portal.auth.permissions import allowed_for
 from portal.models import ContactKind, ExitReason
 from portal.services import assessments, cases, referrals
 from portal.services.case_details import CaseDetails, differences, update_case_details
@@ -52,6 +54,7 @@ def change_section(
 
 
 @bp.post("/cases/<int:case_id>/assessments")
+@allowed_for(policy.can_manage_case)
 def record_assessment(case_id: int):
     """A needs assessment of all eight domains."""
     case = load_case(case_id)
@@ -74,6 +77,7 @@ def record_assessment(case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/contacts")
+@allowed_for(policy.can_manage_case)
 def record_contact(case_id: int):
     """A case-manager contact or outreach attempt."""
     case = load_case(case_id)
@@ -95,6 +99,7 @@ def record_contact(case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/service-referrals/<int:referral_id>/complete")
+@allowed_for(policy.can_manage_case)
 def complete_service(case_id: int, referral_id: int):
     """The participant finished a service; its place is released."""
     case = load_case(case_id)
@@ -110,6 +115,7 @@ def complete_service(case_id: int, referral_id: int):
 
 
 @bp.post("/cases/<int:case_id>/service-referrals/<int:referral_id>/end")
+@allowed_for(policy.can_manage_case)
 def end_service(case_id: int, referral_id: int):
     """A service ended early, for a reason; its place is released."""
     case = load_case(case_id)
@@ -127,6 +133,7 @@ def end_service(case_id: int, referral_id: int):
 
 
 @bp.post("/cases/<int:case_id>/exit")
+@allowed_for(policy.can_manage_case)
 def exit_case(case_id: int):
     """The participant completed the program or withdrew, for a coded reason."""
     case = load_case(case_id)
@@ -158,6 +165,7 @@ def _details_of(form: CaseDetailsForm) -> CaseDetails:
 
 
 @bp.post("/cases/<int:case_id>/details")
+@allowed_for(policy.can_manage_case)
 def edit_details(case_id: int):
     """Edit the referral's details from the version the editor saw; a conflict shows the
     fields someone else changed meanwhile."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
+from portal import policy
 from portal.admin import bp
 from portal.auth.forms import EmptyForm
+from portal.auth.permissions import allowed_for
 from portal.policy import can_view_mail_failures
 from portal.services import mail
 from portal.web.changes import run_change
@@ -16,6 +18,7 @@ PAGE = "admin/mail.html"
 
 
 @bp.get("/mail")
+@allowed_for(policy.can_view_mail_failures)
 def mail_failures():
     """E-mails given up after the set number of tries, newest first (keyset-paged)."""
     if not can_view_mail_failures(current_user):
@@ -34,6 +37,7 @@ def mail_failures():
 
 
 @bp.post("/mail/<int:email_id>/retry")
+@allowed_for(policy.can_view_mail_failures)
 def retry_mail(email_id: int):
     """Send a failed e-mail again (the next `send-notifications` run tries it)."""
     if not can_view_mail_failures(current_user):

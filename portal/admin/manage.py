@@ -6,10 +6,12 @@ from flask import abort, current_app, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
+from portal import policy
 from portal.admin import bp
 from portal.admin.manage_forms import ActionForm, SettingsForm, UserEditForm, UserForm
+from portal.auth.permissions import allowed_for
 from portal.extensions import db
-from portal.models import Agency, Organization, Role, User
+from portal.models import Agency, Organization, Role, StaffRole, User
 from portal.passwords import RULE_HINT
 from portal.services import accounts, mfa
 from portal.services.settings import get_settings, update_settings
@@ -57,18 +59,29 @@ def _names() -> tuple[dict[int, str], dict[int, str]]:
     return agencies, organizations
 
 
+# The users list's role filter: officers, provider staff, and each office duty.
+ROLE_FILTERS = {
+    Role.OFFICER.value: Role.OFFICER.label,
+    Role.PROVIDER.value: Role.PROVIDER.label,
+    **{r.value: r.label for r in StaffRole},
+}
+
+
 @bp.get("/users")
+@allowed_for(policy.can_manage_users)
 def users():
     """All users, by name, filterable by role, state and a name or email search; paginated."""
     role = request.args.get("role") or None
-    if role not in {r.value for r in Role}:
+    if role not in ROLE_FILTERS:
         role = None
     state = request.args.get("state") or None
     if state not in {"active", "inactive"}:
         state = None
     q = (request.args.get("q") or "").strip()[:120]
     query = select(User).order_by(func.lower(User.name), User.id)
-    if role:
+    if role in StaffRole.__members__.values():
+        query = query.where(getattr(User, role).is_(True))
+    elif role:
         query = query.where(User.role == Role(role))
     if state:
         query = query.where(User.active.is_(state == "active"))
@@ -81,7 +94,7 @@ def users():
         "admin/users.html",
         block="results",
         page=page,
-        roles=list(Role),
+        roles=ROLE_FILTERS,
         role_filter=role,
         state_filter=state,
         q=q,
@@ -92,6 +105,7 @@ def users():
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
+@allowed_for(policy.can_manage_users)
 def user_new():
     """Add a user with a role and, for officers and provider staff, an affiliation."""
     form = UserForm()
@@ -115,6 +129,7 @@ def user_new():
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@allowed_for(policy.can_manage_users)
 def user_edit(user_id: int):
     """Change a user's details, role, affiliation or password."""
     user = get_or_404(User, user_id)
@@ -173,6 +188,7 @@ def user_page_failed(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/<any(deactivate, reactivate):action>")
+@allowed_for(policy.can_manage_users)
 def user_active(user_id: int, action: str):
     """Deactivating signs the user out everywhere at once."""
     user = get_or_404(User, user_id)
@@ -193,6 +209,7 @@ def user_active(user_id: int, action: str):
 
 
 @bp.route("/settings", methods=["GET", "POST"])
+@allowed_for(policy.can_manage_settings)
 def settings():
     """The program's rules: intake deadline, charge filing period, checklist, exclusion reasons,
     audit retention."""

@@ -7,9 +7,11 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from portal import policy
 from portal.admin import bp
 from portal.admin.manage import back_to, get_or_404
 from portal.admin.manage_forms import ActionForm, AgencyForm, OrganizationForm, ServiceForm
+from portal.auth.permissions import allowed_for
 from portal.extensions import db
 from portal.models import Agency, Organization, Service
 from portal.services import directory
@@ -33,6 +35,7 @@ ORG_SERVICES = selectinload(Organization.services).selectinload(Service.schedule
 
 
 @bp.get("/agencies")
+@allowed_for(policy.can_manage_directory)
 def agencies():
     """The law-enforcement agencies, by name."""
     rows = db.session.scalars(select(Agency).order_by(func.lower(Agency.name))).all()
@@ -40,6 +43,7 @@ def agencies():
 
 
 @bp.route("/agencies/new", methods=["GET", "POST"])
+@allowed_for(policy.can_manage_directory)
 def agency_new():
     """Add an agency."""
     form = AgencyForm()
@@ -57,6 +61,7 @@ def agency_new():
 
 
 @bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
+@allowed_for(policy.can_manage_directory)
 def agency_edit(agency_id: int):
     """Rename an agency."""
     agency = get_or_404(Agency, agency_id)
@@ -82,6 +87,7 @@ def agency_edit(agency_id: int):
 
 
 @bp.post("/agencies/<int:agency_id>/<any(deactivate, reactivate):action>")
+@allowed_for(policy.can_manage_directory)
 def agency_active(agency_id: int, action: str):
     """Deactivate or reactivate an agency."""
     agency = get_or_404(Agency, agency_id)
@@ -115,6 +121,7 @@ def _switch(name: str, action: str, change, back_endpoint: str):
 
 
 @bp.get("/organizations")
+@allowed_for(policy.can_manage_directory)
 def organizations():
     """Provider organisations with their services."""
     rows = db.session.scalars(
@@ -124,6 +131,7 @@ def organizations():
 
 
 @bp.route("/organizations/new", methods=["GET", "POST"])
+@allowed_for(policy.can_manage_directory)
 def organization_new():
     """Add a provider organisation."""
     form = OrganizationForm()
@@ -145,6 +153,7 @@ def organization_new():
 
 
 @bp.route("/organizations/<int:organization_id>", methods=["GET", "POST"])
+@allowed_for(policy.can_manage_directory)
 def organization_edit(organization_id: int):
     """Change a provider organisation's details; its services are listed below."""
     organization = get_or_404(Organization, organization_id, ORG_SERVICES)
@@ -175,6 +184,7 @@ def _organization_page(form, organization, status: int = 200, error: str | None 
 
 
 @bp.post("/organizations/<int:organization_id>/<any(deactivate, reactivate):action>")
+@allowed_for(policy.can_manage_directory)
 def organization_active(organization_id: int, action: str):
     """Deactivate (if it serves no one) or reactivate a provider organisation."""
     organization = get_or_404(Organization, organization_id)
@@ -212,6 +222,7 @@ def _service_page(form, service: Service | None, status: int = 200, error: str |
 
 
 @bp.route("/organizations/<int:organization_id>/services/new", methods=["GET", "POST"])
+@allowed_for(policy.can_manage_directory)
 def service_new(organization_id: int):
     """Add a service to an organisation, with its schedule and capacity."""
     organization = get_or_404(Organization, organization_id)
@@ -236,6 +247,7 @@ def service_new(organization_id: int):
 
 
 @bp.route("/services/<int:service_id>", methods=["GET", "POST"])
+@allowed_for(policy.can_manage_directory)
 def service_edit(service_id: int):
     """Change a service, its schedule and capacity."""
     service = directory.get_service(service_id) or abort(404)

@@ -20,9 +20,10 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    ValidationError,
 )
 
-from portal.models import Role, ServiceCategory, ServiceStatus
+from portal.models import Role, ServiceCategory, ServiceStatus, StaffRole
 from portal.passwords import MAX_LENGTH
 from portal.services.settings import (
     MAX_AUDIT_RETENTION_DAYS,
@@ -31,7 +32,7 @@ from portal.services.settings import (
     MIN_CHARGE_FILING_DAYS,
 )
 from portal.web.directory_forms import AvailabilityForm, WholeNumberField
-from portal.web.forms import PortalForm, as_id, choices
+from portal.web.forms import CheckboxListField, PortalForm, as_id, choices
 
 
 def _strip(value):
@@ -70,6 +71,9 @@ class ActionForm(PortalForm):
     """A bare button (deactivate, reactivate) still carries the CSRF token."""
 
 
+DUTIES = frozenset(r.value for r in StaffRole)
+
+
 class UserForm(StrippedForm):
     """A new user: name, e-mail, role, affiliation and first password."""
 
@@ -87,6 +91,12 @@ class UserForm(StrippedForm):
         "Role",
         choices=choices((r.value, r.label) for r in Role),
         validators=[DataRequired("Choose a role.")],
+    )
+    # Unknown values are refused with a message beside the field.
+    staff_roles = CheckboxListField(
+        "Program office duties",
+        choices=choices((r.value, r.label) for r in StaffRole),
+        validate_choice=False,
     )
     # Unknown ids reach the service, which answers with a message beside the field.
     agency_id = SelectField("Agency (officers)", validate_choice=False)
@@ -110,11 +120,19 @@ class UserForm(StrippedForm):
         chosen = as_id(value)
         return -1 if chosen is None else chosen  # not an id: the service says which field to fix
 
+    def chosen_staff_roles(self) -> frozenset[StaffRole]:
+        return frozenset(StaffRole(v) for v in self.staff_roles.data or [] if v in DUTIES)
+
+    def validate_staff_roles(self, field) -> None:
+        if any(v not in DUTIES for v in field.data or []):
+            raise ValidationError("Choose duties from the list.")
+
     def values(self) -> dict:
         return {
             "name": self.name.data,
             "email": self.email.data,
             "role": Role(self.role.data),
+            "staff_roles": self.chosen_staff_roles(),
             "agency_id": self.selected_id("agency_id"),
             "organization_id": self.selected_id("organization_id"),
             "badge_number": self.badge_number.data,
@@ -201,6 +219,13 @@ class ServiceForm(StrippedForm, AvailabilityForm):
         choices=choices((s.value, s.label) for s in ServiceStatus),
         validators=[DataRequired("Choose a status.")],
     )
+
+    def chosen_staff_roles(self) -> frozenset[StaffRole]:
+        return frozenset(StaffRole(v) for v in self.staff_roles.data or [] if v in DUTIES)
+
+    def validate_staff_roles(self, field) -> None:
+        if any(v not in DUTIES for v in field.data or []):
+            raise ValidationError("Choose duties from the list.")
 
     def values(self) -> dict:
         return {

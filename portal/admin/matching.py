@@ -7,8 +7,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal import policy
 from portal.admin import bp
 from portal.admin.case_page import load_case
+from portal.auth.permissions import allowed_for
 from portal.extensions import db
 from portal.models import Case, Organization, Service, ServiceCategory
 from portal.services import matching
@@ -49,6 +51,7 @@ def _page_context(case: Case, filters: matching.MatchFilters) -> dict:
 
 
 @bp.get("/cases/<int:case_id>/matching")
+@allowed_for(policy.can_manage_case)
 def matching_screen(case_id: int):
     """Services ranked for the participant's needs, filtered (htmx updates the results)."""
     case = load_case(case_id)
@@ -70,6 +73,7 @@ def _row(case: Case, service_id: int, status: int = 200, **message):
 
 
 @bp.post("/cases/<int:case_id>/matching/<int:service_id>/assign")
+@allowed_for(policy.can_manage_case)
 def assign_service(case_id: int, service_id: int):
     """Refer the participant to a matched service, holding one of its places."""
     case = load_case(case_id)

@@ -6,14 +6,17 @@ from __future__ import annotations
 from flask import url_for
 from flask_login import current_user
 
+from portal import policy
 from portal.admin import bp
 from portal.admin.case_page import case_page, load_case, matches_section
 from portal.admin.forms import KeepApartForm, LinkPersonForm
+from portal.auth.permissions import allowed_for
 from portal.services import person_matches
 from portal.web.changes import answer, run_change, save_page
 
 
 @bp.post("/cases/<int:case_id>/matches/<int:person_id>/link")
+@allowed_for(policy.can_manage_case)
 def link_person(case_id: int, person_id: int):
     """The referral is of the same person as an earlier record: the case moves to it.
 
@@ -38,6 +41,7 @@ def link_person(case_id: int, person_id: int):
 
 
 @bp.post("/cases/<int:case_id>/matches/<int:person_id>/keep-apart")
+@allowed_for(policy.can_manage_case)
 def keep_apart(case_id: int, person_id: int):
     """A possible match is a different person: it is not offered again."""
     case = load_case(case_id)

@@ -7,6 +7,7 @@ from flask import current_app, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_
 
+from portal import policy
 from portal.admin import bp
 from portal.admin.case_page import (
     CASE_OPTIONS,
@@ -16,6 +17,7 @@ from portal.admin.case_page import (
     reason_choices,
 )
 from portal.admin.forms import AcceptForm, DeclineForm, IntakeForm
+from portal.auth.permissions import allowed_for
 from portal.clock import local_today
 from portal.extensions import db
 from portal.models import Case, CaseStatus, Person
@@ -29,6 +31,7 @@ from portal.web.timeline import timeline_fragment
 
 
 @bp.get("/")
+@allowed_for(policy.can_manage_case)
 def queue():
     """New referrals oldest first, then accepted cases awaiting intake, by deadline; a case whose
     person has a possible match is marked (one query for the whole queue)."""
@@ -51,6 +54,7 @@ def queue():
 
 
 @bp.get("/cases")
+@allowed_for(policy.can_manage_case)
 def case_list():
     """All cases, newest first, filtered by status and a name (the person's, or as referred),
     alias or incident search."""
@@ -88,12 +92,14 @@ def case_list():
 
 
 @bp.get("/cases/<int:case_id>")
+@allowed_for(policy.can_manage_case)
 def case_detail(case_id: int):
     """One case: the referral, screening or intake, engagement and the timeline."""
     return case_page(load_case(case_id))
 
 
 @bp.get("/cases/<int:case_id>/timeline")
+@allowed_for(policy.can_manage_case)
 def case_timeline(case_id: int):
     """The case's timeline fragment (polled; older entries on demand)."""
     return timeline_fragment(lambda: load_case(case_id), PAGE, "admin.case_detail", case_id)
@@ -125,6 +131,7 @@ def change_workflow(case_id: int, form, form_name: str, change, success: str):
 
 
 @bp.post("/cases/<int:case_id>/accept")
+@allowed_for(policy.can_manage_case)
 def accept_referral(case_id: int):
     """Screening: the referral meets the program's criteria."""
     case = load_case(case_id)
@@ -141,6 +148,7 @@ def accept_referral(case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/decline")
+@allowed_for(policy.can_manage_case)
 def decline_referral(case_id: int):
     """Screening: the referral is excluded, for one of the program's reasons."""
     case = load_case(case_id)
@@ -158,6 +166,7 @@ def decline_referral(case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/intake")
+@allowed_for(policy.can_manage_case)
 def intake(case_id: int):
     """Intake is complete: the case becomes active."""
     case = load_case(case_id)

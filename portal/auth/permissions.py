@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NoReturn
 
-from flask import abort, request
+from flask import abort, current_app, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -42,6 +42,38 @@ def role_gate(role: Role) -> Callable[[], None]:
         return None
 
     return gate
+
+
+def allowed_for(predicate: Callable[[User], bool]) -> Callable:
+    """Declare who a program office view serves, as a policy predicate (`policy.can_manage_case`,
+    `policy.can_manage_users`, ...); the office's gate refuses everyone else."""
+
+    def declare(view):
+        view.allowed_for = predicate
+        return view
+
+    return declare
+
+
+def office_gate() -> None:
+    """The program office's before_request hook: signed-in office staff, then the duty the view
+    declares with `allowed_for`. A view that declares none is refused to all (denied by
+    default), so no view can forget it."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    view = current_app.view_functions.get(request.endpoint or "")
+    predicate = getattr(view, "allowed_for", None)
+    if not policy.is_program_staff(current_user) or predicate is None:
+        abort(403)
+    if not predicate(current_user):
+        abort(403)
+    return None
+
+
+def may_open(endpoint: str) -> bool:
+    """Whether the signed-in user passes the gate of an office view (its menu link is shown)."""
+    predicate = getattr(current_app.view_functions.get(endpoint), "allowed_for", None)
+    return predicate is not None and current_user.is_authenticated and predicate(current_user)
 
 
 def get_case_or_404(case_id: int, user: User, *options) -> Case:

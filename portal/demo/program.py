@@ -26,6 +26,7 @@ from portal.models import (
     ServiceCategory,
     ServiceSchedule,
     SignatureMethod,
+    StaffRole,
     TimelineEntry,
     User,
 )
@@ -34,10 +35,16 @@ from portal.policy import is_officer
 from portal.services import accounts, cases, consents
 from portal.services.settings import get_settings
 
-# email, name, role, affiliation
+# email, name, role (with the office's duties after a colon), affiliation
 DEMO_USERS = [
-    ("admin@lead.example.org", "Dana Whitlock", "admin", "LEAD program office"),
-    ("casemanager@lead.example.org", "Marcus Reyes", "admin", "LEAD program office"),
+    (
+        "admin@lead.example.org",
+        "Dana Whitlock",
+        "staff:program_admin,case_manager",
+        "LEAD program office",
+    ),
+    ("casemanager@lead.example.org", "Marcus Reyes", "staff:case_manager", "LEAD program office"),
+    ("evaluator@lead.example.org", "Ruth Okafor", "staff:reports", "LEAD program office"),
     (
         "deputy.hall@fcso.example.org",
         "Deputy Jordan Hall",
@@ -242,9 +249,14 @@ def seed(rng_seed: int = 7) -> None:
         "Fayette Recovery Community": {"organization_id": places["recovery"].id},
     }
     users = {}
-    for email, name, role, where in DEMO_USERS:
+    for email, name, roles, where in DEMO_USERS:
+        role, _, duties = roles.partition(":")
         users[email] = accounts.create_demo_user(
-            email=email, name=name, role=Role(role), **affiliation.get(where, {})
+            email=email,
+            name=name,
+            role=Role(role),
+            staff_roles=frozenset(StaffRole(d) for d in duties.split(",") if d),
+            **affiliation.get(where, {}),
         )
     officers = [u for u in users.values() if is_officer(u)]
     demo_notifications.choose_modes(users)

@@ -59,7 +59,7 @@ from portal.models.notification import (
     OutboxStatus,
 )
 from portal.models.person_match import MatchDecision, PersonMatchDecision
-from portal.models.user import Role, User
+from portal.models.user import Role, StaffRole, User
 from portal.models.user_session import UserSession
 
 __all__ = [
@@ -113,6 +113,7 @@ __all__ = [
     "ServiceReferral",
     "ServiceSchedule",
     "ServiceStatus",
+    "StaffRole",
     "TimelineEntry",
     "TimelineKind",
     "User",

@@ -13,15 +13,43 @@ from portal.models.base import Base, created_at, enum_type, intpk, str120, str25
 
 
 class Role(enum.StrEnum):
+    """Who a user is: an officer of an agency, staff of a provider organisation, or staff of the
+    program office, whose duties are their `StaffRole`s."""
+
     OFFICER = "officer"
     PROVIDER = "provider"
-    ADMIN = "admin"
+    STAFF = "staff"
 
     @property
     def label(self) -> str:
-        return {"officer": "Officer", "provider": "Provider staff", "admin": "Administrator"}[
+        return {"officer": "Officer", "provider": "Provider staff", "staff": "Program office"}[
             self.value
         ]
+
+
+class StaffRole(enum.StrEnum):
+    """The program office's separate duties; one person may hold several."""
+
+    CASE_MANAGER = "case_manager"
+    PROGRAM_ADMIN = "program_admin"
+    REPORTS = "reports"
+
+    @property
+    def label(self) -> str:
+        return {
+            "case_manager": "Case manager",
+            "program_admin": "Program administrator",
+            "reports": "Reports (read only)",
+        }[self.value]
+
+    @property
+    def hint(self) -> str:
+        return {
+            "case_manager": "Screening, intake, consent, contacts, matching, compliance review.",
+            "program_admin": "Users, the directory, the program's rules and settings, the audit"
+            " trail.",
+            "reports": "The program's figures, read only: no case, no person.",
+        }[self.value]
 
 
 class User(Base):
@@ -32,8 +60,13 @@ class User(Base):
         CheckConstraint(
             "(role = 'officer' AND agency_id IS NOT NULL AND organization_id IS NULL)"
             " OR (role = 'provider' AND organization_id IS NOT NULL AND agency_id IS NULL)"
-            " OR (role = 'admin' AND agency_id IS NULL AND organization_id IS NULL)",
+            " OR (role = 'staff' AND agency_id IS NULL AND organization_id IS NULL)",
             name="role_affiliation",
+        ),
+        # Program office staff hold at least one duty; nobody else holds any.
+        CheckConstraint(
+            "(role = 'staff') = (case_manager OR program_admin OR reports)",
+            name="staff_roles",
         ),
     )
 
@@ -44,6 +77,10 @@ class User(Base):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     badge_number: Mapped[str | None] = mapped_column(String(40))
+    # The program office's duties (see StaffRole).
+    case_manager: Mapped[bool] = mapped_column(default=False, server_default=false())
+    program_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
+    reports: Mapped[bool] = mapped_column(default=False, server_default=false())
     password_hash: Mapped[str255]
     active: Mapped[bool] = mapped_column(default=True)
     # CJIS: repeated failed sign-ins lock the account for a while.
@@ -83,5 +120,18 @@ class User(Base):
         self.signed_in_session_id, self.signed_in_token = session_id, token
         self.signed_in_last_seen = last_seen
 
-    def has_role(self, role: Role) -> bool:
-        return self.role == role
+    @property
+    def staff_roles(self) -> frozenset[StaffRole]:
+        return frozenset(r for r in StaffRole if getattr(self, r.value))
+
+    @staff_roles.setter
+    def staff_roles(self, roles: frozenset[StaffRole] | set[StaffRole]) -> None:
+        for role in StaffRole:
+            setattr(self, role.value, role in roles)
+
+    @property
+    def role_label(self) -> str:
+        """What the user is, in words: "Officer", or the office duties they hold."""
+        if self.staff_roles:  # only program office staff hold any
+            return ", ".join(r.label for r in StaffRole if r in self.staff_roles)
+        return self.role.label

@@ -9,7 +9,15 @@ from sqlalchemy import and_, case, func, literal, select, update
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import Agency, AuditAction, AuditOutcome, Organization, Role, User
+from portal.models import (
+    Agency,
+    AuditAction,
+    AuditOutcome,
+    Organization,
+    Role,
+    StaffRole,
+    User,
+)
 from portal.passwords import (
     DEMO_PASSWORD,
     hash_password,
@@ -17,7 +25,13 @@ from portal.passwords import (
     password_problem,
     verify_password,
 )
-from portal.policy import can_manage_users, needs_agency, needs_organization, require
+from portal.policy import (
+    can_manage_users,
+    holds_duties,
+    needs_agency,
+    needs_organization,
+    require,
+)
 from portal.services import audit, user_sessions
 from portal.services.errors import ValidationFailed
 
@@ -162,6 +176,21 @@ def _check_affiliation(
     return None, None
 
 
+def _check_staff_roles(role: Role, staff_roles) -> frozenset[StaffRole]:
+    """Program office staff hold one duty or more; officers and provider staff hold none."""
+    staff_roles = frozenset(staff_roles or ())
+    if holds_duties(role) and not staff_roles:
+        raise ValidationFailed(
+            "Choose at least one duty for program office staff.", field="staff_roles"
+        )
+    if not holds_duties(role) and staff_roles:
+        raise ValidationFailed(
+            "Only program office staff hold these duties; clear them or choose Program office.",
+            field="staff_roles",
+        )
+    return staff_roles
+
+
 def _check_identity(email: str, name: str, badge: str | None) -> None:
     local, _, domain = email.partition("@")
     if not local or "." not in domain or len(email) > 255 or any(c.isspace() for c in email):
@@ -188,6 +217,7 @@ def create_user(
     name: str,
     role: Role,
     password: str,
+    staff_roles: frozenset[StaffRole] = frozenset(),
     agency_id: int | None = None,
     organization_id: int | None = None,
     badge_number: str | None = None,
@@ -200,9 +230,18 @@ def create_user(
     _check_email_free(email)
     check_new_password(password, email=email, name=name)
     agency_id, organization_id = _check_affiliation(role, agency_id, organization_id)
-    return _add_user(
-        email, name, role, agency_id, organization_id, badge_number, password, must_change_password
+    user = _add_user(
+        email,
+        name,
+        role,
+        agency_id,
+        organization_id,
+        badge_number,
+        password,
+        must_change_password,
+        staff_roles=_check_staff_roles(role, staff_roles),
     )
+    return user
 
 
 def create_demo_user(
@@ -210,6 +249,7 @@ def create_demo_user(
     email: str,
     name: str,
     role: Role,
+    staff_roles: frozenset[StaffRole] = frozenset(),
     agency_id: int | None = None,
     organization_id: int | None = None,
 ) -> User:
@@ -219,7 +259,16 @@ def create_demo_user(
     _check_identity(email, name, None)
     _check_email_free(email)
     agency_id, organization_id = _check_affiliation(role, agency_id, organization_id)
-    return _add_user(email, name, role, agency_id, organization_id, None, DEMO_PASSWORD)
+    return _add_user(
+        email,
+        name,
+        role,
+        agency_id,
+        organization_id,
+        None,
+        DEMO_PASSWORD,
+        staff_roles=_check_staff_roles(role, staff_roles),
+    )
 
 
 def check_new_password(password: str, *, email: str, name: str) -> None:
@@ -238,6 +287,8 @@ def _add_user(
     badge_number: str | None,
     password: str,
     must_change_password: bool = False,
+    *,
+    staff_roles: frozenset[StaffRole] = frozenset(),
 ) -> User:
     user = User(
         email=email,
@@ -249,6 +300,7 @@ def _add_user(
         password_hash=hash_password(password),
         must_change_password=must_change_password,
     )
+    user.staff_roles = staff_roles
     db.session.add(user)
     db.session.flush()
     return user
@@ -264,6 +316,7 @@ def update_user(
     organization_id: int | None,
     badge_number: str | None,
     active: bool,
+    staff_roles: frozenset[StaffRole] = frozenset(),
     password: str | None = None,
     actor: User | None = None,
 ) -> User:
@@ -275,15 +328,23 @@ def update_user(
     _check_identity(email, name, badge_number)
     _check_email_free(email, user.id)
     agency_id, organization_id = _check_affiliation(role, agency_id, organization_id, user)
+    staff_roles = _check_staff_roles(role, staff_roles)
+    role_changed = role != user.role or staff_roles != user.staff_roles
     if actor is not None and actor.id == user.id:
         if role != user.role:
             raise ValidationFailed("You cannot change your own role.", field="role")
+        if staff_roles != user.staff_roles:
+            raise ValidationFailed(
+                "You cannot change your own duties; another administrator can.",
+                field="staff_roles",
+            )
         if not active:
             raise ValidationFailed("You cannot deactivate your own account.", field="active")
     if password:
         check_new_password(password, email=email, name=name)
-    sensitive = role != user.role or active != user.active or bool(password)
+    sensitive = role_changed or active != user.active or bool(password)
     user.email, user.name, user.role = email, name.strip(), role
+    user.staff_roles = staff_roles
     user.agency_id, user.organization_id = agency_id, organization_id
     user.badge_number = (badge_number or "").strip() or None
     user.active = active

@@ -48,6 +48,7 @@ from portal.models import (
     Service,
     ServiceReferral,
     ServiceSchedule,
+    StaffRole,
     User,
 )
 from portal.policy import can_view_audit, require
@@ -169,14 +170,15 @@ def _change_actions(obj, changed: set[str]) -> list[AuditAction]:
     if not isinstance(obj, User):
         return [AuditAction.CHANGE] if changed else []
     actions = []
-    if "role" in changed:
+    roles = {"role", *(duty.value for duty in StaffRole)}
+    if changed & roles:
         actions.append(AuditAction.ROLE_CHANGE)
     # A hash upgraded at sign-in (same password, stronger parameters) is not a password change.
     if "password_hash" in changed and "last_login_at" not in _changed(obj):
         actions.append(AuditAction.PASSWORD_CHANGE)
     if "active" in changed:
         actions.append(AuditAction.REACTIVATE if obj.active else AuditAction.DEACTIVATE)
-    if changed - {"role", "password_hash", "must_change_password", "active"}:
+    if changed - roles - {"password_hash", "must_change_password", "active"}:
         actions.append(AuditAction.CHANGE)
     return actions
 

@@ -143,13 +143,13 @@ def _is_role_constant(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Attribute)
         and isinstance(node.value, ast.Name)
-        and node.value.id == "Role"
+        and node.value.id in {"Role", "StaffRole"}
         and node.attr.isupper()
     )
 
 
 def _role_comparisons(source: str, filename: str) -> list[int]:
-    """Lines comparing something with a role constant (`x.role == Role.ADMIN`, `in (Role.A,)`)."""
+    """Lines comparing something with a role constant (`x.role == Role.STAFF`, `in (Role.A,)`)."""
     lines = []
     for node in ast.walk(ast.parse(source, filename)):
         if not isinstance(node, ast.Compare):
@@ -175,9 +175,10 @@ def test_no_module_but_the_policy_compares_roles():
 @pytest.mark.parametrize(
     "source",
     [
-        "user.role == Role.ADMIN",
+        "user.role == Role.STAFF",
         "Role.OFFICER != actor.role",
-        "current_user.role in (Role.ADMIN, Role.PROVIDER)",
+        "current_user.role in (Role.STAFF, Role.PROVIDER)",
+        "StaffRole.REPORTS in user.staff_roles",
     ],
 )
 def test_a_role_comparison_would_be_found(source):

@@ -13,7 +13,7 @@ GOOD = "a long enough passphrase"
 
 def _admins():
     db.session.expire_all()
-    return db.session.scalars(select(User).where(User.role == Role.ADMIN)).all()
+    return db.session.scalars(select(User).where(User.role == Role.STAFF)).all()
 
 
 def test_create_admin_prompts_and_confirms_password(runner):

@@ -122,3 +122,12 @@ def test_no_get_route_writes(app, client, role):
     assert not [url for url, status in answered.items() if status >= 500]
     # Most pages really rendered (a 404 for an id out of the role's scope writes nothing either).
     assert sum(status == 200 for status in answered.values()) >= len(answered) // 2, answered
+
+
+@pytest.mark.parametrize("email", ["evaluator@lead.example.org", "casemanager@lead.example.org"])
+def test_the_office_duties_home_pages_write_nothing(client, email):
+    seed()
+    db.session.commit()
+    login(client, db.session.scalar(select(User).where(User.email == email)), DEMO_PASSWORD)
+    assert _get(client, "/admin/reports").status_code == 200
+    assert _get(client, "/").status_code == 302

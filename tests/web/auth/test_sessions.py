@@ -12,7 +12,7 @@ import time_machine
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AuditAction, AuditEvent, Role, UserSession
+from portal.models import AuditAction, AuditEvent, Role, StaffRole, UserSession
 from portal.models.user_session import hash_token
 from portal.services import accounts
 from tests.conftest import csrf_token, login, post
@@ -226,6 +226,7 @@ def _edit(user, **changes) -> dict:
         "organization_id": user.organization_id,
         "badge_number": user.badge_number,
         "active": user.active,
+        "staff_roles": user.staff_roles,
     }
     return {**values, **changes}
 
@@ -235,7 +236,11 @@ def test_a_role_or_password_change_ends_the_users_sessions(app, f):
     db.session.commit()
     for user in (officer, officer, other):
         login(app.test_client(), user)
-    accounts.update_user(officer, **_edit(officer, role=Role.ADMIN, agency_id=None), actor=admin)
+    accounts.update_user(
+        officer,
+        **_edit(officer, role=Role.STAFF, agency_id=None, staff_roles={StaffRole.REPORTS}),
+        actor=admin,
+    )
     assert _live(officer) == []
     login(app.test_client(), officer)
     accounts.update_user(officer, **_edit(officer, name="Renamed"), actor=admin)
@@ -255,7 +260,8 @@ def test_changing_ones_own_password_keeps_this_session_with_a_new_token(client, 
     data = {
         "email": admin.email,
         "name": admin.name,
-        "role": "admin",
+        "role": "staff",
+        "staff_roles": ["case_manager", "program_admin"],
         "active": "y",
         "password": "another long passphrase",
         "password_confirm": "another long passphrase",
