@@ -32,6 +32,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -c pyproject.toml -r portal migrations bench wsgi.py gunicorn.conf.py -ll -q
 	$(VENV)/bin/pytest
 
 lint: $(STAMP)
