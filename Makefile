@@ -5,21 +5,33 @@ FLASK  := $(VENV)/bin/flask --app portal
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed-dev
 E2E_STAMP := $(VENV)/.installed-e2e
+# Exact versions with their hashes (`make lock` writes them): what CI tested is what installs.
+DEV_LOCK  := requirements/dev.lock
+E2E_LOCK  := requirements/e2e.lock
+RUN_LOCK  := requirements/run.lock
+LOCK_INDEX ?= https://pypi.org/simple
+LOCK_ARGS  ?=
 
-.PHONY: run test lint format e2e screenshots vendor clean
+.PHONY: run test lint format e2e screenshots vendor clean lock
 
 $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[dev]'
+# The locked packages (every file's hash checked), then the portal itself without resolving
+# anything more; `pip check` fails when pyproject.toml asks for a package the lock lacks.
+$(STAMP): $(DEV_LOCK) pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip check
 	touch $@
 
-# One pip run for both extras (it also satisfies `make test`); Chromium from Debian, never a
-# Playwright download.
-$(E2E_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[dev,e2e]'
+# The e2e lock holds the dev lock's versions too (it also satisfies `make test`); Chromium from
+# Debian, never a Playwright download.
+$(E2E_STAMP): $(E2E_LOCK) pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r $(E2E_LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip check
 	touch $(STAMP)
 	@test -x /usr/bin/chromium || (apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y chromium >/dev/null))
 	touch $@
@@ -32,6 +44,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -c pyproject.toml -r portal migrations bench wsgi.py gunicorn.conf.py -ll -q
 	$(VENV)/bin/pytest
 
 lint: $(STAMP)
@@ -46,6 +59,18 @@ screenshots: $(E2E_STAMP)
 
 vendor:
 	scripts/vendor.sh
+
+# Resolve pyproject.toml's ranges against PyPI into the three lock files: e2e (everything) first,
+# then dev and run constrained by it, so a package has the same version in all three. Versions
+# already locked stay; `make lock LOCK_ARGS=--upgrade` moves everything to the newest allowed.
+lock: | $(PY)
+	$(PY) -m pip install --quiet 'pip-tools~=7.5'
+	env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP_CONFIG_FILE=/dev/null \
+	  CUSTOM_COMPILE_COMMAND="make lock" sh -c '\
+	  set -e; C="$(VENV)/bin/pip-compile --quiet $(LOCK_ARGS) --strip-extras --generate-hashes --index-url $(LOCK_INDEX)"; \
+	  $$C --extra dev --extra e2e -o $(E2E_LOCK) pyproject.toml; \
+	  $$C --extra dev -c $(E2E_LOCK) -o $(DEV_LOCK) pyproject.toml; \
+	  $$C -c $(E2E_LOCK) -o $(RUN_LOCK) pyproject.toml'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

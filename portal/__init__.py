@@ -97,7 +97,8 @@ def register_web(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from portal import cli, mail_cli
+    from portal import backup, cli, mail_cli
 
+    backup.init_app(app)
     cli.init_app(app)
     mail_cli.init_app(app)

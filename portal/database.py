@@ -1,4 +1,5 @@
-"""Engine behaviour: SQLite pragmas, and lazy loads that raise when testing for N+1 queries."""
+"""Engine behaviour: SQLite pragmas, connections discarded after a read-only or I/O error, and
+lazy loads that raise when testing for N+1 queries."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, raiseload
 
 
@@ -22,6 +23,39 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+# PostgreSQL: a read-only transaction (a standby, `default_transaction_read_only`), an I/O error.
+READ_ONLY_SQLSTATES = frozenset({"25006"})
+IO_ERROR_SQLSTATES = frozenset({"58030"})
+
+
+def is_read_only_error(error: BaseException | None) -> bool:
+    """The database refused a write because it is read-only (SQLite: the file or connection;
+    PostgreSQL: the transaction)."""
+    name = getattr(error, "sqlite_errorname", None) or ""
+    return name.startswith("SQLITE_READONLY") or (
+        getattr(error, "sqlstate", None) in READ_ONLY_SQLSTATES
+    )
+
+
+def is_storage_error(error: BaseException | None) -> bool:
+    """A read-only refusal or an I/O error: the connection that hit it is not to be reused."""
+    name = getattr(error, "sqlite_errorname", None) or ""
+    return (
+        is_read_only_error(error)
+        or name.startswith("SQLITE_IOERR")
+        or getattr(error, "sqlstate", None) in IO_ERROR_SQLSTATES
+    )
+
+
+@event.listens_for(Engine, "handle_error")
+def _discard_connections_after_storage_errors(context: ExceptionContext) -> None:
+    """Treat a read-only or I/O error as a lost connection: SQLAlchemy then discards it and
+    the pool's other connections. An SQLite connection keeps failing after its file is made
+    writable again, and a PostgreSQL session keeps its read-only setting; new ones do not."""
+    if is_storage_error(context.original_exception):
+        context.is_disconnect = True
 
 
 def _raise_on_lazy_load(state: ORMExecuteState) -> None:

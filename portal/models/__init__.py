@@ -49,6 +49,7 @@ from portal.models.engagement import (
     ReferralStatus,
     ServiceReferral,
 )
+from portal.models.health import HEALTH_ROW_ID, HealthCheck
 from portal.models.mfa import MfaCredential, MfaRecoveryCode
 from portal.models.notification import (
     Digest,
@@ -63,6 +64,8 @@ from portal.models.user import Role, StaffRole, User
 from portal.models.user_session import UserSession
 
 __all__ = [
+    "HEALTH_ROW_ID",
+    "HealthCheck",
     "MfaCredential",
     "MfaRecoveryCode",
     "ComplianceFlag",

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import traceback
+from contextlib import suppress
 from functools import partial
 
 from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.extensions import db
+from portal.logs import describe_database_error
 from portal.services.consent_scans import describe_size
 
 MESSAGES = {
@@ -27,7 +31,15 @@ MESSAGES = {
     422: ("Check your entry", "Some of what was entered could not be accepted."),
     429: ("Too many attempts", "Please wait a few minutes before trying again."),
     500: ("Something went wrong", "The error has been recorded. Please try again shortly."),
+    503: (
+        "Temporarily unavailable",
+        "The portal cannot reach its database just now. Nothing you did caused this. Please try "
+        "again in a few minutes; if you were saving something, check afterwards that it was saved.",
+    ),
 }
+# The database server down or unreachable, a connection lost, no connection free in time.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+RETRY_AFTER_SECONDS = 30
 
 
 def render_error(code: int, message: str | None = None):
@@ -38,6 +50,30 @@ def render_error(code: int, message: str | None = None):
     return render_template(
         "errors/error.html", code=code, title=title, message=message or default
     ), code
+
+
+def database_unavailable(error: Exception):
+    """503 in the portal's look, drawn without the database (`database_down` leaves out what
+    would read it: the signed-in user's name and menus), logged in one line without the
+    driver's text."""
+    with suppress(SQLAlchemyError):  # the connection went with the server: nothing to undo
+        db.session.rollback()
+    # For the rest of this request no one is signed in: the after-request hooks that note a
+    # session's use then leave the database alone instead of loading the user from it.
+    current_app.login_manager._update_request_context_with_user()
+    current_app.logger.error(
+        "Database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        describe_database_error(error),
+    )
+    title, message = MESSAGES[503]
+    # Straight from the template environment: context processors (Flask-Login's loads the
+    # signed-in user) are not run, so nothing here reads the database.
+    body = current_app.jinja_env.get_template("errors/error.html").render(
+        code=503, title=title, message=message, database_down=True
+    )
+    return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def log_exception(app: Flask, exc_info) -> None:
@@ -69,6 +105,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         return render_error(error.code or 500)
+
+    for error_class in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error_class, database_unavailable)
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):

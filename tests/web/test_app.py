@@ -40,7 +40,7 @@ def test_healthz_reports_an_unreachable_database(tmp_path, monkeypatch):
         response = broken.test_client().get("/healthz")
         db.engine.dispose()
     assert response.status_code == 503
-    assert response.get_json() == {"status": "error", "database": "error"}
+    assert response.get_json() == {"status": "error", "database": "unavailable"}
 
 
 # --- error pages --------------------------------------------------------------------------

@@ -35,17 +35,21 @@
   });
 
   // A session that expired mid-request answers 401 with HX-Redirect; htmx follows it.
-  // A file too large to send (413) is refused before it is read, and an attempt over a rate
-  // limit (429) before it is looked at: say so, in the server's words.
+  // A file too large to send (413) is refused before it is read, an attempt over a rate
+  // limit (429) before it is looked at, and anything while the database is down (503): say
+  // so, in the server's words.
+  var FALLBACK = {
+    413: "The file is too large to send.",
+    429: "Too many attempts. Wait a minute, then try again.",
+    503: "The portal is temporarily unavailable. Please try again in a few minutes."
+  };
   document.addEventListener("htmx:responseError", function (event) {
     var flash = document.getElementById("flash");
     var xhr = event.detail.xhr;
-    if (flash && (xhr.status === 413 || xhr.status === 429)) {
+    if (flash && FALLBACK[xhr.status]) {
       var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
       var text = page.querySelector(".usa-alert__text");
-      flash.textContent = text ? text.textContent : xhr.status === 429
-        ? "Too many attempts. Wait a minute, then try again."
-        : "The file is too large to send.";
+      flash.textContent = text ? text.textContent : FALLBACK[xhr.status];
     } else if (flash && xhr.status >= 500) {
       flash.textContent = "Something went wrong. Please try again.";
     }
