@@ -1,7 +1,7 @@
 """health_checks: the row /healthz rewrites to prove the database takes writes, not only reads
 
 Revision ID: op1a2b3c4d5e
-Revises: hd1b2c3d4e5f
+Revises: rl1a2b3c4d5e
 Create Date: 2026-12-02 06:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'op1a2b3c4d5e'
-down_revision = 'hd1b2c3d4e5f'
+down_revision = 'rl1a2b3c4d5e'
 branch_labels = None
 depends_on = None
 
