@@ -1,0 +1,142 @@
+"""Accounts, in the browser: a program administrator adds an officer with a password the
+officer must replace, the officer turns on two-step sign-in and signs in with a code, ends a
+session left open on another device, and an attacker guessing another officer's password locks
+that account (the right password is then refused too, with the same message).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.checks import DESKTOP, PHONE, a11y, phone_friendly
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = "admin@lead.example.org"
+NEW_OFFICER = ("Officer Rosa Diaz", "rosa.diaz@fcso.example.org", "F-2207")
+SET_BY_ADMIN = "violet harbour lantern 58"
+OWN_PASSWORD = "seven quiet orchards at noon"
+LOCKED_OUT = "officer.lee@ohpd.example.org"  # in no other browser test: locked for 10 minutes
+WRONG = "The email or password is not correct."
+TOO_MANY = "Too many sign-in attempts"
+
+
+def _console(cast, page: Page):
+    """The console watch of a window the cast opened."""
+    return next(watch for _label, p, watch in cast.windows if p is page)
+
+
+def _sign_in(page: Page, base_url: str, email: str, password: str) -> None:
+    page.goto(base_url + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _enter_code(page: Page, code: str) -> None:
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code")
+    page.get_by_label("Code").fill(code)
+    page.get_by_role("button", name="Continue").click()
+
+
+def test_an_officers_account_from_creation_to_two_step_sign_in(cast, live_server):
+    admin = cast.admin(ADMIN, DESKTOP)
+    admin.sign_in()
+    page = admin.page
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
+    page.get_by_role("link", name="Add a user").click()
+    name, email, badge = NEW_OFFICER
+    page.get_by_label("Full name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Role").select_option(label="Officer")
+    page.get_by_label("Agency (officers)").select_option(label="Fayette County Sheriff's Office")
+    page.get_by_label("Badge number (officers)").fill(badge)
+    page.get_by_label("Password", exact=True).fill(SET_BY_ADMIN)
+    page.get_by_label("Repeat the password").fill(SET_BY_ADMIN)
+    a11y(page, "add a user")
+    page.get_by_role("button", name="Add user").click()
+    expect(page.get_by_text("User created.")).to_be_visible()
+
+    # The officer, on a phone: the administrator's password leads only to choosing their own.
+    phone = cast.page("officer-rosa", PHONE)
+    _sign_in(phone, live_server, email, SET_BY_ADMIN)
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Change your password")
+    phone.goto(live_server + "/officer/referrals")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Change your password")
+    phone.get_by_label("Current password").fill(SET_BY_ADMIN)
+    phone.get_by_label("New password").fill("password1234")
+    phone.get_by_label("Repeat the new password").fill("password1234")
+    with _console(cast, phone).allowing(r"status of 422"):
+        phone.get_by_role("button", name="Change password").click()
+        expect(phone.locator(".usa-error-message").first).to_contain_text("common")
+    phone.get_by_label("Current password").fill(SET_BY_ADMIN)
+    phone.get_by_label("New password").fill(OWN_PASSWORD)
+    phone.get_by_label("Repeat the new password").fill(OWN_PASSWORD)
+    phone.get_by_role("button", name="Change password").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("My referrals")
+    phone_friendly(phone, "my referrals after a password change")
+
+    # Two-step sign-in: the QR code is drawn by the server, the key is there as text too.
+    phone.get_by_role("link", name="Two-step sign-in").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Set up two-step sign-in")
+    expect(phone.locator("figure svg")).to_be_visible()
+    secret = phone.locator("#mfa-secret").inner_text().strip()
+    totp = pyotp.TOTP(secret)
+    a11y(phone, "set up two-step sign-in")
+    phone.get_by_label("Code").fill(totp.now())
+    phone.get_by_role("button", name="Turn on two-step sign-in").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Two-step sign-in is on")
+    codes = phone.get_by_role("list", name="Recovery codes").locator("li").all_inner_texts()
+    assert len(codes) == 10
+    phone.get_by_role("link", name="I have kept my codes: continue").click()
+    phone.get_by_role("button", name="Sign out").click()
+
+    # Signing in again asks for a code; the next time step's code (a new one) lets them in.
+    _sign_in(phone, live_server, email, OWN_PASSWORD)
+    _enter_code(phone, totp.at(time.time() + 30))
+    expect(phone.get_by_role("heading", level=1)).to_have_text("My referrals")
+
+    # A second device, signed in with a recovery code (each works once).
+    other = cast.page("officer-rosa-desktop", DESKTOP)
+    _sign_in(other, live_server, email, OWN_PASSWORD)
+    _enter_code(other, codes[0].strip())
+    expect(other.get_by_role("heading", level=1)).to_have_text("My referrals")
+
+    # From the phone, My sessions lists both; signing out the others ends the desktop's at once.
+    phone.get_by_role("link", name="My sessions").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("My sessions")
+    expect(phone.get_by_text("This session")).to_be_visible()
+    a11y(phone, "my sessions")
+    phone.get_by_role("button", name="Sign out other sessions").click()
+    other.reload()
+    expect(other).to_have_url(re.compile(r"/login"))
+    expect(other.get_by_role("heading", level=1)).to_have_text("Sign in")
+    phone.goto(live_server + "/officer/referrals")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("My referrals")
+
+
+def test_guessing_passwords_is_limited_and_locks_the_account(cast, live_server):
+    attacker = cast.page("attacker", PHONE)
+    with _console(cast, attacker).allowing(r"status of 4(22|29)"):
+        for _ in range(5):
+            _sign_in(attacker, live_server, LOCKED_OUT, "not-the-password-at-all")
+            expect(attacker.get_by_text(WRONG)).to_be_visible()
+        # A burst on one account runs into the rate limit (429, the portal's own page).
+        for _ in range(12):
+            _sign_in(attacker, live_server, "nobody@example.org", "still-guessing-here")
+            if attacker.get_by_text(TOO_MANY).count():
+                break
+        expect(attacker.get_by_text(TOO_MANY)).to_be_visible()
+    # A minute later the limit has passed, but the account is still locked: the right password
+    # is refused with the same words as a wrong one (nothing confirms a guess).
+    time.sleep(61)
+    officer = cast.officer(LOCKED_OUT, PHONE)
+    with officer.console.allowing(r"status of 422"):
+        _sign_in(officer.page, live_server, LOCKED_OUT, officer.password)
+        expect(officer.page.get_by_text(WRONG)).to_be_visible()
+    expect(officer.page).to_have_url(re.compile(r"/login"))
