@@ -49,6 +49,7 @@ from portal.models.engagement import (
     ReferralStatus,
     ServiceReferral,
 )
+from portal.models.invitation import INVITATION_LIFETIME, Invitation
 from portal.models.mfa import MfaCredential, MfaRecoveryCode
 from portal.models.notification import (
     Digest,
@@ -63,6 +64,8 @@ from portal.models.user import Role, User
 from portal.models.user_session import UserSession
 
 __all__ = [
+    "INVITATION_LIFETIME",
+    "Invitation",
     "MfaCredential",
     "MfaRecoveryCode",
     "ComplianceFlag",

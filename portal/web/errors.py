@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.extensions import db
+from portal.log_safety import safe_path
 from portal.services.consent_scans import describe_size
 
 MESSAGES = {
@@ -18,6 +19,7 @@ MESSAGES = {
     404: ("Not found", "There is nothing here, or you do not have access to it."),
     405: ("Not allowed", "That action is not available here."),
     409: ("Changed meanwhile", "Someone else changed this record. Reload it and try again."),
+    410: ("Link no longer valid", "This link no longer works."),
     413: (
         "Too large",
         "What was sent is larger than the portal accepts. A scan of a signed form must be at "
@@ -51,7 +53,7 @@ def log_exception(app: Flask, exc_info) -> None:
         "Unhandled %s on %s %s\n%s",
         exc_type.__name__,
         request.method,
-        request.path,
+        safe_path(request.path),
         "".join(traceback.format_tb(tb)).rstrip(),
     )
 
