@@ -249,3 +249,12 @@ def test_development_logs_the_email_without_the_link(f, runner, app, monkeypatch
     assert "your invitation to the portal" in caplog.text
     assert "/invite/[withheld]" in caplog.text
     assert token not in caplog.text
+
+
+def test_an_invitation_given_up_on_is_listed_as_undelivered(client, acting_admin, f):
+    user, _ = invite(f, acting_admin)
+    (email,) = _outbox()
+    email.status, email.attempts, email.last_error = OutboxStatus.FAILED, 8, "SMTPDataError 554"
+    db.session.commit()
+    page = text(client.get("/admin/mail"))
+    assert "Invitation to the portal" in page and user.name in page
