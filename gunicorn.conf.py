@@ -15,5 +15,5 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn's error log, and anything logged through the root logger (SQLAlchemy's pool), print
 # tracebacks without the exception's message: a database driver's message can quote a row's
 # values. The portal answers database outages itself (a 503 page, logged in one line); this is
-# the net under anything it did not handle.
+# the net under anything it did not handle. Its access log never holds an invitation's token.
 logger_class = "portal.logs.GunicornLogger"

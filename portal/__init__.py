@@ -60,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.admin.compliance
     import portal.admin.consents
     import portal.admin.engagement
+    import portal.admin.invitations
     import portal.admin.mail
     import portal.admin.manage
     import portal.admin.manage_directory
@@ -68,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.admin.person_matches
     import portal.admin.reports
     import portal.admin.views
+    import portal.auth.invitations
     import portal.auth.password
     import portal.auth.sessions
     import portal.auth.views

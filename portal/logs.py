@@ -9,6 +9,8 @@ import traceback
 
 from gunicorn.glogging import Logger
 
+from portal.log_safety import safe_path, without_secrets
+
 
 def describe_database_error(error: BaseException) -> str:
     """The error's class, the driver's class and its code (a PostgreSQL SQLSTATE, an SQLite
@@ -39,7 +41,16 @@ class WithoutExceptionText(logging.Formatter):
 
 class GunicornLogger(Logger):
     """gunicorn's logger (`logger_class` in gunicorn.conf.py) with `WithoutExceptionText` on
-    its error log, and on the root logger for the libraries that log through it."""
+    its error log, and on the root logger for the libraries that log through it; its access log
+    never holds an invitation's token (not in the path, the request line or the referrer)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key, value in atoms.items():
+            if isinstance(value, str):
+                atoms[key] = without_secrets(value)
+        atoms["U"] = safe_path(atoms.get("U"))
+        return atoms
 
     def setup(self, cfg) -> None:
         super().setup(cfg)

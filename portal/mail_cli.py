@@ -77,9 +77,17 @@ def mail_context(app: Flask) -> MailContext:
         template = url_for("officer.case_detail", case_id=0, _external=True)
         inbox = url_for("officer.inbox", _external=True)
         settings = url_for("officer.notification_settings", _external=True)
-    prefix = template[: -len("0")]
-    links = Links(case=lambda case_id: f"{prefix}{case_id}", inbox=inbox, settings=settings)
-    return MailContext(app.config["PROGRAM_NAME"], app.config["MAIL_FROM"], links)
+        invite = url_for("auth.invitation", token="0", _external=True)  # noqa: S106
+    prefix, invite_prefix = template[: -len("0")], invite[: -len("0")]
+    links = Links(
+        case=lambda case_id: f"{prefix}{case_id}",
+        inbox=inbox,
+        settings=settings,
+        invitation=lambda token: f"{invite_prefix}{token}",
+    )
+    return MailContext(
+        app.config["PROGRAM_NAME"], app.config["MAIL_FROM"], links, app.config["SECRET_KEY"]
+    )
 
 
 def deliver_due(transport: Transport, context: MailContext, limit: int = 500) -> Delivery:
@@ -143,7 +151,8 @@ def init_app(app: Flask) -> None:
     @app.cli.command("send-notifications")
     @click.option("--limit", default=500, show_default=True, help="At most this many e-mails.")
     def send_notifications(limit: int) -> None:
-        """Send the officers' e-mails that are due (safe to run often, on several hosts)."""
+        """Send the e-mails that are due: officers' updates and invitations (safe to run often,
+        on several hosts)."""
         try:
             done = deliver_due(make_transport(app), mail_context(app), limit)
         except SQLAlchemyError as error:

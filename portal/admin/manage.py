@@ -13,7 +13,7 @@ from portal.auth.permissions import allowed_for
 from portal.extensions import db
 from portal.models import Agency, Organization, Role, StaffRole, User
 from portal.passwords import RULE_HINT
-from portal.services import accounts, mfa
+from portal.services import accounts, invitations, mfa
 from portal.services.settings import get_settings, update_settings
 from portal.web.changes import save_page
 from portal.web.forms import choices
@@ -37,7 +37,7 @@ def get_or_404(model, object_id: int, *options):
 # --- users -----------------------------------------------------------------------------------
 
 
-def _affiliation_choices(form: UserForm, user: User | None = None) -> None:
+def affiliation_choices(form: UserForm, user: User | None = None) -> None:
     """Active agencies and organisations, plus the ones the user already belongs to."""
     keep_agency = user.agency_id if user else None
     keep_org = user.organization_id if user else None
@@ -100,6 +100,7 @@ def users():
         q=q,
         agencies=agencies,
         organizations=organizations,
+        invited=invitations.open_invitations([u.id for u in page.items]),
         action_form=ActionForm(),
     )
 
@@ -109,12 +110,12 @@ def users():
 def user_new():
     """Add a user with a role and, for officers and provider staff, an affiliation."""
     form = UserForm()
-    _affiliation_choices(form)
+    affiliation_choices(form)
     if request.method == "GET":
         return render("admin/user_form.html", form=form, user=None, password_rule=RULE_HINT)
 
     def failed(error):
-        _affiliation_choices(form)
+        affiliation_choices(form)
         return render(
             "admin/user_form.html", form=form, user=None, error=error, password_rule=RULE_HINT
         )
@@ -137,14 +138,14 @@ def user_edit(user_id: int):
         form = UserEditForm(obj=user, formdata=None)
         form.agency_id.data = str(user.agency_id or "")
         form.organization_id.data = str(user.organization_id or "")
-        _affiliation_choices(form, user)
+        affiliation_choices(form, user)
         return _user_page(form, user)
     form = UserEditForm()
-    _affiliation_choices(form, user)
+    affiliation_choices(form, user)
 
     def failed(error):
         fresh = get_or_404(User, user_id)
-        _affiliation_choices(form, fresh)
+        affiliation_choices(form, fresh)
         return _user_page(form, fresh, error=error)
 
     return save_page(
@@ -172,6 +173,7 @@ def _user_page(form, user: User, status: int = 200, error: str | None = None):
         action_form=ActionForm(),
         password_rule=RULE_HINT,
         mfa_on=mfa.has_mfa(user),
+        invitation=invitations.open_invitations([user.id]).get(user.id),
     )
 
 
@@ -181,7 +183,7 @@ def user_page_failed(user_id: int):
     def failed(error: str | None):
         fresh = get_or_404(User, user_id)
         edit = UserEditForm(obj=fresh, formdata=None)
-        _affiliation_choices(edit, fresh)
+        affiliation_choices(edit, fresh)
         return _user_page(edit, fresh, error=error)
 
     return failed

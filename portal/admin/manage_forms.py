@@ -150,6 +150,14 @@ class UserEditForm(UserForm):
     )
 
 
+class InviteForm(UserForm):
+    """A user invited by e-mail: the fields of a new user (the same rules), without the
+    password, which the person chooses themselves from the link."""
+
+    password = None
+    password_confirm = None
+
+
 class AgencyForm(StrippedForm):
     """An agency's name and short name."""
 

@@ -1,4 +1,5 @@
-"""Sign-in rate limits: per client address and per account, in storage all app servers share.
+"""Sign-in rate limits: per client address and per account, in storage all app servers share;
+an invitation's page is limited the same way, per address and per link.
 
 They sit in front of the lockout (which counts failures in the database): an attempt over a limit
 is answered 429 before its form, its CSRF token or its password is looked at.
@@ -25,6 +26,10 @@ MESSAGE = (
     "Too many sign-in attempts from this device or for this account. Wait a minute, then try again."
 )
 
+LINK_MESSAGE = (
+    "Too many attempts from this device or with this link. Wait a minute, then try again."
+)
+
 
 def account_key() -> str:
     """The account an attempt names, as a keyed hash of its e-mail: the address itself never
@@ -41,8 +46,18 @@ def limits_off() -> bool:
     return not current_app.config.get("RATELIMIT_ENABLED", True)
 
 
+def link_key() -> str:
+    """The invitation link a request names, as a keyed hash of its token (never the token)."""
+    token = (request.view_args or {}).get("token", "")
+    secret = current_app.config["SECRET_KEY"].encode()
+    return "link:" + hmac.new(secret, token.encode(), hashlib.sha256).hexdigest()
+
+
 per_address = limiter.limit(PER_ADDRESS, methods=["POST"], key_func=get_remote_address)
 per_account = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=account_key)
+# An invitation's page: its GET answers whether a link works, so both methods count.
+per_address_any = limiter.limit(PER_ADDRESS, key_func=get_remote_address)
+per_link = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=link_key)
 
 
 @bp.errorhandler(RateLimitExceeded)
@@ -55,4 +70,5 @@ def too_many_attempts(error: RateLimitExceeded):
         db.session.commit()
     finally:
         audit.reset_actor(token)
-    return render_error(429, MESSAGE)  # Flask-Limiter adds Retry-After
+    message = LINK_MESSAGE if request.endpoint == "auth.invitation" else MESSAGE
+    return render_error(429, message)  # Flask-Limiter adds Retry-After

@@ -1,4 +1,4 @@
-"""The form of the self-service password change."""
+"""The forms of the self-service password change and of accepting an invitation."""
 
 from __future__ import annotations
 
@@ -29,3 +29,10 @@ class PasswordChangeForm(PortalForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class InvitationPasswordForm(PasswordChangeForm):
+    """The password chosen from an invitation's link: the new one twice (the same fields and
+    messages as a password change), no current one."""
+
+    current_password = None

@@ -50,6 +50,7 @@ from portal.models.engagement import (
     ServiceReferral,
 )
 from portal.models.health import HEALTH_ROW_ID, HealthCheck
+from portal.models.invitation import INVITATION_LIFETIME, Invitation
 from portal.models.mfa import MfaCredential, MfaRecoveryCode
 from portal.models.notification import (
     Digest,
@@ -66,6 +67,8 @@ from portal.models.user_session import UserSession
 __all__ = [
     "HEALTH_ROW_ID",
     "HealthCheck",
+    "INVITATION_LIFETIME",
+    "Invitation",
     "MfaCredential",
     "MfaRecoveryCode",
     "ComplianceFlag",

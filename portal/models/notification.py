@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, created_at, enum_type, intpk, utcnow
 from portal.models.case import Case, TimelineEntry, TimelineKind
+from portal.models.invitation import Invitation
 from portal.models.user import User
 
 
@@ -113,7 +114,8 @@ class OutboxStatus(enum.StrEnum):
 
 
 class OutboxEmail(Base):
-    """An e-mail to send after the commit of what caused it: one notification, or one digest.
+    """An e-mail to send after the commit of what caused it: one notification, one digest, or
+    one invitation to the portal.
 
     A sender claims a row (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: a conditional UPDATE)
     and holds it until `claimed_until`, so two senders never send one e-mail twice.
@@ -122,7 +124,10 @@ class OutboxEmail(Base):
     __tablename__ = "outbox_emails"
     __table_args__ = (
         CheckConstraint(
-            "(notification_id IS NULL) <> (digest_id IS NULL)", name="one_notification_or_digest"
+            "(CASE WHEN notification_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN digest_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN invitation_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_notification_digest_or_invitation",
         ),
         Index("ix_outbox_emails_status_next_attempt_at", "status", "next_attempt_at"),
     )
@@ -131,6 +136,7 @@ class OutboxEmail(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), unique=True)
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id"), unique=True)
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"), unique=True)
     status: Mapped[OutboxStatus] = mapped_column(
         enum_type(OutboxStatus), default=OutboxStatus.PENDING
     )
@@ -146,3 +152,4 @@ class OutboxEmail(Base):
     user: Mapped[User] = relationship()
     notification: Mapped[Notification | None] = relationship()
     digest: Mapped[Digest | None] = relationship()
+    invitation: Mapped[Invitation | None] = relationship()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, literal, select, update
@@ -13,6 +14,7 @@ from portal.models import (
     Agency,
     AuditAction,
     AuditOutcome,
+    Invitation,
     Organization,
     Role,
     StaffRole,
@@ -32,7 +34,7 @@ from portal.policy import (
     needs_organization,
     require,
 )
-from portal.services import audit, user_sessions
+from portal.services import audit, invitations, user_sessions
 from portal.services.errors import ValidationFailed
 
 
@@ -244,6 +246,39 @@ def create_user(
     return user
 
 
+def invite_user(
+    actor: User,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    staff_roles: frozenset[StaffRole] = frozenset(),
+    agency_id: int | None = None,
+    organization_id: int | None = None,
+    badge_number: str | None = None,
+) -> Invitation:
+    """Create a user as `create_user` does (same checks), but inactive and with the hash of a
+    random password nobody knows, and e-mail them a one-time link to choose their own: no
+    password signs them in before they accept."""
+    require(can_manage_users(actor), "Only administrators invite users.")
+    email = normalise_email(email)
+    _check_identity(email, name, badge_number)
+    _check_email_free(email)
+    agency_id, organization_id = _check_affiliation(role, agency_id, organization_id)
+    user = _add_user(
+        email,
+        name,
+        role,
+        agency_id,
+        organization_id,
+        badge_number,
+        secrets.token_urlsafe(32),  # never shown, never kept: no usable password
+        staff_roles=_check_staff_roles(role, staff_roles),
+        active=False,
+    )
+    return invitations.issue_invitation(actor, user)
+
+
 def create_demo_user(
     *,
     email: str,
@@ -289,6 +324,7 @@ def _add_user(
     must_change_password: bool = False,
     *,
     staff_roles: frozenset[StaffRole] = frozenset(),
+    active: bool = True,
 ) -> User:
     user = User(
         email=email,
@@ -299,6 +335,7 @@ def _add_user(
         badge_number=(badge_number or "").strip() or None,
         password_hash=hash_password(password),
         must_change_password=must_change_password,
+        active=active,
     )
     user.staff_roles = staff_roles
     db.session.add(user)
@@ -352,6 +389,8 @@ def update_user(
         user.password_hash = hash_password(password)
         # Set by an administrator for someone else, it is changed at that user's next sign-in.
         user.must_change_password = actor is None or actor.id != user.id
+        # A password given another way replaces the invitation: its link stops working.
+        invitations.revoke_open(user)
     db.session.flush()
     if sensitive and actor is not None and actor.id == user.id:
         # Changing one's own password: the other sessions end, this one gets a new token.

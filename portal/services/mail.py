@@ -1,4 +1,5 @@
-"""E-mail to officers from the outbox: claiming a row, writing the message, recording the outcome.
+"""E-mail from the outbox (to officers, and invitations to new users): claiming a row, writing
+the message, recording the outcome.
 
 The rules:
 - an e-mail says only the program's case number, the kind of update and where to sign in;
@@ -29,7 +30,7 @@ from email.utils import format_datetime, parseaddr
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from portal.clock import local_date, utcnow
+from portal.clock import local_date, to_local, utcnow
 from portal.extensions import db
 from portal.models import (
     Consent,
@@ -48,6 +49,7 @@ from portal.policy import (
 )
 from portal.services.consents import consents_for
 from portal.services.disclosures import REDISCLOSURE_NOTICE, record_disclosures_of
+from portal.services.invitations import token_for
 from portal.services.mail_transport import error_text
 from portal.services.timeline import OFFICER_TEXT
 
@@ -123,11 +125,13 @@ def _still_ours(claim: Claim):
 
 @dataclass(frozen=True)
 class Links:
-    """Where an e-mail points: the sign-in address of a case, of the inbox, of the settings."""
+    """Where an e-mail points: the sign-in address of a case, of the inbox, of the settings, and
+    an invitation's link (from its token)."""
 
     case: Callable[[int], str]
     inbox: str
     settings: str
+    invitation: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,8 @@ class MailContext:
     program: str
     sender: str
     links: Links
+    # The app's secret key: an invitation's token is derived from it when its e-mail is written.
+    secret_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -212,9 +218,39 @@ def _digest(
     return _message(context, email, subject, "\n".join(body))
 
 
+def _invitation(context: MailContext, email: OutboxEmail, token: str) -> EmailMessage:
+    expires = to_local(email.invitation.expires_at)
+    when = f"{expires:%B} {expires.day}, {expires.year} at {expires:%H:%M}"
+    body = [
+        f"You are invited to the {context.program} portal.",
+        "",
+        f"Choose your password here: {context.links.invitation(token)}",
+        "",
+        f"The link works once, until {when} ({expires:%Z}). Once your password is set, sign in "
+        "with this e-mail address.",
+        "If you did not expect this e-mail, ignore it: without the link nothing happens.",
+    ]
+    subject = f"{context.program}: your invitation to the portal"
+    return _message(context, email, subject, "\n".join(body))
+
+
+def _prepare_invitation(claim: Claim, context: MailContext, email: OutboxEmail) -> Prepared | None:
+    """An invitation's e-mail, with its link: withheld when the link no longer works (used,
+    revoked, expired) or could not work (the secret key changed since it was made)."""
+    invitation = email.invitation
+    if context.links.invitation is None or context.secret_key is None:
+        raise ValueError("Invitation e-mails need the invitation link and the secret key.")
+    token = token_for(invitation, context.secret_key) if invitation.is_pending(utcnow()) else None
+    if token is None:
+        _finish(claim, OutboxStatus.WITHHELD)
+        return None
+    return Prepared(_invitation(context, email, token), email.user, [], {})
+
+
 def prepare(claim: Claim, context: MailContext) -> Prepared | None:
     """The claimed e-mail, written now from what the officer may know now; None (and the
-    e-mail withheld) when that is nothing: the consent ended, or the account was closed."""
+    e-mail withheld) when that is nothing: the consent ended, or the account was closed.
+    An invitation's e-mail is written with its link while the link works."""
     email = db.session.scalar(
         select(OutboxEmail)
         .where(_still_ours(claim))
@@ -222,10 +258,13 @@ def prepare(claim: Claim, context: MailContext) -> Prepared | None:
             joinedload(OutboxEmail.user),
             joinedload(OutboxEmail.notification).joinedload(Notification.entry),
             joinedload(OutboxEmail.digest),
+            joinedload(OutboxEmail.invitation),
         )
     )
     if email is None:
         return None
+    if email.invitation_id is not None:
+        return _prepare_invitation(claim, context, email)
     user = email.user
     items: list[Notification] = []
     if receives_notifications(user):
@@ -306,7 +345,7 @@ def mark_failed(
 @dataclass(frozen=True)
 class FailedMail:
     id: int
-    case_id: int | None  # None: a digest
+    case_id: int | None  # None: a digest or an invitation
     kind: str
     officer_id: int
     officer_name: str
@@ -319,6 +358,12 @@ class FailedMail:
 class FailedPage:
     rows: list[FailedMail]
     next_before: int | None
+
+
+def _kind(email: OutboxEmail) -> str:
+    if email.notification is not None:
+        return OFFICER_TEXT[email.notification.kind]
+    return "Invitation to the portal" if email.invitation_id is not None else "Daily digest"
 
 
 def failed_mail(actor: User, before: int | None = None, limit: int = 20) -> FailedPage:
@@ -341,7 +386,7 @@ def failed_mail(actor: User, before: int | None = None, limit: int = 20) -> Fail
         FailedMail(
             id=e.id,
             case_id=e.notification.case_id if e.notification else None,
-            kind=OFFICER_TEXT[e.notification.kind] if e.notification else "Daily digest",
+            kind=_kind(e),
             officer_id=e.user_id,
             officer_name=e.user.name,
             attempts=e.attempts,

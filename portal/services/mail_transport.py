@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Protocol
 
+from portal.log_safety import without_secrets
+
 
 class Transport(Protocol):
     def send(self, message: EmailMessage) -> None: ...
@@ -83,14 +85,15 @@ class SmtpTransport:
 @dataclass
 class LogTransport:
     """Development without SMTP_HOST: the e-mail's subject and body go to the application log
-    (they hold no personal data), so the portal runs offline."""
+    (they hold no personal data), so the portal runs offline. An invitation's link is withheld:
+    its token never reaches a log (to try invitations in development, run an SMTP server)."""
 
     log: Callable[[str], None]
 
     def send(self, message: EmailMessage) -> None:
         self.log(
             "E-mail written to the log, not sent (SMTP_HOST is not set):\n"
-            f"Subject: {message['Subject']}\n\n{message.get_content()}"
+            + without_secrets(f"Subject: {message['Subject']}\n\n{message.get_content()}")
         )
 
     def close(self) -> None:

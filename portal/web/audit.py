@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
+from portal.log_safety import safe_path
 from portal.services import audit
 from portal.web.errors import render_error
 
@@ -45,7 +46,7 @@ def init_app(app: Flask) -> None:
             # No audit row, no record: the page is not sent without its row.
             db.session.rollback()
             app.logger.error(
-                "Audit rows of %s %s could not be written", request.method, request.path
+                "Audit rows of %s %s could not be written", request.method, safe_path(request.path)
             )
             body, status = render_error(500)
             return Response(body, status)

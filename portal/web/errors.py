@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.extensions import db
+from portal.log_safety import safe_path
 from portal.logs import describe_database_error
 from portal.services.consent_scans import describe_size
 
@@ -22,6 +23,7 @@ MESSAGES = {
     404: ("Not found", "There is nothing here, or you do not have access to it."),
     405: ("Not allowed", "That action is not available here."),
     409: ("Changed meanwhile", "Someone else changed this record. Reload it and try again."),
+    410: ("Link no longer valid", "This link no longer works."),
     413: (
         "Too large",
         "What was sent is larger than the portal accepts. A scan of a signed form must be at "
@@ -87,7 +89,7 @@ def log_exception(app: Flask, exc_info) -> None:
         "Unhandled %s on %s %s\n%s",
         exc_type.__name__,
         request.method,
-        request.path,
+        safe_path(request.path),
         "".join(traceback.format_tb(tb)).rstrip(),
     )
 

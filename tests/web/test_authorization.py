@@ -11,7 +11,7 @@ from tests.conftest import csrf_token
 
 HTMX = {"HX-Request": "true"}
 # The landing page only redirects (to sign-in or to the user's home); it shows nothing.
-PUBLIC = {"static", "auth.login", "web.healthz", "web.index"}
+PUBLIC = {"static", "auth.login", "auth.invitation", "web.healthz", "web.index"}
 
 
 # --- object scope -------------------------------------------------------------------------

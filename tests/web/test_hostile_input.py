@@ -35,6 +35,7 @@ from portal.services import attendance, cases, compliance, user_sessions
 from portal.services.consent_scans import attach_consent_scan
 from portal.web.forms import PortalForm
 from tests.conftest import csrf_token, login
+from tests.invitations import invite
 from tests.worlds import provider_world
 
 ROLES = ["anonymous", "officer", "provider", "admin"]
@@ -196,6 +197,7 @@ def build_world(f):
     # A session of someone else's (the walk signs each role in afresh).
     user_sessions.start_session(f.officer(), ip_address=None, user_agent=None)
     session_id = db.session.scalar(select(UserSession.id))
+    _invited, token = invite(f, world.admin)  # a working invitation link (its page is public)
     db.session.commit()
     users = {"admin": world.admin, "officer": officer, "provider": world.staff}
     values = {
@@ -213,6 +215,7 @@ def build_world(f):
         "notification_id": [notification.id],
         "email_id": [email.id],
         "session_id": [session_id],
+        "token": [token],
         "day": [today.isoformat()],
         "action": ["deactivate"],
         "filename": ["css/portal.css"],

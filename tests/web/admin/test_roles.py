@@ -28,7 +28,7 @@ ADMINISTRATION = {
     "users", "user_new", "user_edit", "user_active", "user_mfa_reset", "agencies", "agency_new",
     "agency_edit", "agency_active", "organizations", "organization_new", "organization_edit",
     "organization_active", "service_new", "service_edit", "settings", "rules", "update_rule",
-    "audit_log", "audit_export", "mail_failures", "retry_mail",
+    "audit_log", "audit_export", "mail_failures", "retry_mail", "user_invite", "user_invitation",
 }  # fmt: skip
 REPORTS = {"reports"}
 ALLOWED = {
@@ -204,3 +204,21 @@ def test_the_users_list_filters_by_duty(client, f, login_as):
     page = client.get("/admin/users?role=reports").get_data(as_text=True)
     assert "Eve Evaluator" in page and "Cas Manager" not in page
     assert "Reports (read only)" in page
+
+
+def test_an_invited_evaluator_holds_the_reports_duty(client, f, login_as):
+    login_as(f.program_admin())
+    token = csrf_token(client, "/admin/users/invite")
+    data = {
+        "csrf_token": token,
+        "name": "Eva Luator",
+        "email": "eva@lead.example.org",
+        "role": "staff",
+        "staff_roles": ["reports"],
+        "agency_id": "",
+        "organization_id": "",
+        "badge_number": "",
+    }
+    assert client.post("/admin/users/invite", data=data).status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "eva@lead.example.org"))
+    assert user.staff_roles == {StaffRole.REPORTS} and not user.active
