@@ -7,13 +7,16 @@ that account (the right password is then refused too, with the same message).
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 
 import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.checks import DESKTOP, PHONE, a11y, phone_friendly
+from tests.e2e.checks import DESKTOP, PHONE, ROOT, a11y, phone_friendly
+from tests.e2e.conftest import FLASK
+from tests.smtp import smtp_server
 
 pytestmark = pytest.mark.e2e
 
@@ -21,6 +24,7 @@ ADMIN = "admin@lead.example.org"
 NEW_OFFICER = ("Officer Rosa Diaz", "rosa.diaz@fcso.example.org", "F-2207")
 SET_BY_ADMIN = "violet harbour lantern 58"
 OWN_PASSWORD = "seven quiet orchards at noon"
+INVITED = "jo.invitee@fmrs.example.org"
 LOCKED_OUT = "officer.lee@ohpd.example.org"  # in no other browser test: locked for 10 minutes
 WRONG = "The email or password is not correct."
 TOO_MANY = "Too many sign-in attempts"
@@ -118,6 +122,59 @@ def test_an_officers_account_from_creation_to_two_step_sign_in(cast, live_server
     expect(other.get_by_role("heading", level=1)).to_have_text("Sign in")
     phone.goto(live_server + "/officer/referrals")
     expect(phone.get_by_role("heading", level=1)).to_have_text("My referrals")
+
+
+def test_an_invited_provider_chooses_their_password_from_the_e_mail(cast, live_server, portal_env):
+    admin = cast.admin(ADMIN, DESKTOP)
+    admin.sign_in()
+    page = admin.page
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
+    page.get_by_role("link", name="Invite a user").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Invite a user")
+    page.get_by_label("Full name").fill("Jo Invitee")
+    page.get_by_label("Email").fill(INVITED)
+    page.get_by_label("Role").select_option(label="Provider staff")
+    page.get_by_label("Organisation (provider staff)").select_option(label="FMRS")
+    a11y(page, "invite a user")
+    page.get_by_role("button", name="Send the invitation").click()
+    expect(page.get_by_text("Invitation sent.")).to_be_visible()
+
+    # The mail worker, as cron runs it, hands the e-mail to a mail server.
+    with smtp_server() as (port, mailbox):
+        env = {**portal_env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port)}
+        env["SMTP_SECURITY"] = "none"
+        done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+            [*FLASK, "send-notifications"], cwd=ROOT, env=env, capture_output=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        sent = [
+            m for m, to in zip(mailbox.messages, mailbox.recipients, strict=True) if INVITED in to
+        ]
+    assert len(sent) == 1
+    body = (
+        sent[0].get_payload(decode=True)
+        if not sent[0].is_multipart()
+        else (sent[0].get_payload(0).get_payload(decode=True))
+    )
+    link = re.search(r"https?://\S+(/invite/\S+)", body.decode()).group(1)
+
+    phone = cast.page("invited-provider", PHONE)
+    phone.goto(live_server + link)
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Choose your password")
+    a11y(phone, "choose your password (invitation)")
+    phone_friendly(phone, "choose your password (invitation)")
+    phone.get_by_label("New password").fill(OWN_PASSWORD)
+    phone.get_by_label("Repeat the new password").fill(OWN_PASSWORD)
+    phone.get_by_role("button", name="Set my password").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Sign in")
+    _sign_in(phone, live_server, INVITED, OWN_PASSWORD)
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Participants")
+    # The link worked once.
+    with _console(cast, phone).allowing(r"status of 410"):
+        phone.goto(live_server + link)
+        expect(
+            phone.get_by_text(re.compile("no longer works|already been used|expired"))
+        ).to_be_visible()
 
 
 def test_guessing_passwords_is_limited_and_locks_the_account(cast, live_server):
