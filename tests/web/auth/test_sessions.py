@@ -341,3 +341,12 @@ def test_no_one_ends_someone_elses_session(client, app, f):
     assert other.get(HOME).status_code == 200
     assert client.post(f"/account/sessions/{their_session.id}/end").status_code == 400  # no CSRF
     assert client.post("/account/sessions/end-others").status_code == 400
+
+
+def test_the_sessions_page_repeats_no_id(client, login_as, f, app):
+    user = f.officer()
+    login_as(user)
+    login(app.test_client(), user)  # a second session: two rows, each with its own form
+    page = client.get("/account/sessions").get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
