@@ -16,7 +16,7 @@ from flask import Response, current_app, flash, redirect, request, session, url_
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
-from portal.auth import bp
+from portal.auth import bp, limits
 from portal.auth.mfa_forms import CodeForm
 from portal.extensions import db, login_manager
 from portal.models import User
@@ -91,6 +91,8 @@ def _to_sign_in() -> Response:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@limits.per_address
+@limits.per_account_of(pending_user)
 def mfa_code():
     """The second step: a code from the authenticator app, or a recovery code."""
     user = pending_user()
