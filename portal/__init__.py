@@ -68,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.admin.person_matches
     import portal.admin.views
     import portal.auth.password
+    import portal.auth.reauth
     import portal.auth.sessions
     import portal.auth.views
     import portal.officer.inbox

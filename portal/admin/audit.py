@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from portal.admin import bp
+from portal.auth.reauth import fresh_auth_required
 from portal.extensions import db
 from portal.models import AuditAction, AuditEvent, User
 from portal.policy import can_view_audit
@@ -132,6 +133,7 @@ def _csv_line(values: list) -> str:
 
 
 @bp.get("/audit.csv")
+@fresh_auth_required
 def audit_export():
     """The filtered trail as CSV, streamed; the export is audited (committed before it starts)."""
     if not can_view_audit(current_user):

@@ -12,6 +12,7 @@ from portal.admin.case_page import load_case
 from portal.admin.case_sections import consent_form, revoke_form, scan_form
 from portal.admin.consent_forms import ConsentForm
 from portal.admin.engagement import change_section
+from portal.auth.reauth import fresh_auth_required
 from portal.extensions import db
 from portal.models import Case, Consent, Organization, User
 from portal.services import consent_scans, consents
@@ -30,6 +31,7 @@ def _consent(case: Case, consent_id: int) -> Consent:
 
 
 @bp.post("/cases/<int:case_id>/consents")
+@fresh_auth_required
 def record_consent(case_id: int):
     """Record the participant's signed consent (witnessed by the staff member recording it)."""
     case = load_case(case_id)
@@ -45,6 +47,7 @@ def record_consent(case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/consents/<int:consent_id>/revoke")
+@fresh_auth_required
 def revoke_consent(case_id: int, consent_id: int):
     """Record that the participant revoked a consent (refused while it is irrevocable)."""
     case = load_case(case_id)

@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 
 from portal.admin import bp
 from portal.admin.manage_forms import ActionForm, SettingsForm, UserEditForm, UserForm
+from portal.auth.reauth import fresh_auth_required
 from portal.extensions import db
 from portal.models import Agency, Organization, Role, User
 from portal.passwords import RULE_HINT
@@ -92,6 +93,7 @@ def users():
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
+@fresh_auth_required(methods=["POST"])
 def user_new():
     """Add a user with a role and, for officers and provider staff, an affiliation."""
     form = UserForm()
@@ -115,6 +117,7 @@ def user_new():
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@fresh_auth_required(methods=["POST"])
 def user_edit(user_id: int):
     """Change a user's details, role, affiliation or password."""
     user = get_or_404(User, user_id)
@@ -173,6 +176,7 @@ def user_page_failed(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/<any(deactivate, reactivate):action>")
+@fresh_auth_required
 def user_active(user_id: int, action: str):
     """Deactivating signs the user out everywhere at once."""
     user = get_or_404(User, user_id)

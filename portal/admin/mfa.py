@@ -8,12 +8,14 @@ from flask_login import current_user
 from portal.admin import bp
 from portal.admin.manage import get_or_404, user_page_failed
 from portal.admin.manage_forms import ActionForm
+from portal.auth.reauth import fresh_auth_required
 from portal.models import User
 from portal.services import mfa
 from portal.web.changes import save_page
 
 
 @bp.post("/users/<int:user_id>/mfa-reset")
+@fresh_auth_required
 def user_mfa_reset(user_id: int):
     """Remove the user's authenticator and recovery codes; their sessions end (audited)."""
     user = get_or_404(User, user_id)

@@ -24,6 +24,7 @@ LOWER = (
     "portal.config",
     "portal.extensions",
     "portal.database",
+    "portal.encryption",
     "portal.models",
     "portal.passwords",
     "portal.policy",

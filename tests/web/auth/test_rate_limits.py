@@ -190,3 +190,28 @@ def test_ten_codes_a_minute_from_one_address(limited, two_step_users):
         assert _code_attempt(limited, clients[2]).status_code == 429
         elsewhere = _half_signed_in(limited, third, "192.0.2.8")
         assert _code_attempt(limited, elsewhere).status_code == 422
+
+
+def test_re_authentication_has_the_same_limits(limited, f):
+    user = f.admin()
+    db.session.commit()
+    client = limited.test_client()
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.5"
+
+    def attempt(password: str | None = None):
+        with limited.app_context():
+            page = client.get("/account/confirm").get_data(as_text=True)
+        match = CSRF_RE.search(page)
+        data = {"csrf_token": match.group(1) or match.group(2)}
+        if password:
+            data["password"] = password
+        with limited.app_context():
+            return client.post("/account/confirm", data=data)
+
+    with limited.app_context():
+        assert password_step(client, user, PASSWORD).status_code == 302
+    for _ in range(limits.PER_ACCOUNT_COUNT):
+        assert attempt().status_code == 422  # no password: refused by the form, never counted
+    refused = attempt(PASSWORD)
+    assert refused.status_code == 429
+    assert LIMITED in refused.get_data(as_text=True)
