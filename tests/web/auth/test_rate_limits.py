@@ -20,7 +20,7 @@ from portal.extensions import db
 from portal.models import AuditAction, AuditEvent, AuditOutcome
 from tests.conftest import CSRF_RE
 from tests.factories import PASSWORD
-from tests.mfa import NOW, code, enrol, password_step, send_code
+from tests.mfa import NOW, code, enrol
 
 pytestmark = pytest.mark.real_commits
 
@@ -133,12 +133,20 @@ def test_an_app_with_the_limits_off_stays_off_beside_one_with_them_on(limited, a
 # --- the code step (the second factor) has the same limits --------------------------------
 
 
+def _post_form(app: Flask, client, url: str, data: dict):
+    """Read the form's page, then post it: each request in an app context of its own (as a
+    real server has), so every database session ends with its request."""
+    with app.app_context():
+        match = CSRF_RE.search(client.get(url).get_data(as_text=True))
+    with app.app_context():
+        return client.post(url, data={**data, "csrf_token": match.group(1) or match.group(2)})
+
+
 def _half_signed_in(app: Flask, user, address: str):
     """A browser at `address` past the password step of `user` (who has an authenticator)."""
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
-    with app.app_context():
-        answer = password_step(client, user, PASSWORD)
+    answer = _post_form(app, client, "/login", {"email": user.email, "password": PASSWORD})
     assert answer.headers["Location"].endswith("/login/code")
     return client
 
@@ -146,8 +154,7 @@ def _half_signed_in(app: Flask, user, address: str):
 def _code_attempt(app: Flask, client, value: str = ""):
     """One code posted (by default none: refused by the form, never counted as a wrong code, so
     only the rate limit can answer 429)."""
-    with app.app_context():
-        return send_code(client, value)
+    return _post_form(app, client, "/login/code", {"code": value})
 
 
 @pytest.fixture
@@ -197,21 +204,11 @@ def test_re_authentication_has_the_same_limits(limited, f):
     db.session.commit()
     client = limited.test_client()
     client.environ_base["REMOTE_ADDR"] = "203.0.113.5"
-
-    def attempt(password: str | None = None):
-        with limited.app_context():
-            page = client.get("/account/confirm").get_data(as_text=True)
-        match = CSRF_RE.search(page)
-        data = {"csrf_token": match.group(1) or match.group(2)}
-        if password:
-            data["password"] = password
-        with limited.app_context():
-            return client.post("/account/confirm", data=data)
-
-    with limited.app_context():
-        assert password_step(client, user, PASSWORD).status_code == 302
+    signed_in = _post_form(limited, client, "/login", {"email": user.email, "password": PASSWORD})
+    assert signed_in.status_code == 302
     for _ in range(limits.PER_ACCOUNT_COUNT):
-        assert attempt().status_code == 422  # no password: refused by the form, never counted
-    refused = attempt(PASSWORD)
+        # No password: refused by the form, never counted towards the lockout.
+        assert _post_form(limited, client, "/account/confirm", {}).status_code == 422
+    refused = _post_form(limited, client, "/account/confirm", {"password": PASSWORD})
     assert refused.status_code == 429
     assert LIMITED in refused.get_data(as_text=True)
