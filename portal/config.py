@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -94,6 +95,29 @@ def rate_limit_settings() -> dict:
     }
 
 
+def mfa_key_settings(production: bool) -> dict:
+    """The key that encrypts authenticators' secrets at rest (portal/encryption.py): required
+    in production; elsewhere, when unset, derived from SECRET_KEY."""
+    from portal.encryption import parse_keys
+
+    value = os.environ.get("MFA_ENCRYPTION_KEY", "").strip() or None
+    if value is None and production:
+        raise ConfigError(
+            "MFA_ENCRYPTION_KEY must be set when PORTAL_ENV=production "
+            "(make one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')"
+        )
+    if value is not None:
+        try:
+            parse_keys(value)
+        except ValueError:
+            raise ConfigError(
+                "MFA_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded bytes), "
+                "or several separated by commas"
+            ) from None
+    return {"MFA_ENCRYPTION_KEY": value}
+
+
 def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
     """Build the Flask config from environment variables (`secret_key` given by a test wins)."""
     env = os.environ.get("PORTAL_ENV", "development")
@@ -134,6 +158,11 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
         # CJIS: every user signs in with a second factor (TOTP). On in production; elsewhere
         # users may still set one up, and whoever has one is always asked for a code.
         "MFA_REQUIRED": _flag("MFA_REQUIRED", production),
+        **mfa_key_settings(production),
+        # A sensitive action (confirming non-compliance, changing a consent, a user's role or
+        # state, an MFA reset, an export) asks for the password (and code) again when the
+        # session's last check is older than this (portal/auth/reauth.py).
+        "REAUTH_AFTER": dt.timedelta(minutes=_int("REAUTH_AFTER_MINUTES", 15, 1)),
         "PROGRAM_NAME": os.environ.get("PROGRAM_NAME", "Fayette County LEAD"),
         "PORTAL_TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "America/New_York"),
         "PAGE_SIZE": int(os.environ.get("PAGE_SIZE", "20")),

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from portal import policy
 from portal.admin import bp
 from portal.auth.permissions import allowed_for
+from portal.auth.reauth import fresh_auth_required
 from portal.extensions import db
 from portal.models import AuditAction, AuditEvent, User
 from portal.policy import can_view_audit
@@ -136,6 +137,7 @@ def _csv_line(values: list) -> str:
 
 @bp.get("/audit.csv")
 @allowed_for(policy.can_view_audit)
+@fresh_auth_required
 def audit_export():
     """The filtered trail as CSV, streamed; the export is audited (committed before it starts)."""
     if not can_view_audit(current_user):

@@ -14,6 +14,7 @@ from portal import policy
 from portal.admin import bp
 from portal.admin.compliance_forms import ConfirmForm, DismissForm, rule_form
 from portal.auth.permissions import allowed_for, get_flag_or_404
+from portal.auth.reauth import fresh_auth_required
 from portal.models import Case, ComplianceFlag, RuleCode
 from portal.policy import can_manage_settings, can_review_compliance
 from portal.services import compliance
@@ -129,6 +130,7 @@ def dismiss(flag_id: int):
 
 @bp.post("/review/<int:flag_id>/confirm")
 @allowed_for(policy.can_review_compliance)
+@fresh_auth_required
 def confirm(flag_id: int):
     """Confirmed: the case is closed as non-compliant (its places released)."""
     flag = _load(flag_id)

@@ -14,6 +14,7 @@ from portal.admin.case_sections import consent_form, revoke_form, scan_form
 from portal.admin.consent_forms import ConsentForm
 from portal.admin.engagement import change_section
 from portal.auth.permissions import allowed_for
+from portal.auth.reauth import fresh_auth_required
 from portal.extensions import db
 from portal.models import Case, Consent, Organization, User
 from portal.services import consent_scans, consents
@@ -33,6 +34,7 @@ def _consent(case: Case, consent_id: int) -> Consent:
 
 @bp.post("/cases/<int:case_id>/consents")
 @allowed_for(policy.can_manage_case)
+@fresh_auth_required
 def record_consent(case_id: int):
     """Record the participant's signed consent (witnessed by the staff member recording it)."""
     case = load_case(case_id)
@@ -49,6 +51,7 @@ def record_consent(case_id: int):
 
 @bp.post("/cases/<int:case_id>/consents/<int:consent_id>/revoke")
 @allowed_for(policy.can_manage_case)
+@fresh_auth_required
 def revoke_consent(case_id: int, consent_id: int):
     """Record that the participant revoked a consent (refused while it is irrevocable)."""
     case = load_case(case_id)

@@ -10,6 +10,7 @@ from portal.admin import bp
 from portal.admin.manage import affiliation_choices, back_to, get_or_404, user_page_failed
 from portal.admin.manage_forms import ActionForm, InviteForm
 from portal.auth.permissions import allowed_for
+from portal.auth.reauth import fresh_auth_required
 from portal.models import INVITATION_LIFETIME, User
 from portal.services import accounts, invitations
 from portal.web.changes import save_page
@@ -34,6 +35,7 @@ def _page(form: InviteForm, error: str | None = None):
 
 @bp.route("/users/invite", methods=["GET", "POST"])
 @allowed_for(policy.can_manage_users)
+@fresh_auth_required(methods=["POST"])
 def user_invite():
     """Invite a person by e-mail: the user is created inactive, and the e-mail's link (valid
     72 hours, once) lets them choose their password."""

@@ -10,6 +10,7 @@ from portal import policy
 from portal.admin import bp
 from portal.admin.manage_forms import ActionForm, SettingsForm, UserEditForm, UserForm
 from portal.auth.permissions import allowed_for
+from portal.auth.reauth import fresh_auth_required
 from portal.extensions import db
 from portal.models import Agency, Organization, Role, StaffRole, User
 from portal.passwords import RULE_HINT
@@ -107,6 +108,7 @@ def users():
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @allowed_for(policy.can_manage_users)
+@fresh_auth_required(methods=["POST"])
 def user_new():
     """Add a user with a role and, for officers and provider staff, an affiliation."""
     form = UserForm()
@@ -131,6 +133,7 @@ def user_new():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @allowed_for(policy.can_manage_users)
+@fresh_auth_required(methods=["POST"])
 def user_edit(user_id: int):
     """Change a user's details, role, affiliation or password."""
     user = get_or_404(User, user_id)
@@ -191,6 +194,7 @@ def user_page_failed(user_id: int):
 
 @bp.post("/users/<int:user_id>/<any(deactivate, reactivate):action>")
 @allowed_for(policy.can_manage_users)
+@fresh_auth_required
 def user_active(user_id: int, action: str):
     """Deactivating signs the user out everywhere at once."""
     user = get_or_404(User, user_id)

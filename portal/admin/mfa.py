@@ -10,6 +10,7 @@ from portal.admin import bp
 from portal.admin.manage import get_or_404, user_page_failed
 from portal.admin.manage_forms import ActionForm
 from portal.auth.permissions import allowed_for
+from portal.auth.reauth import fresh_auth_required
 from portal.models import User
 from portal.services import mfa
 from portal.web.changes import save_page
@@ -17,6 +18,7 @@ from portal.web.changes import save_page
 
 @bp.post("/users/<int:user_id>/mfa-reset")
 @allowed_for(policy.can_manage_users)
+@fresh_auth_required
 def user_mfa_reset(user_id: int):
     """Remove the user's authenticator and recovery codes; their sessions end (audited)."""
     user = get_or_404(User, user_id)

@@ -2,13 +2,16 @@
 an invitation's page is limited the same way, per address and per link.
 
 They sit in front of the lockout (which counts failures in the database): an attempt over a limit
-is answered 429 before its form, its CSRF token or its password is looked at.
+is answered 429 before its form, its CSRF token or its password is looked at. The password step,
+the code step (portal/auth/mfa.py) and re-authentication (portal/auth/reauth.py) each have both
+limits; the account is the e-mail typed, the half-signed-in user, or the signed-in one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 
 from flask import current_app, request
 from flask_limiter import RateLimitExceeded
@@ -16,6 +19,7 @@ from flask_limiter.util import get_remote_address
 
 from portal.auth import bp
 from portal.extensions import db, limiter
+from portal.models import User
 from portal.services import accounts, audit
 from portal.web.errors import render_error
 
@@ -31,12 +35,17 @@ LINK_MESSAGE = (
 )
 
 
-def account_key() -> str:
-    """The account an attempt names, as a keyed hash of its e-mail: the address itself never
-    reaches the rate-limit storage or a log line."""
-    email = accounts.normalise_email(request.form.get("email", ""))
+def _hashed(email: str) -> str:
+    """An account as a keyed hash of its e-mail: the address itself never reaches the
+    rate-limit storage or a log line."""
+    email = accounts.normalise_email(email)
     secret = current_app.config["SECRET_KEY"].encode()
     return "account:" + hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()
+
+
+def account_key() -> str:
+    """The account a sign-in attempt names (the e-mail typed)."""
+    return _hashed(request.form.get("email", ""))
 
 
 @limiter.request_filter
@@ -58,6 +67,18 @@ per_account = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=account_key)
 # An invitation's page: its GET answers whether a link works, so both methods count.
 per_address_any = limiter.limit(PER_ADDRESS, key_func=get_remote_address)
 per_link = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=link_key)
+
+
+def per_account_of(find_user: Callable[[], User | None]):
+    """The per-account limit where the account is not typed but known from the session: the
+    half-signed-in user at the code step, the signed-in one at re-authentication. Without one,
+    the attempt counts under the empty account (the view then refuses it anyway)."""
+
+    def key() -> str:
+        user = find_user()
+        return _hashed(user.email if user is not None else "")
+
+    return limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=key)
 
 
 @bp.errorhandler(RateLimitExceeded)

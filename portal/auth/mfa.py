@@ -16,12 +16,12 @@ from flask import Response, current_app, flash, redirect, request, session, url_
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
-from portal.auth import bp
+from portal.auth import bp, limits
 from portal.auth.mfa_forms import CodeForm
 from portal.extensions import db, login_manager
 from portal.models import User
 from portal.policy import home_endpoint
-from portal.services import accounts, mfa
+from portal.services import accounts, mfa, user_sessions
 from portal.services.errors import InvalidTransition
 from portal.web.htmx import is_htmx, render
 
@@ -91,6 +91,8 @@ def _to_sign_in() -> Response:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@limits.per_address
+@limits.per_account_of(pending_user)
 def mfa_code():
     """The second step: a code from the authenticator app, or a recovery code."""
     user = pending_user()
@@ -99,6 +101,8 @@ def mfa_code():
     form = CodeForm()
     if form.validate_on_submit():
         result = mfa.check_sign_in_code(user, form.code.data)
+        if result is mfa.CodeCheck.ACCEPTED:
+            user_sessions.note_authenticated(user)  # the second factor is a check too
         db.session.commit()  # the code's use, the count of wrong ones and the audit rows
         if result is mfa.CodeCheck.ACCEPTED:
             return redirect(_finish(user))
@@ -164,6 +168,8 @@ def mfa_setup():
             db.session.rollback()
             session.pop(ENROLMENT, None)
             return redirect(url_for("auth.mfa_setup"))
+        if codes is not None:
+            user_sessions.note_authenticated(user)
         db.session.commit()  # the authenticator and its codes, or the refused code's audit row
         if codes is not None:
             session.pop(ENROLMENT, None)

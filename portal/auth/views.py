@@ -48,7 +48,7 @@ def unauthorized():
     return redirect(target)
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
     if not target:
         return None
     # Browsers read a backslash as a slash and drop tabs and newlines: "/\\evil" is "//evil".
@@ -80,7 +80,7 @@ def login():
             )
             db.session.commit()
             # Signed in, or half signed in until the second factor (portal/auth/mfa.py).
-            return mfa.after_password(user, _safe_next(request.args.get("next")))
+            return mfa.after_password(user, safe_next(request.args.get("next")))
         db.session.commit()  # the failed attempt counts towards the lockout
         form.password.errors.append(
             "The email or password is not correct. After 5 failed attempts in a row an account "

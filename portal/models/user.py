@@ -110,15 +110,23 @@ class User(Base):
     signed_in_session_id: ClassVar[int | None] = None
     signed_in_token: ClassVar[str | None] = None
     signed_in_last_seen: ClassVar[dt.datetime | None] = None
+    signed_in_authenticated_at: ClassVar[dt.datetime | None] = None
 
     def get_id(self) -> str | None:
         return self.signed_in_token
 
-    def attach_session(self, session_id: int, token: str, last_seen: dt.datetime) -> None:
+    def attach_session(
+        self,
+        session_id: int,
+        token: str,
+        last_seen: dt.datetime,
+        authenticated_at: dt.datetime | None = None,
+    ) -> None:
         """This request runs under that sign-in (its row's id, its cookie's token, when it was
-        last used)."""
+        last used, when its user last proved who they are)."""
         self.signed_in_session_id, self.signed_in_token = session_id, token
         self.signed_in_last_seen = last_seen
+        self.signed_in_authenticated_at = authenticated_at
 
     @property
     def staff_roles(self) -> frozenset[StaffRole]:

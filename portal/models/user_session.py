@@ -47,6 +47,9 @@ class UserSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[created_at]
     last_seen_at: Mapped[dt.datetime]
+    # When the user last proved who they are in this session: the password at sign-in, the
+    # code of the second step, or a re-authentication before a sensitive action.
+    authenticated_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
     ip_address: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(USER_AGENT_LENGTH))

@@ -101,9 +101,15 @@ def count_sign_in_attempt(email: str) -> SignInAttempt:
     return SignInAttempt(email, row.id, row.failed_logins)
 
 
-def check_sign_in(attempt: SignInAttempt, password: str) -> User | None:
+def check_sign_in(
+    attempt: SignInAttempt, password: str, *, session_id: int | None = None
+) -> User | None:
     """The active user of a counted attempt whose password is right, unless the account is
-    locked (same cost either way: an unknown e-mail or a locked account still hashes)."""
+    locked (same cost either way: an unknown e-mail or a locked account still hashes).
+
+    With `session_id`, the check is a re-authentication within that session: audited on the
+    session, and not a new sign-in (the time of the last sign-in stays).
+    """
     user = db.session.get(User, attempt.user_id) if attempt.user_id is not None else None
     tried = user.password_hash if user is not None and not attempt.locked else None
     valid = verify_password(tried, password)
@@ -112,7 +118,7 @@ def check_sign_in(attempt: SignInAttempt, password: str) -> User | None:
         audit.record(AuditAction.SIGN_IN_FAILED, outcome=AuditOutcome.REFUSED)
         return None
     if not valid or not user_sessions.may_sign_in(user):
-        _audit_sign_in(AuditAction.SIGN_IN_FAILED, user, AuditOutcome.REFUSED)
+        _audit_sign_in(AuditAction.SIGN_IN_FAILED, user, AuditOutcome.REFUSED, session_id)
         return None
     # A success ends the run of failures (atomically: other attempts may be counting).
     db.session.execute(
@@ -124,8 +130,9 @@ def check_sign_in(attempt: SignInAttempt, password: str) -> User | None:
     db.session.refresh(user, ["failed_logins", "locked_until"])
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
-    _audit_sign_in(AuditAction.SIGN_IN, user, AuditOutcome.OK)
+    if session_id is None:
+        user.last_login_at = utcnow()
+    _audit_sign_in(AuditAction.SIGN_IN, user, AuditOutcome.OK, session_id)
     db.session.flush()
     return user
 
@@ -140,10 +147,14 @@ def record_sign_in_limited() -> None:
     audit.record(AuditAction.SIGN_IN_FAILED, outcome=AuditOutcome.REFUSED)
 
 
-def _audit_sign_in(action: AuditAction, user: User, outcome: AuditOutcome) -> None:
-    audit.record(
-        action, object_type=User.__tablename__, object_id=user.id, outcome=outcome, user=user
+def _audit_sign_in(
+    action: AuditAction, user: User, outcome: AuditOutcome, session_id: int | None = None
+) -> None:
+    """On the user; a re-authentication on the session it renews (`user_sessions`)."""
+    object_type, object_id = (
+        (User.__tablename__, user.id) if session_id is None else ("user_sessions", session_id)
     )
+    audit.record(action, object_type=object_type, object_id=object_id, outcome=outcome, user=user)
 
 
 def end_all_sessions(user: User) -> None:

@@ -3,7 +3,8 @@
 A code is accepted for the current 30-second time step or one either side (clock drift), and
 only once: the step it belongs to must be newer than the last one accepted, which is checked
 and recorded in one conditional UPDATE, so two requests carrying the same code cannot both
-pass. Recovery codes are used up the same way (`used_at IS NULL` in the UPDATE).
+pass. Recovery codes are used up the same way (`used_at IS NULL` in the UPDATE). The secret is
+stored encrypted (portal/encryption.py) and decrypted only to check a code.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pyotp
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal import encryption
 from portal.clock import utcnow
 from portal.database import begin_write, savepoint
 from portal.extensions import db
@@ -150,7 +152,12 @@ def confirm_enrolment(user: User, secret: str, code: str) -> list[str] | None:
     try:
         with savepoint(db.session):
             db.session.add(
-                MfaCredential(user_id=user.id, secret=secret, confirmed_at=utcnow(), last_step=step)
+                MfaCredential(
+                    user_id=user.id,
+                    secret=encryption.encrypt(secret),
+                    confirmed_at=utcnow(),
+                    last_step=step,
+                )
             )
             db.session.flush()
     except IntegrityError:
@@ -177,7 +184,7 @@ def check_sign_in_code(user: User, code: str) -> CodeCheck:
         return CodeCheck.LOCKED
     code = _normalise(code)
     if _is_totp(code):
-        step = _matching_step(credential.secret, code)
+        step = _matching_step(encryption.decrypt(credential.secret), code)
         accepted = step is not None and _claim_step(user, step)
         object_type, object_id = User.__tablename__, user.id
     else:

@@ -41,13 +41,14 @@ def start_session(user: User, *, ip_address: str | None, user_agent: str | None)
         token_hash=hash_token(token),
         created_at=now,
         last_seen_at=now,
+        authenticated_at=now,
         expires_at=now + ABSOLUTE_LIFETIME,
         ip_address=ip_address,
         user_agent=(user_agent or "")[:USER_AGENT_LENGTH] or None,
     )
     db.session.add(session)
     db.session.flush()
-    user.attach_session(session.id, token, now)
+    user.attach_session(session.id, token, now, now)
     return token
 
 
@@ -57,7 +58,7 @@ def user_for_token(token: str) -> User | None:
     if not token:
         return None
     found = db.session.execute(
-        select(User, UserSession.id, UserSession.last_seen_at)
+        select(User, UserSession.id, UserSession.last_seen_at, UserSession.authenticated_at)
         .join(UserSession, UserSession.user_id == User.id)
         .where(
             UserSession.token_hash == hash_token(token),
@@ -68,8 +69,8 @@ def user_for_token(token: str) -> User | None:
     ).first()
     if found is None:
         return None
-    user, session_id, last_seen = found
-    user.attach_session(session_id, token, last_seen)
+    user, session_id, last_seen, authenticated_at = found
+    user.attach_session(session_id, token, last_seen, authenticated_at)
     return user
 
 
@@ -90,6 +91,27 @@ def touch_session(user: User) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)
+
+
+def note_authenticated(user: User) -> None:
+    """The user has just proved who they are again (the code of the second step, or a
+    re-authentication): the session this request runs under notes the time."""
+    if user.signed_in_session_id is None:
+        return
+    now = utcnow()
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.id == user.signed_in_session_id)
+        .values(authenticated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    user.signed_in_authenticated_at = now
+
+
+def is_recently_authenticated(user: User, within: dt.timedelta) -> bool:
+    """Whether the session this request runs under proved its user within `within`."""
+    checked = user.signed_in_authenticated_at
+    return checked is not None and utcnow() - checked <= within
 
 
 def _end(sessions: list[UserSession], by: User | None = None) -> int:
@@ -157,7 +179,7 @@ def rotate_session(user: User) -> str | None:
     token = new_token()
     current.token_hash = hash_token(token)
     db.session.flush()
-    user.attach_session(current.id, token, current.last_seen_at)
+    user.attach_session(current.id, token, current.last_seen_at, current.authenticated_at)
     return token
 
 

@@ -25,6 +25,7 @@ LOWER = (
     "portal.extensions",
     "portal.database",
     "portal.log_safety",
+    "portal.encryption",
     "portal.models",
     "portal.passwords",
     "portal.policy",

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import stat
 
 import pytest
+from cryptography.fernet import Fernet
 
 from portal import create_app
 from portal.config import ConfigError, load_settings
 
+KEY = Fernet.generate_key().decode()
+
 
 @pytest.fixture
 def env(monkeypatch):
-    for name in ("SECRET_KEY", "PORTAL_ENV", "DATABASE_URL", "MFA_REQUIRED"):
+    for name in (
+        "SECRET_KEY",
+        "PORTAL_ENV",
+        "DATABASE_URL",
+        "MFA_REQUIRED",
+        "MFA_ENCRYPTION_KEY",
+        "REAUTH_AFTER_MINUTES",
+    ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -29,6 +40,7 @@ def test_production_refuses_to_start_without_a_secret_key(env, tmp_path):
 def test_production_with_a_secret_key_uses_it_and_secure_cookies(env, tmp_path):
     env.setenv("PORTAL_ENV", "production")
     env.setenv("SECRET_KEY", "from-the-environment")
+    env.setenv("MFA_ENCRYPTION_KEY", KEY)
     settings = load_settings(tmp_path)
     assert settings["SECRET_KEY"] == "from-the-environment"
     assert settings["SESSION_COOKIE_SECURE"] is True
@@ -86,10 +98,40 @@ def test_mfa_is_required_in_production_unless_turned_off(env, tmp_path):
     assert load_settings(tmp_path)["MFA_REQUIRED"] is True
     env.setenv("PORTAL_ENV", "production")
     env.setenv("SECRET_KEY", "from-the-environment")
+    env.setenv("MFA_ENCRYPTION_KEY", KEY)
     env.delenv("MFA_REQUIRED")
     assert load_settings(tmp_path)["MFA_REQUIRED"] is True
     env.setenv("MFA_REQUIRED", "0")
     assert load_settings(tmp_path)["MFA_REQUIRED"] is False
     env.setenv("MFA_REQUIRED", "maybe")
     with pytest.raises(ConfigError, match="MFA_REQUIRED"):
+        load_settings(tmp_path)
+
+
+def test_production_refuses_to_start_without_an_mfa_encryption_key(env, tmp_path):
+    env.setenv("PORTAL_ENV", "production")
+    env.setenv("SECRET_KEY", "from-the-environment")
+    with pytest.raises(ConfigError, match="MFA_ENCRYPTION_KEY must be set"):
+        load_settings(tmp_path)
+    env.setenv("MFA_ENCRYPTION_KEY", "not-a-key")
+    with pytest.raises(ConfigError, match="MFA_ENCRYPTION_KEY must be a Fernet key"):
+        load_settings(tmp_path)
+    other = Fernet.generate_key().decode()
+    env.setenv("MFA_ENCRYPTION_KEY", f"{KEY}, {other}")  # the new key first, the old kept
+    assert load_settings(tmp_path)["MFA_ENCRYPTION_KEY"] == f"{KEY}, {other}"
+
+
+def test_outside_production_the_mfa_key_may_be_left_to_the_secret_key(env, tmp_path):
+    assert load_settings(tmp_path)["MFA_ENCRYPTION_KEY"] is None
+    env.setenv("MFA_ENCRYPTION_KEY", "not-a-key")
+    with pytest.raises(ConfigError, match="MFA_ENCRYPTION_KEY"):
+        load_settings(tmp_path)
+
+
+def test_reauthentication_is_asked_after_15_minutes_unless_set(env, tmp_path):
+    assert load_settings(tmp_path)["REAUTH_AFTER"] == dt.timedelta(minutes=15)
+    env.setenv("REAUTH_AFTER_MINUTES", "5")
+    assert load_settings(tmp_path)["REAUTH_AFTER"] == dt.timedelta(minutes=5)
+    env.setenv("REAUTH_AFTER_MINUTES", "0")
+    with pytest.raises(ConfigError, match="REAUTH_AFTER_MINUTES"):
         load_settings(tmp_path)

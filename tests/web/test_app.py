@@ -6,6 +6,7 @@ import logging
 import re
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import abort
 
 from portal import create_app
@@ -144,6 +145,7 @@ def test_production_cookies_carry_the_host_prefix(app, client, monkeypatch, tmp_
     cannot plant or overwrite the session cookie."""
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("MFA_ENCRYPTION_KEY", Fernet.generate_key().decode())
     settings = load_settings(tmp_path)
     for key in (
         "SESSION_COOKIE_NAME",

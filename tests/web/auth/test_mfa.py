@@ -8,7 +8,7 @@ import re
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from portal.extensions import db
 from portal.models import AuditAction, AuditEvent, AuditOutcome
@@ -302,3 +302,15 @@ def test_other_roles_cannot_reset_mfa(client, login_as, f):
     response = post(client, f"/admin/users/{user.id}/mfa-reset", page="/officer/referrals")
     assert response.status_code == 403
     assert mfa.has_mfa(user)
+
+
+def test_the_secret_is_stored_encrypted_and_signing_in_with_its_codes_works(client, f):
+    user = f.officer()
+    secret, _ = enrol(user)
+    stored = db.session.execute(
+        text("SELECT secret FROM mfa_credentials WHERE user_id = :id"), {"id": user.id}
+    ).scalar_one()
+    assert secret not in stored
+    assert password_step(client, user, PASSWORD).headers["Location"].endswith("/login/code")
+    assert send_code(client, code(secret)).status_code == 302
+    assert _signed_in(client)

@@ -1,4 +1,5 @@
-"""Sign-in rate limits: per client address and per account, answered with the portal's page.
+"""Sign-in rate limits: per client address and per account, at the password step and the code
+step, answered with the portal's page.
 
 Each test builds an app of its own with the limits on (the suite's app has them off, so other
 tests may sign in as often as they like); its rows are real commits.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+import time_machine
 from flask import Flask
 from sqlalchemy import select
 
@@ -17,6 +19,8 @@ from portal.auth import limits
 from portal.extensions import db
 from portal.models import AuditAction, AuditEvent, AuditOutcome
 from tests.conftest import CSRF_RE
+from tests.factories import PASSWORD
+from tests.mfa import NOW, code, enrol
 
 pytestmark = pytest.mark.real_commits
 
@@ -124,3 +128,87 @@ def test_an_app_with_the_limits_off_stays_off_beside_one_with_them_on(limited, a
     for _ in range(limits.PER_ACCOUNT_COUNT + 2):
         assert _attempt(app, "pat.doe@example.org").status_code == 422
     assert _attempt(limited, "pat.doe@example.org").status_code == 422
+
+
+# --- the code step (the second factor) has the same limits --------------------------------
+
+
+def _post_form(app: Flask, client, url: str, data: dict):
+    """Read the form's page, then post it: each request in an app context of its own (as a
+    real server has), so every database session ends with its request."""
+    with app.app_context():
+        match = CSRF_RE.search(client.get(url).get_data(as_text=True))
+    with app.app_context():
+        return client.post(url, data={**data, "csrf_token": match.group(1) or match.group(2)})
+
+
+def _half_signed_in(app: Flask, user, address: str):
+    """A browser at `address` past the password step of `user` (who has an authenticator)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    answer = _post_form(app, client, "/login", {"email": user.email, "password": PASSWORD})
+    assert answer.headers["Location"].endswith("/login/code")
+    return client
+
+
+def _code_attempt(app: Flask, client, value: str = ""):
+    """One code posted (by default none: refused by the form, never counted as a wrong code, so
+    only the rate limit can answer 429)."""
+    return _post_form(app, client, "/login/code", {"code": value})
+
+
+@pytest.fixture
+def two_step_users(f) -> list[tuple]:
+    """Three officers with an authenticator each: (user, secret)."""
+    with time_machine.travel(NOW, tick=False):
+        users = [f.officer() for _ in range(3)]
+        db.session.commit()
+        return [(user, enrol(user)[0]) for user in users]
+
+
+def test_five_codes_a_minute_for_one_account_from_anywhere(limited, two_step_users):
+    (user, secret), (other_user, _) = two_step_users[:2]
+    with time_machine.travel(NOW, tick=False):
+        first = _half_signed_in(limited, user, "198.51.100.1")
+        for _ in range(3):
+            assert _code_attempt(limited, first).status_code == 422
+        # The same account half signed in again, from another address: the count goes on.
+        second = _half_signed_in(limited, user, "198.51.100.2")
+        for _ in range(2):
+            assert _code_attempt(limited, second).status_code == 422
+        refused = _code_attempt(limited, second, code(secret))
+        assert refused.status_code == 429
+        assert LIMITED in refused.get_data(as_text=True)
+        # The right code was not looked at: the user is still half signed in.
+        with limited.app_context():
+            assert second.get("/officer/referrals").status_code == 302
+        other = _half_signed_in(limited, other_user, "198.51.100.2")
+        assert _code_attempt(limited, other).status_code == 422
+
+
+def test_ten_codes_a_minute_from_one_address(limited, two_step_users):
+    first, second, third = (user for user, _secret in two_step_users)
+    with time_machine.travel(NOW, tick=False):
+        clients = [_half_signed_in(limited, u, "192.0.2.7") for u in (first, second, third)]
+        for client, count in zip(clients, (4, 4, 2), strict=True):
+            for _ in range(count):
+                assert _code_attempt(limited, client).status_code == 422
+        # The third account has had two: the address's limit refuses it.
+        assert _code_attempt(limited, clients[2]).status_code == 429
+        elsewhere = _half_signed_in(limited, third, "192.0.2.8")
+        assert _code_attempt(limited, elsewhere).status_code == 422
+
+
+def test_re_authentication_has_the_same_limits(limited, f):
+    user = f.admin()
+    db.session.commit()
+    client = limited.test_client()
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.5"
+    signed_in = _post_form(limited, client, "/login", {"email": user.email, "password": PASSWORD})
+    assert signed_in.status_code == 302
+    for _ in range(limits.PER_ACCOUNT_COUNT):
+        # No password: refused by the form, never counted towards the lockout.
+        assert _post_form(limited, client, "/account/confirm", {}).status_code == 422
+    refused = _post_form(limited, client, "/account/confirm", {"password": PASSWORD})
+    assert refused.status_code == 429
+    assert LIMITED in refused.get_data(as_text=True)
