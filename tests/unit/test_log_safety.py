@@ -4,6 +4,7 @@ development mail log."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import runpy
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,7 +25,9 @@ def test_paths_and_text_lose_the_token():
 
 def test_the_access_log_never_holds_the_token():
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    logger = config["logger_class"].__new__(config["logger_class"])
+    module, _, name = config["logger_class"].rpartition(".")
+    logger_class = getattr(importlib.import_module(module), name)
+    logger = logger_class.__new__(logger_class)
     logger.cfg = SimpleNamespace(logger_class=None)
     environ = {
         "REQUEST_METHOD": "POST",

@@ -67,9 +67,9 @@ def test_sessions_take_their_sign_in_time_as_their_last_check_and_lose_it_on_dow
     with db.engine.begin() as connection:
         user_id = connection.execute(
             text(
-                "INSERT INTO users (email, name, role, password_hash, active, failed_logins,"
-                " created_at) VALUES ('s@example.org', 'S', 'admin', 'x', true, 0,"
-                " CURRENT_TIMESTAMP) RETURNING id"
+                "INSERT INTO users (email, name, role, reports, password_hash, active,"
+                " failed_logins, created_at) VALUES ('s@example.org', 'S', 'staff', true, 'x',"
+                " true, 0, CURRENT_TIMESTAMP) RETURNING id"
             )
         ).scalar_one()
         connection.execute(
