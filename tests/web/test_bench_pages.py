@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from portal import create_app
 from portal.bench_data import BENCH_PASSWORD
 from portal.bench_data.pages import SIGN_INS, bench_pages
 from portal.extensions import db
@@ -96,3 +97,22 @@ def test_every_bench_page_renders_for_its_role(app, client, program):
         for page in (p for p in pages if p.role == role):
             response = client.get(page.path, headers=page.headers)
             assert response.status_code == 200, (role, page.name, page.path)
+
+
+@pytest.mark.real_commits  # a second app, with its own connection
+def test_queries_are_counted_only_when_asked_for(app, client):
+    assert "X-Query-Count" not in client.get("/login").headers
+    counting = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "COUNT_QUERIES": True,
+        }
+    )
+    response = counting.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert int(response.headers["X-Query-Count"]) >= 2  # the health check reads and writes
+    assert counting.test_client().get("/login").headers["X-Query-Count"] == "0"
+    with counting.app_context():
+        db.engine.dispose()
