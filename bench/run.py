@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import os
 import re
 import socket
@@ -24,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +104,10 @@ def serve(app: str, port: int, url: str, log: Path) -> subprocess.Popen:
     )
     for _ in range(300):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)  # noqa: S310
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            conn.close()
             return process
         except OSError:
             if process.poll() is not None:
@@ -199,13 +202,15 @@ def measure(args, url: str) -> tuple[list[dict], dict]:
 
 
 def counts(url: str) -> dict:
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, func, select
+
+    from portal.extensions import db
 
     engine = create_engine(url)
     with engine.connect() as conn:
         found = {
-            table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
-            for table in ("cases", "timeline_entries", "attendance", "users")
+            name: conn.execute(select(func.count()).select_from(db.metadata.tables[name])).scalar()
+            for name in ("cases", "timeline_entries", "attendance", "users")
         }
     engine.dispose()
     return found
