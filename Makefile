@@ -12,7 +12,7 @@ RUN_LOCK  := requirements/run.lock
 LOCK_INDEX ?= https://pypi.org/simple
 LOCK_ARGS  ?=
 
-.PHONY: run test lint format e2e screenshots vendor clean lock
+.PHONY: run test lint format e2e screenshots vendor clean lock bench
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -59,6 +59,15 @@ screenshots: $(E2E_STAMP)
 
 vendor:
 	scripts/vendor.sh
+
+# Every signed-in page under load, beside a minimal Flask page (README, Performance). Not part
+# of `make test`: it fills a database of CASES cases (kept under bench/data/ or in
+# BENCH_DATABASE_URL) and runs for minutes.
+ENGINE ?= sqlite
+CASES  ?= 100000
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(PY) bench/run.py --engine $(ENGINE) --cases $(CASES) $(BENCH_ARGS)
 
 # Resolve pyproject.toml's ranges against PyPI into the three lock files: e2e (everything) first,
 # then dev and run constrained by it, so a package has the same version in all three. Versions

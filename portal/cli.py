@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask --app portal create-admin`, `demo`, `audit prune`,
+"""Command-line tasks: `flask --app portal create-admin`, `demo`, `bench-data`, `audit prune`,
 `check-compliance`."""
 
 from __future__ import annotations
@@ -59,6 +59,43 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo("Demo data loaded.")
         _print_signins()
+
+    @app.cli.command("bench-data")
+    @click.option("--cases", type=click.IntRange(1, 10_000_000), required=True)
+    @click.option(
+        "--attendance",
+        type=click.IntRange(0),
+        default=None,
+        help="About this many attendance rows [default: 50 a case].",
+    )
+    @click.option("--users", type=click.IntRange(20, 1_000_000), default=2000, show_default=True)
+    @click.option("--seed", type=int, default=1, show_default=True)
+    @click.option("--years", type=click.IntRange(1, 30), default=5, show_default=True)
+    @click.option("--force-append", is_flag=True, help="Add to a database that already holds data.")
+    def bench_data(cases, attendance, users, seed, years, force_append) -> None:
+        """Fill the database with a statewide program for `make bench` (never in production:
+        its users' password is printed)."""
+        from portal.bench_data import ATTENDANCE_PER_CASE, BENCH_PASSWORD, generate
+        from portal.demo.program import database_is_empty
+
+        if app.config["PORTAL_ENV"] == "production":
+            raise click.ClickException(
+                "Benchmark data is never loaded with PORTAL_ENV=production: its users' "
+                "password is printed."
+            )
+        if not force_append and not database_is_empty():
+            raise click.ClickException(
+                "The database already holds data; refusing to add benchmark data to it "
+                "(--force-append to add anyway)."
+            )
+        planned = cases + (ATTENDANCE_PER_CASE * cases if attendance is None else attendance)
+        with click.progressbar(length=planned, label="Cases and attendance") as bar:
+            summary = generate(cases, attendance, users, seed, years, progress=bar.update)
+        for table, count in summary.counts.items():
+            click.echo(f"  {table:<28} {count:>10,}")
+        click.echo(f"\nBench sign-ins (password for all: {BENCH_PASSWORD})")
+        for label, email in summary.signins.items():
+            click.echo(f"  {label:<24} {email}")
 
     @app.cli.group("audit")
     def audit_group() -> None:

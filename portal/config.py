@@ -170,6 +170,8 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
         # audit trail records the client's address, not the proxy's. 0: none trusted.
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
         "RAISE_ON_LAZY_LOAD": False,
+        # `make bench` only: each response says how many SQL statements it sent (X-Query-Count).
+        "COUNT_QUERIES": _flag("PORTAL_COUNT_QUERIES", False),
         # The largest signed consent scan (PDF, PNG or JPEG) the office may attach.
         "CONSENT_SCAN_MAX_BYTES": scan_max,
         # Any body larger than a scan and its form is refused (413) before it is read.

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, Response, current_app, g, has_app_context, has_request_context
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, raiseload
@@ -70,11 +70,31 @@ def _raise_on_lazy_load(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(raiseload("*", sql_only=True))
 
 
+def _count_query(*_args) -> None:
+    if has_request_context() and "query_count" in g:
+        g.query_count += 1
+
+
+def _start_count() -> None:
+    g.query_count = 0
+
+
+def _report_count(response: Response) -> Response:
+    response.headers["X-Query-Count"] = str(g.get("query_count", 0))
+    return response
+
+
 def init_app(app: Flask) -> None:
     if app.config.get("RAISE_ON_LAZY_LOAD") and not event.contains(
         Session, "do_orm_execute", _raise_on_lazy_load
     ):
         event.listen(Session, "do_orm_execute", _raise_on_lazy_load)
+    if app.config.get("COUNT_QUERIES"):
+        # The benchmark's queries per request; off unless asked for (PORTAL_COUNT_QUERIES=1).
+        if not event.contains(Engine, "before_cursor_execute", _count_query):
+            event.listen(Engine, "before_cursor_execute", _count_query)
+        app.before_request(_start_count)
+        app.after_request(_report_count)
 
 
 @contextmanager

@@ -1,0 +1,133 @@
+"""The signed-in pages `make bench` drives, per role, with the records they show: the busiest
+officer's, the largest organisation's, a case with a long history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask import current_app, url_for
+from sqlalchemy import func, select
+
+from portal.bench_data.directory import DOMAIN
+from portal.clock import local_today
+from portal.extensions import db
+from portal.models import (
+    Attendance,
+    Case,
+    CaseStatus,
+    ReferralStatus,
+    Service,
+    ServiceReferral,
+    ServiceSchedule,
+    User,
+)
+
+HTMX = {"HX-Request": "true"}
+
+
+@dataclass(frozen=True)
+class Page:
+    role: str
+    name: str
+    path: str
+    headers: dict = field(default_factory=dict)
+
+
+SIGN_INS = {
+    "officer": f"officer1@{DOMAIN}",
+    "provider": f"provider1@{DOMAIN}",
+    "case manager": f"casemanager1@{DOMAIN}",
+    "program admin": f"admin1@{DOMAIN}",
+    "evaluator": f"reports1@{DOMAIN}",
+}
+
+
+def _user(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        raise LookupError(f"{email} is not in the database: run `flask bench-data` first.")
+    return user
+
+
+def _most_attended_case(*where) -> int:
+    """The case with the most attendance rows among those matching `where` (a long history)."""
+    sample = (
+        select(ServiceReferral.id)
+        .where(*where)
+        .order_by(ServiceReferral.id.desc())
+        .limit(200)
+        .subquery()
+    )
+    busiest = db.session.scalar(
+        select(Attendance.service_referral_id)
+        .where(Attendance.service_referral_id.in_(select(sample.c.id)))
+        .group_by(Attendance.service_referral_id)
+        .order_by(func.count().desc())
+        .limit(1)
+    )
+    return db.session.scalar(select(ServiceReferral.case_id).where(ServiceReferral.id == busiest))
+
+
+def bench_pages() -> list[Page]:
+    """Every page, with its path (in an app and request context)."""
+    officer = _user(SIGN_INS["officer"])
+    provider = _user(SIGN_INS["provider"])
+    own_case = db.session.scalar(
+        select(Case.id)
+        .where(Case.officer_id == officer.id, Case.status == CaseStatus.ACTIVE)
+        .order_by(Case.referred_at.desc())
+        .limit(1)
+    )
+    accepted = ServiceReferral.status == ReferralStatus.ACCEPTED
+    mine = ServiceReferral.service_id.in_(
+        select(Service.id).where(Service.organization_id == provider.organization_id)
+    )
+    participant = _most_attended_case(accepted, mine)
+    any_case = _most_attended_case(accepted)
+    # The organisation's largest group, on its latest session day up to today.
+    group = db.session.execute(
+        select(ServiceReferral.service_id, ServiceSchedule.weekday)
+        .join(ServiceSchedule, ServiceSchedule.service_id == ServiceReferral.service_id)
+        .where(accepted, mine)
+        .group_by(ServiceReferral.service_id, ServiceSchedule.weekday)
+        .order_by(func.count().desc(), ServiceReferral.service_id)
+        .limit(1)
+    ).first()
+    today = local_today()
+    cases = db.session.scalar(select(func.count()).select_from(Case))
+    deep = max(1, cases // current_app.config["PAGE_SIZE"] // 2)
+    pages = [
+        Page("officer", "My referrals", url_for("officer.referrals")),
+        Page("officer", "a referral", url_for("officer.case_detail", case_id=own_case)),
+        Page(
+            "officer",
+            "timeline fragment",
+            url_for("officer.case_timeline", case_id=own_case),
+            HTMX,
+        ),
+        Page("officer", "inbox", url_for("officer.inbox")),
+        Page("provider", "roster", url_for("provider.roster")),
+        Page("provider", "a participant", url_for("provider.participant", case_id=participant)),
+        Page("provider", "sessions this week", url_for("provider.sessions")),
+    ]
+    if group is not None:
+        service_id, weekday = group
+        day = today - dt.timedelta(days=(today.weekday() - weekday) % 7)
+        path = url_for("provider.session", service_id=service_id, day=day.isoformat())
+        pages.append(Page("provider", "a session", path))
+    pages += [
+        Page("provider", "pending count fragment", url_for("provider.pending_count_label"), HTMX),
+        Page("case manager", "queue", url_for("admin.queue")),
+        Page("case manager", "cases, page 1", url_for("admin.case_list")),
+        Page("case manager", f"cases, page {deep}", url_for("admin.case_list", page=deep)),
+        Page("case manager", "a case", url_for("admin.case_detail", case_id=any_case)),
+        Page("case manager", "matching", url_for("admin.matching_screen", case_id=any_case)),
+        Page("case manager", "review queue", url_for("admin.review_queue")),
+        Page("program admin", "users", url_for("admin.users")),
+        Page("program admin", "agencies", url_for("admin.agencies")),
+        Page("program admin", "organizations", url_for("admin.organizations")),
+        Page("program admin", "audit", url_for("admin.audit_log")),
+        Page("evaluator", "reports", url_for("admin.reports")),
+    ]
+    return pages

@@ -1,0 +1,118 @@
+"""`flask --app portal bench-data` and the pages `make bench` drives: a small program, generated
+as the benchmark's is, renders every bench page for its role, and its rows hold together."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import create_app
+from portal.bench_data import BENCH_PASSWORD
+from portal.bench_data.pages import SIGN_INS, bench_pages
+from portal.extensions import db
+from portal.models import (
+    Attendance,
+    Case,
+    CaseStatus,
+    ReferralStatus,
+    Service,
+    ServiceReferral,
+    TimelineEntry,
+    User,
+)
+from tests.conftest import login
+
+OPEN = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
+
+
+@pytest.fixture
+def program(app, runner):
+    result = runner.invoke(
+        args=["bench-data", "--cases", "200", "--users", "40", "--attendance", "3000"]
+    )
+    assert result.exit_code == 0, result.output
+    assert BENCH_PASSWORD in result.output
+    return result
+
+
+def test_bench_data_keeps_the_domain_rules(program):
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 200
+    statuses = set(db.session.scalars(select(Case.status).distinct()))
+    assert {CaseStatus.REFERRED, CaseStatus.ACTIVE, CaseStatus.COMPLETED} <= statuses
+    # Every case has its timeline; only enrolled participants have services.
+    assert (
+        db.session.scalar(select(func.count()).where(~Case.id.in_(select(TimelineEntry.case_id))))
+        == 0
+    )
+    enrolled = Case.intake_completed_on.is_not(None)
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(ServiceReferral)
+            .join(Case, Case.id == ServiceReferral.case_id)
+            .where(~enrolled)
+        )
+        == 0
+    )
+    # Open referrals only for active participants, within each service's places.
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(ServiceReferral)
+            .join(Case, Case.id == ServiceReferral.case_id)
+            .where(ServiceReferral.status.in_(OPEN), Case.status != CaseStatus.ACTIVE)
+        )
+        == 0
+    )
+    held = (
+        select(func.count())
+        .where(ServiceReferral.service_id == Service.id, ServiceReferral.status.in_(OPEN))
+        .scalar_subquery()
+    )
+    for capacity, available, places in db.session.execute(
+        select(Service.capacity_max, Service.capacity_available, held)
+    ):
+        assert available == capacity - places
+    # Attendance only while the referral was accepted, never in the future or before intake.
+    rows = db.session.execute(
+        select(Attendance.session_date, ServiceReferral.status, ServiceReferral.decided_at).join(
+            ServiceReferral, ServiceReferral.id == Attendance.service_referral_id
+        )
+    ).all()
+    assert rows
+    assert all(status != ReferralStatus.PENDING for _, status, _ in rows)
+    assert all(decided.date() < day for day, _, decided in rows)
+    closed = db.session.scalars(select(Case).where(Case.closed_on.is_not(None))).all()
+    assert all(c.exit_reason is not None and c.closed_on >= c.referred_at.date() for c in closed)
+
+
+def test_every_bench_page_renders_for_its_role(app, client, program):
+    with app.test_request_context():
+        pages = bench_pages()
+    assert {p.role for p in pages} == set(SIGN_INS)
+    for role, email in SIGN_INS.items():
+        user = db.session.scalar(select(User).where(User.email == email))
+        client = app.test_client()  # one browser a role (the fixture chose its class)
+        login(client, user, BENCH_PASSWORD)
+        for page in (p for p in pages if p.role == role):
+            response = client.get(page.path, headers=page.headers)
+            assert response.status_code == 200, (role, page.name, page.path)
+
+
+@pytest.mark.real_commits  # a second app, with its own connection
+def test_queries_are_counted_only_when_asked_for(app, client):
+    assert "X-Query-Count" not in client.get("/login").headers
+    counting = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "COUNT_QUERIES": True,
+        }
+    )
+    response = counting.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert int(response.headers["X-Query-Count"]) >= 2  # the health check reads and writes
+    assert counting.test_client().get("/login").headers["X-Query-Count"] == "0"
+    with counting.app_context():
+        db.engine.dispose()
