@@ -5,14 +5,16 @@ FLASK  := $(VENV)/bin/flask --app portal
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed-dev
 E2E_STAMP := $(VENV)/.installed-e2e
+LOAD_STAMP := $(VENV)/.installed-load
 # Exact versions with their hashes (`make lock` writes them): what CI tested is what installs.
 DEV_LOCK  := requirements/dev.lock
 E2E_LOCK  := requirements/e2e.lock
 RUN_LOCK  := requirements/run.lock
+LOAD_LOCK := requirements/load.lock
 LOCK_INDEX ?= https://pypi.org/simple
 LOCK_ARGS  ?=
 
-.PHONY: run test lint format e2e screenshots vendor clean lock bench
+.PHONY: run test lint format e2e screenshots vendor clean lock bench load cluster
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -36,6 +38,14 @@ $(E2E_STAMP): $(E2E_LOCK) pyproject.toml | $(PY)
 	@test -x /usr/bin/chromium || (apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y chromium >/dev/null))
 	touch $@
 
+# The load lock holds the dev lock's versions too, plus locust.
+$(LOAD_STAMP): $(LOAD_LOCK) pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r $(LOAD_LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip check
+	touch $(STAMP)
+	touch $@
+
 run: $(STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
@@ -56,6 +66,18 @@ e2e: $(E2E_STAMP)
 
 screenshots: $(E2E_STAMP)
 	SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest -m e2e tests/e2e -p no:cacheprovider
+
+# The three roles' journeys (bench/locustfile.py) against gunicorn over a fresh demo database:
+# `make load ENGINE=postgresql USERS=20 DURATION=5m`.
+ENGINE   ?= sqlite
+USERS    ?= 20
+DURATION ?= 5m
+load: $(LOAD_STAMP)
+	ENGINE=$(ENGINE) USERS=$(USERS) DURATION=$(DURATION) VENV=$(VENV) bench/load.sh
+
+# Two app servers behind nginx on one PostgreSQL and one Redis, and the checks (deploy/cluster.sh).
+cluster: $(STAMP)
+	VENV=$(VENV) deploy/cluster.sh
 
 vendor:
 	scripts/vendor.sh
@@ -79,7 +101,8 @@ lock: | $(PY)
 	  set -e; C="$(VENV)/bin/pip-compile --quiet $(LOCK_ARGS) --strip-extras --generate-hashes --index-url $(LOCK_INDEX)"; \
 	  $$C --extra dev --extra e2e -o $(E2E_LOCK) pyproject.toml; \
 	  $$C --extra dev -c $(E2E_LOCK) -o $(DEV_LOCK) pyproject.toml; \
-	  $$C -c $(E2E_LOCK) -o $(RUN_LOCK) pyproject.toml'
+	  $$C -c $(E2E_LOCK) -o $(RUN_LOCK) pyproject.toml; \
+	  $$C --extra dev --extra load -c $(E2E_LOCK) -o $(LOAD_LOCK) pyproject.toml'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
