@@ -36,7 +36,12 @@ def enforce_idle_timeout():
         db.session.commit()
         logout_user()
         session.clear()
-        flash(f"You were signed out after {limit // 60} minutes without activity.", "info")
+        minutes = limit // 60
+        flash(
+            f"You were signed out after {minutes} minute{'' if minutes == 1 else 's'} without"
+            " activity.",
+            "info",
+        )
         return login_manager.unauthorized()
     if not is_poll() or last_seen is None:
         session[SEEN_KEY] = now

@@ -117,17 +117,16 @@ def flask_cli(portal_env) -> Callable[..., subprocess.CompletedProcess]:
     return run
 
 
-@pytest.fixture(scope="session")
-def live_server(portal_env) -> Iterator[str]:
-    """The portal served by gunicorn, on a database migrated and loaded with the demo data."""
+def _serve(portal_env, log_name: str, **overrides: str) -> Iterator[str]:
+    """The portal served by gunicorn on a free loopback port (settings overridden as given)."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / "server.log"
+    log_path = ARTIFACTS / log_name
     with open(log_path, "w") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
             cwd=ROOT,
-            env={**portal_env, "BIND": f"127.0.0.1:{port}"},
+            env={**portal_env, **overrides, "BIND": f"127.0.0.1:{port}"},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -142,6 +141,18 @@ def live_server(portal_env) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(portal_env) -> Iterator[str]:
+    """The portal served by gunicorn, on a database migrated and loaded with the demo data."""
+    yield from _serve(portal_env, "server.log")
+
+
+@pytest.fixture
+def idle_server(portal_env) -> Iterator[str]:
+    """A second server on the same database that signs users out after one idle minute."""
+    yield from _serve(portal_env, "idle-server.log", SESSION_IDLE_MINUTES="1")
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
+from portal.demo.program import DEMO_PASSWORD
 from tests.e2e.checks import DESKTOP, PHONE, ROOT, a11y, phone_friendly
 from tests.e2e.conftest import FLASK
 from tests.smtp import smtp_server
@@ -197,3 +198,20 @@ def test_guessing_passwords_is_limited_and_locks_the_account(cast, live_server):
         _sign_in(officer.page, live_server, LOCKED_OUT, officer.password)
         expect(officer.page.get_by_text(WRONG)).to_be_visible()
     expect(officer.page).to_have_url(re.compile(r"/login"))
+
+
+def test_a_session_left_idle_is_signed_out(browser, idle_server):
+    context = browser.new_context(viewport=PHONE, locale="en-US", service_workers="block")
+    page = context.new_page()
+    try:
+        _sign_in(page, idle_server, "staff@fchd.example.org", DEMO_PASSWORD)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Participants")
+        page.get_by_role("link", name="My sessions").click()  # a page that does not poll
+        expect(page.get_by_role("heading", level=1)).to_have_text("My sessions")
+        time.sleep(65)
+        page.get_by_role("link", name="Home").click()
+        expect(page).to_have_url(re.compile(r"/login"))
+        notice = "You were signed out after 1 minute without activity."
+        expect(page.get_by_text(notice)).to_be_visible()
+    finally:
+        context.close()
