@@ -44,8 +44,9 @@ def test_session_rows_are_the_roster_and_anyone_recorded_that_day(world):
     participant("Elsewhere", on=other)
     attendance.record_attendance(ended, days[1], A.ATTENDED, staff)
     referrals.end_service_referral(ended, staff, "Moved away")
-    assert sessions.session_rows(service.id, days[1]) == [ended, young]  # by name
-    assert sessions.session_rows(service.id, days[0]) == [young]
+    assert sessions.session_rows(service.id, days[1], None, 5).rows == [ended, young]  # by name
+    assert sessions.session_rows(service.id, days[0], None, 5).rows == [young]
+    assert sessions.session_rows(service.id, days[1], None, 5, "adam").rows == [ended]
 
 
 def test_week_counts_by_service_and_day(world):
