@@ -211,13 +211,16 @@ def participant(case_id: int):
             .order_by(ServiceReferral.created_at.desc(), ServiceReferral.id.desc())
         )
     )
-    attendance, corrections = attendance_history([r.id for r in mine])
+    attendance, corrections = attendance_history(
+        [r.id for r in mine], request.args.get("attendance"), current_app.config["PAGE_SIZE"]
+    )
     return render(
         PARTICIPANT,
         case=case,
         referrals=mine,
         services={r.id: r.service for r in mine},
-        attendance=attendance,
+        attendance=attendance.rows,
+        attendance_page=attendance,
         corrections=corrections,
         timeline=get_timeline(case, current_user),
     )

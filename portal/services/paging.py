@@ -139,3 +139,43 @@ def capped_counts(*queries: tuple[Select, ColumnElement], cap: int = MAX_COUNT) 
     """Several capped counts in one statement (a page's sections, one round trip)."""
     counts = [_counted(q, column, cap).scalar_subquery() for q, column in queries]
     return tuple(db.session.execute(select(*counts)).one())
+
+
+@dataclass(frozen=True)
+class Numbered:
+    """One numbered page of a list already in memory (ranked in Python, not by SQL)."""
+
+    rows: list[Any]
+    page: int
+    pages: int
+    total: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def numbered_page(rows: list[Any], requested: str | None, size: int) -> Numbered:
+    """Page `requested` of `rows`: a garbled or negative number answers the first page, one past
+    the end the last."""
+    size = max(1, size)
+    pages = max(1, -(-len(rows) // size))
+    try:
+        number = int((requested or "1")[:12])
+    except ValueError:
+        number = 1
+    number = min(max(number, 1), pages)
+    start = (number - 1) * size
+    return Numbered(rows[start : start + size], number, pages, len(rows))
