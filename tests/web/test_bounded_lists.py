@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from portal.clock import local_today
 from portal.extensions import db
-from portal.models import Attendance, AttendanceStatus, CaseStatus, utcnow
+from portal.models import Attendance, AttendanceStatus, CaseStatus, User, utcnow
 from portal.services import attendance
 from tests.conftest import post
 from tests.web.paging import BAD_CURSORS, first_link, next_link
@@ -240,3 +240,55 @@ def test_the_office_keyset_lists_answer_a_bad_cursor(client, login_as, f, url, c
 def test_the_inbox_answers_a_bad_cursor(client, login_as, f, cursor):
     login_as(f.officer())
     assert client.get(f"/officer/inbox?before={cursor}").status_code == 200
+
+
+# --- the consent form's choices -----------------------------------------------------------------
+
+
+def _officer_options(html: str) -> list[str]:
+    select_html = html.split('id="consent-recipient_officer_id"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option[^>]* value="\d+"[^>]*>([^<]+)</option>', select_html)
+
+
+def test_the_consent_form_offers_the_first_officers_and_a_search_finds_the_rest(
+    client, login_as, f
+):
+    from portal.admin.case_sections import OFFICER_CHOICES
+    from portal.models import Agency
+
+    login_as(f.admin())
+    case = f.CaseFactory(active=True)
+    agency = db.session.get(Agency, case.agency_id)
+    for i in range(OFFICER_CHOICES + 5):
+        f.officer(agency=agency, name=f"Officer {i:03d}")
+    page = client.get(f"/admin/cases/{case.id}").get_data(as_text=True)
+    offered = _officer_options(page)
+    assert len(offered) == OFFICER_CHOICES
+    assert "Officer 024" not in offered
+
+    url = f"/admin/cases/{case.id}/consents/officers"
+    found = client.get(f"{url}?officer_search=officer 024", headers={"HX-Request": "true"})
+    assert found.status_code == 200
+    assert re.findall(r">(Officer \d+)<", found.get_data(as_text=True)) == ["Officer 024"]
+    short = client.get(f"{url}?officer_search=o").get_data(as_text=True)
+    assert len(re.findall(r">(Officer \d+)<", short)) == OFFICER_CHOICES
+    chosen = db.session.scalar(select(User.id).where(User.name == "Officer 023"))
+    kept = client.get(f"{url}?officer_search=officer 02&consent-recipient_officer_id={chosen}")
+    html = kept.get_data(as_text=True)
+    assert f'<option value="{chosen}" selected>Officer 023</option>' in html
+    nobody = client.get(f"{url}?officer_search=zzz").get_data(as_text=True)
+    assert "No officer of the agency matches" in nobody
+
+
+def test_the_consent_form_bounds_its_agency_and_provider_choices(client, login_as, f, monkeypatch):
+    monkeypatch.setattr("portal.admin.case_sections.CHOICES", 3)
+    login_as(f.admin())
+    case = f.CaseFactory(active=True)
+    for i in range(5):
+        f.AgencyFactory(name=f"Agency {i:02d}")
+        f.OrganizationFactory(name=f"Provider {i:02d}")
+    html = client.get(f"/admin/cases/{case.id}").get_data(as_text=True)
+    agencies = html.split('id="consent-recipient_agency_id"', 1)[1].split("</select>", 1)[0]
+    assert len(re.findall(r'<option[^>]* value="\d+"', agencies)) == 3
+    assert "selected" in agencies  # the referring agency, offered whatever its name
+    assert len(re.findall(r'name="consent-provider_ids"', html)) == 3
