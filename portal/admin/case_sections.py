@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.admin.consent_forms import ConsentForm, ConsentScanForm, RevokeForm
@@ -41,7 +41,7 @@ from portal.services.consents import (
     recipient_label,
 )
 from portal.services.referrals import takes_services
-from portal.web.forms import choices
+from portal.web.forms import as_id, choices
 
 
 def case_referrals(case: Case) -> list[ServiceReferral]:
@@ -73,12 +73,36 @@ def assessment_form(history) -> AssessmentForm:
     return AssessmentForm(prefix="assess", formdata=None, data=data)
 
 
-OFFICER_CHOICES = 200  # the referring agency's officers offered as a named recipient, at most
+CHOICES = 100  # agencies and providers offered by the consent form, at most (by name)
+OFFICER_CHOICES = 20  # the referring agency's officers offered at once; a search finds others
+
+
+def officer_choices(case: Case, search: str = "", keep: int | None = None) -> list[User]:
+    """Active officers of the referring agency a consent may name: the first by name (or those
+    whose name holds `search`), the one already chosen always among them."""
+    query = select(User).where(officers_of(case.agency_id), User.active)
+    if search:
+        query = query.where(or_(User.id == keep, func.lower(User.name).like(f"%{search.lower()}%")))
+    chosen = (User.id == keep).desc() if keep else None
+    order = [o for o in (chosen, User.name, User.id) if o is not None]
+    rows = db.session.scalars(query.order_by(*order).limit(OFFICER_CHOICES)).all()
+    return sorted(rows, key=lambda u: (u.name, u.id))
+
+
+def _chosen(model, active, keep: set[int], limit: int) -> list:
+    """Active rows of `model` by name, at most `limit`; the chosen ones are kept in the cut."""
+    query = select(model).where(active)
+    order = [model.name, model.id]
+    if keep:
+        order.insert(0, model.id.in_(keep).desc())
+    rows = db.session.scalars(query.order_by(*order).limit(limit)).all()
+    return sorted(rows, key=lambda r: (r.name, r.id))
 
 
 def consent_form(case: Case, form: ConsentForm | None = None) -> ConsentForm:
-    """The consent form with its choices: active agencies, the referring agency's officers, the
-    active providers; blank, naming the referring agency by default."""
+    """The consent form with its choices, bounded: active agencies and providers by name (at
+    most CHOICES each, the chosen ones always offered) and the referring agency's first officers
+    (a search finds the others); blank, naming the referring agency by default."""
     if form is None:
         form = ConsentForm(
             prefix="consent",
@@ -87,16 +111,11 @@ def consent_form(case: Case, form: ConsentForm | None = None) -> ConsentForm:
             recipient_agency_id=str(case.agency_id),
             signed_on=local_today(),
         )
-    agencies = db.session.scalars(select(Agency).where(Agency.active).order_by(Agency.name))
-    officers = db.session.scalars(
-        select(User)
-        .where(officers_of(case.agency_id), User.active)
-        .order_by(User.name, User.id)
-        .limit(OFFICER_CHOICES)
-    )
-    organizations = db.session.scalars(
-        select(Organization).where(Organization.active).order_by(Organization.name)
-    )
+    agency = as_id(form.recipient_agency_id.data)
+    agencies = _chosen(Agency, Agency.active, {agency} if agency else set(), CHOICES)
+    officers = officer_choices(case, keep=as_id(form.recipient_officer_id.data))
+    providers = {i for i in (as_id(v) for v in form.provider_ids.data or []) if i}
+    organizations = _chosen(Organization, Organization.active, providers, CHOICES)
     form.recipient_agency_id.choices = choices(
         [("", "Choose an agency"), *((a.id, a.name) for a in agencies)]
     )
@@ -153,6 +172,7 @@ def sections(case: Case, **overrides) -> dict:
         "recipient_label": recipient_label,
         "can_consent": case.intake_completed_on is not None,
         "consent_form": consent_form(case, overrides.get("consent_form")),
+        "officer_choice_count": OFFICER_CHOICES,
         "revoke_forms": revoke_forms,
         "scans": scans_by_consent(case),  # what is on file, never the bytes
         "scan_forms": scan_forms,

@@ -3,14 +3,14 @@ signed scan, prints the consent form for a wet signature and the accounting of d
 
 from __future__ import annotations
 
-from flask import abort, current_app
+from flask import abort, current_app, make_response, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal import policy
 from portal.admin import bp
 from portal.admin.case_page import load_case
-from portal.admin.case_sections import consent_form, revoke_form, scan_form
+from portal.admin.case_sections import consent_form, officer_choices, revoke_form, scan_form
 from portal.admin.consent_forms import ConsentForm
 from portal.admin.engagement import change_section
 from portal.auth.permissions import allowed_for
@@ -19,6 +19,8 @@ from portal.extensions import db
 from portal.models import Case, Consent, Organization, User
 from portal.services import consent_scans, consents
 from portal.services.disclosures import REDISCLOSURE_NOTICE, accounting
+from portal.services.paging import search_term
+from portal.web.forms import as_id
 from portal.web.guards import takes_files
 from portal.web.htmx import render
 
@@ -47,6 +49,24 @@ def record_consent(case_id: int):
         lambda: consents.record_consent(case, current_user, form.data_for_service()),
         "Consent recorded.",
     )
+
+
+@bp.get("/cases/<int:case_id>/consents/officers")
+@allowed_for(policy.can_manage_case)
+def consent_officers(case_id: int):
+    """The consent form's officer choices matching a name search (htmx swaps them into the
+    select, the chosen one kept); a search under two characters offers the first by name."""
+    case = load_case(case_id)
+    q, searching = search_term(request.args.get("officer_search"))
+    chosen = as_id(request.args.get("consent-recipient_officer_id"))
+    officers = officer_choices(case, q if searching else "", keep=chosen)
+    response = make_response(
+        render_template(
+            "admin/consent_officers.html", officers=officers, chosen=chosen, searching=searching
+        )
+    )
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.post("/cases/<int:case_id>/consents/<int:consent_id>/revoke")

@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.models import Agency, Organization, Role, StaffRole, User
 from portal.passwords import RULE_HINT
 from portal.services import accounts, invitations, mfa
+from portal.services.paging import Key, capped_count, keyset_page, search_term
 from portal.services.settings import get_settings, update_settings
 from portal.web.changes import save_page
 from portal.web.forms import choices
@@ -54,9 +55,18 @@ def affiliation_choices(form: UserForm, user: User | None = None) -> None:
     form.organization_id.choices = choices([("", "None"), *((o.id, o.name) for o in organizations)])
 
 
-def _names() -> tuple[dict[int, str], dict[int, str]]:
-    agencies = dict(db.session.execute(select(Agency.id, Agency.name)).all())
-    organizations = dict(db.session.execute(select(Organization.id, Organization.name)).all())
+def _names(users: list[User]) -> tuple[dict[int, str], dict[int, str]]:
+    """The names of the agencies and organisations of these users (a page of them)."""
+    agency_ids = {u.agency_id for u in users if u.agency_id}
+    org_ids = {u.organization_id for u in users if u.organization_id}
+    agencies = dict(
+        db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))).all()
+    )
+    organizations = dict(
+        db.session.execute(
+            select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))
+        ).all()
+    )
     return agencies, organizations
 
 
@@ -68,40 +78,46 @@ ROLE_FILTERS = {
 }
 
 
+USER_KEYS = [Key(func.lower(User.name), str), Key(User.id, int)]
+
+
 @bp.get("/users")
 @allowed_for(policy.can_manage_users)
 def users():
-    """All users, by name, filterable by role, state and a name or email search; paginated."""
+    """All users, by name, filterable by role, state and a name or email search; a page at a
+    time (keyset on the lowered name and the id)."""
     role = request.args.get("role") or None
     if role not in ROLE_FILTERS:
         role = None
     state = request.args.get("state") or None
     if state not in {"active", "inactive"}:
         state = None
-    q = (request.args.get("q") or "").strip()[:120]
-    query = select(User).order_by(func.lower(User.name), User.id)
+    q, searching = search_term(request.args.get("q"))
+    query = select(User)
     if role in StaffRole.__members__.values():
         query = query.where(getattr(User, role).is_(True))
     elif role:
         query = query.where(User.role == Role(role))
     if state:
         query = query.where(User.active.is_(state == "active"))
-    if q:
+    if searching:
         like = f"%{q.lower()}%"
         query = query.where(or_(func.lower(User.name).like(like), User.email.like(like)))
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    agencies, organizations = _names()
+    page = keyset_page(query, USER_KEYS, request.args.get("after"), current_app.config["PAGE_SIZE"])
+    agencies, organizations = _names(page.rows)
     return render(
         "admin/users.html",
         block="results",
         page=page,
+        total=capped_count(query, User.id),
+        searching=searching,
         roles=ROLE_FILTERS,
         role_filter=role,
         state_filter=state,
         q=q,
         agencies=agencies,
         organizations=organizations,
-        invited=invitations.open_invitations([u.id for u in page.items]),
+        invited=invitations.open_invitations([u.id for u in page.rows]),
         action_form=ActionForm(),
     )
 

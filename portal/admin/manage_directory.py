@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -23,12 +23,15 @@ from portal.services.organizations import (
     update_agency,
     update_organization,
 )
+from portal.services.paging import Key, keyset_page
 from portal.web.changes import run_change, save_page
 from portal.web.directory_forms import schedule_data
 from portal.web.forms import choices
 from portal.web.htmx import render
 
 ORG_SERVICES = selectinload(Organization.services).selectinload(Service.schedules)
+AGENCY_KEYS = [Key(func.lower(Agency.name), str), Key(Agency.id, int)]
+ORGANIZATION_KEYS = [Key(func.lower(Organization.name), str), Key(Organization.id, int)]
 
 
 # --- agencies --------------------------------------------------------------------------------
@@ -37,9 +40,11 @@ ORG_SERVICES = selectinload(Organization.services).selectinload(Service.schedule
 @bp.get("/agencies")
 @allowed_for(policy.can_manage_directory)
 def agencies():
-    """The law-enforcement agencies, by name."""
-    rows = db.session.scalars(select(Agency).order_by(func.lower(Agency.name))).all()
-    return render("admin/agencies.html", agencies=rows, action_form=ActionForm())
+    """The law-enforcement agencies, by name, a page at a time."""
+    page = keyset_page(
+        select(Agency), AGENCY_KEYS, request.args.get("after"), current_app.config["PAGE_SIZE"]
+    )
+    return render("admin/agencies.html", agencies=page.rows, page=page, action_form=ActionForm())
 
 
 @bp.route("/agencies/new", methods=["GET", "POST"])
@@ -123,11 +128,16 @@ def _switch(name: str, action: str, change, back_endpoint: str):
 @bp.get("/organizations")
 @allowed_for(policy.can_manage_directory)
 def organizations():
-    """Provider organisations with their services."""
-    rows = db.session.scalars(
-        select(Organization).options(ORG_SERVICES).order_by(func.lower(Organization.name))
-    ).all()
-    return render("admin/organizations.html", organizations=rows, action_form=ActionForm())
+    """Provider organisations with their services, by name, a page at a time."""
+    page = keyset_page(
+        select(Organization).options(ORG_SERVICES),
+        ORGANIZATION_KEYS,
+        request.args.get("after"),
+        current_app.config["PAGE_SIZE"],
+    )
+    return render(
+        "admin/organizations.html", organizations=page.rows, page=page, action_form=ActionForm()
+    )
 
 
 @bp.route("/organizations/new", methods=["GET", "POST"])

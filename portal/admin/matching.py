@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.models import Case, Organization, Service, ServiceCategory
 from portal.services import matching
 from portal.services.assessments import latest_assessment
+from portal.services.paging import numbered_page
 from portal.services.referrals import takes_services
 from portal.web.changes import answer, run_change
 from portal.web.htmx import is_htmx, render, render_blocks
@@ -37,7 +38,13 @@ def _page_context(case: Case, filters: matching.MatchFilters) -> dict:
     return {
         "case": case,
         "assessment": assessment,
-        "matches": matching.rank_services(case, filters, assessment=assessment),
+        # Ranked in Python over the directory's active services (hundreds at most), shown a
+        # page at a time.
+        "matches": numbered_page(
+            matching.rank_services(case, filters, assessment=assessment),
+            request.args.get("page"),
+            current_app.config["PAGE_SIZE"],
+        ),
         "filters": filters,
         "categories": list(ServiceCategory),
         # The filter form is not part of the results fragment.

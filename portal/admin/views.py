@@ -3,6 +3,8 @@ and intake."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import current_app, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_
@@ -19,58 +21,64 @@ from portal.admin.case_page import (
 from portal.admin.forms import AcceptForm, DeclineForm, IntakeForm
 from portal.auth.permissions import allowed_for
 from portal.clock import local_today
-from portal.extensions import db
 from portal.models import Case, CaseStatus, Person
 from portal.policy import case_scope
 from portal.services import cases
+from portal.services.paging import Key, capped_count, capped_counts, keyset_page, search_term
 from portal.services.person_matches import cases_with_possible_matches
 from portal.services.settings import get_settings
 from portal.web.changes import answer, run_change
 from portal.web.htmx import render
 from portal.web.timeline import timeline_fragment
 
+# The queue's two lists, each paged on its own: new referrals oldest first, accepted cases by
+# their intake deadline.
+NEW_KEYS = [Key(Case.referred_at, dt.datetime), Key(Case.id, int)]
+AWAITING_KEYS = [Key(Case.intake_deadline, dt.date), Key(Case.id, int)]
+
 
 @bp.get("/")
 @allowed_for(policy.can_manage_case)
 def queue():
-    """New referrals oldest first, then accepted cases awaiting intake, by deadline; a case whose
-    person has a possible match is marked (one query for the whole queue)."""
+    """New referrals oldest first, then accepted cases awaiting intake, by deadline, a page of
+    each; a case whose person has a possible match is marked (one query for the whole page)."""
+    size = current_app.config["PAGE_SIZE"]
     base = case_scope(current_user).options(*CASE_OPTIONS)
-    new = db.session.scalars(
-        base.where(Case.status == CaseStatus.REFERRED).order_by(Case.referred_at, Case.id)
-    ).all()
-    awaiting = db.session.scalars(
-        base.where(Case.status == CaseStatus.ACCEPTED).order_by(Case.intake_deadline, Case.id)
-    ).all()
+    new_cases = base.where(Case.status == CaseStatus.REFERRED)
+    awaiting_cases = base.where(Case.status == CaseStatus.ACCEPTED)
+    new = keyset_page(new_cases, NEW_KEYS, request.args.get("new"), size)
+    awaiting = keyset_page(awaiting_cases, AWAITING_KEYS, request.args.get("awaiting"), size)
     return render(
         "admin/queue.html",
         block="queue",
         new=new,
         awaiting=awaiting,
-        matched=cases_with_possible_matches([c.id for c in (*new, *awaiting)], current_user),
+        counts=capped_counts((new_cases, Case.id), (awaiting_cases, Case.id)),
+        cursors={"new": request.args.get("new"), "awaiting": request.args.get("awaiting")},
+        matched=cases_with_possible_matches(
+            [c.id for c in (*new.rows, *awaiting.rows)], current_user
+        ),
         today=local_today(),
         intake_clock=cases.intake_clock,
     )
+
+
+CASE_KEYS = [Key(Case.referred_at, dt.datetime, descending=True), Key(Case.id, int, True)]
 
 
 @bp.get("/cases")
 @allowed_for(policy.can_manage_case)
 def case_list():
     """All cases, newest first, filtered by status and a name (the person's, or as referred),
-    alias or incident search."""
+    alias or incident search; a page at a time, with a count that stops at 1,000."""
     status = request.args.get("status") or None
     if status not in {s.value for s in CaseStatus}:
         status = None
-    q = (request.args.get("q") or "").strip()[:120]
-    query = (
-        case_scope(current_user)
-        .join(Case.person)
-        .options(*CASE_OPTIONS)
-        .order_by(Case.referred_at.desc(), Case.id.desc())
-    )
+    q, searching = search_term(request.args.get("q"))
+    query = case_scope(current_user).join(Case.person).options(*CASE_OPTIONS)
     if status:
         query = query.where(Case.status == CaseStatus(status))
-    if q:
+    if searching:
         like = f"%{q.lower()}%"
         query = query.where(
             or_(
@@ -80,13 +88,15 @@ def case_list():
                 func.lower(func.coalesce(Case.incident_number, "")).like(like),
             )
         )
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = keyset_page(query, CASE_KEYS, request.args.get("after"), current_app.config["PAGE_SIZE"])
     return render(
         "admin/cases.html",
         block="results",
         page=page,
+        total=capped_count(query, Case.id),
         status_filter=status,
         q=q,
+        searching=searching,
         statuses=list(CaseStatus),
     )
 

@@ -110,8 +110,12 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_status_referred_at", "status", "referred_at"),
-        Index("ix_cases_officer_referred_at", "officer_id", "referred_at"),
+        # The keyset orders of the bounded lists (the sort key, then the id): the case list, the
+        # queue's two lists and an officer's referrals each seek straight to their page.
+        Index("ix_cases_referred_at_id", "referred_at", "id"),
+        Index("ix_cases_status_referred_at_id", "status", "referred_at", "id"),
+        Index("ix_cases_status_intake_deadline_id", "status", "intake_deadline", "id"),
+        Index("ix_cases_officer_referred_at_id", "officer_id", "referred_at", "id"),
         # One referral form submission makes one case, however often it arrives.
         UniqueConstraint("officer_id", "submission_key", name="uq_cases_officer_submission_key"),
     )

@@ -17,6 +17,7 @@ from portal.policy import OFFICER_FILTERS, can_see_held_charge, case_scope, offi
 from portal.services import cases
 from portal.services.consents import consents_for
 from portal.services.disclosures import REDISCLOSURE_NOTICE, record_disclosures
+from portal.services.paging import Key, capped_count, keyset_page
 from portal.services.settings import get_settings
 from portal.services.timeline import get_timeline
 from portal.web.changes import save_page
@@ -177,8 +178,13 @@ def new_referral():
     )
 
 
+REFERRAL_KEYS = [Key(Case.referred_at, dt.datetime, True), Key(Case.id, int, True)]
+
+
 @bp.get("/referrals")
 def referrals():
+    """The officer's own referrals, newest first, a page at a time (keyset: no deep page
+    costs more than the first)."""
     status = request.args.get("status") or None
     if status not in OFFICER_FILTERS:
         status = None
@@ -186,17 +192,19 @@ def referrals():
         case_scope(current_user)
         .where(Case.officer_id == current_user.id)
         .options(joinedload(Case.person), joinedload(Case.officer))
-        .order_by(Case.referred_at.desc(), Case.id.desc())
     )
     if status:
         query = query.where(OFFICER_FILTERS[status])
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    consents = consents_for([c.id for c in page.items])
-    rows = [OfficerCase.of(c, consents[c.id]) for c in page.items]
+    page = keyset_page(
+        query, REFERRAL_KEYS, request.args.get("after"), current_app.config["PAGE_SIZE"]
+    )
+    consents = consents_for([c.id for c in page.rows])
+    rows = [OfficerCase.of(c, consents[c.id]) for c in page.rows]
     return render(
         "officer/referrals.html",
         block="results",
         page=page,
+        total=capped_count(query, Case.id),
         rows=rows,
         status_filter=status,
         statuses=[{"value": key, "label": label} for key, label in FILTER_LABELS.items()],

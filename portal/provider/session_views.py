@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -17,6 +17,7 @@ from portal.policy import can_record_attendance
 from portal.provider import bp
 from portal.provider.forms import AttendanceForm, CorrectionForm, SessionPickForm
 from portal.services import attendance as attendance_service
+from portal.services.paging import search_term
 from portal.services.sessions import (
     enrolled_counts,
     entries_on,
@@ -118,6 +119,14 @@ def _load_session(service_id: int, day: str) -> tuple[Service, dt.date]:
     return service, session_date
 
 
+def _page_of(service: Service, day: dt.date, args) -> dict:
+    """The page of participants `args` asks for (a cursor and a name search), as context."""
+    q, searching = search_term(args.get("q"))
+    search = q if searching else ""
+    page = session_rows(service.id, day, args.get("after"), current_app.config["PAGE_SIZE"], search)
+    return {"page": page, "q": q, "searching": searching, "rows": page.rows}
+
+
 def _context(service: Service, day: dt.date, rows: list[ServiceReferral], **extra) -> dict:
     records = entries_on([r.id for r in rows], day)
     return {
@@ -148,12 +157,13 @@ def _context(service: Service, day: dt.date, rows: list[ServiceReferral], **extr
 def session(service_id: int, day: str):
     """One session: the participants, one-tap attendance, mark all present, corrections."""
     service, session_date = _load_session(service_id, day)
-    rows = session_rows(service.id, session_date)
+    paged = _page_of(service, session_date, request.args)
     services = organization_services(current_user.organization_id)
     return render(
         SESSION,
+        block="participants",
         pick_form=_pick_form(services, service_id=str(service.id), session_date=session_date),
-        **_context(service, session_date, rows),
+        **_context(service, session_date, **paged),
     )
 
 
@@ -186,7 +196,7 @@ def _row(service, day, referral, status=200, message=None, error=None, fix_form=
         SESSION,
         status=status,
         pick_form=_pick_form(services, service_id=str(service.id), session_date=day),
-        **_context(service, day, session_rows(service.id, day), **extra),
+        **_context(service, day, **_page_of(service, day, {}), **extra),
     )
 
 
@@ -274,8 +284,10 @@ def mark_all(service_id: int, day: str):
     page_url = url_for("provider.session", service_id=service.id, day=day)
 
     def participants(message: str, status: int = 200, **extra):
-        rows = session_rows(service.id, session_date)
-        context = _context(service, session_date, rows, message=message, **extra)
+        # Every participant of the session was marked: the page shown again is the one the
+        # button was on (its cursor and search come with the form).
+        paged = _page_of(service, session_date, request.form)
+        context = _context(service, session_date, message=message, **paged, **extra)
         return render_blocks(SESSION, ["participants", "status_oob"], status=status, **context)
 
     def refused(status: int, error: str | None):

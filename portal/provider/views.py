@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from flask import g, make_response, redirect, render_template_string, url_for
+from flask import (
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template_string,
+    request,
+    url_for,
+)
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from portal.auth.permissions import get_case_or_404, get_service_referral_or_404
@@ -15,6 +23,7 @@ from portal.provider import bp
 from portal.provider.forms import DeclineForm
 from portal.services import referrals
 from portal.services.attendance import attendance_history, recent_attendance
+from portal.services.paging import Key, keyset_page, search_term
 from portal.services.sessions import next_session
 from portal.services.timeline import get_timeline
 from portal.web.changes import answer, run_change
@@ -86,26 +95,43 @@ def _row_context(rows: list[ServiceReferral], decline_forms=None, **extra) -> di
     return context
 
 
+# Pending referrals first, then by name: the keyset carries the rank, the names and the id.
+ROSTER_KEYS = [
+    Key(case((ServiceReferral.status == ReferralStatus.PENDING, 0), else_=1), int),
+    Key(Person.last_name, str),
+    Key(Person.first_name, str),
+    Key(ServiceReferral.id, int),
+]
+
+
 @bp.get("/")
 def roster():
-    """Participants with pending or accepted referrals to this organisation's services."""
-    rows = list(
-        db.session.scalars(
-            service_referral_scope(current_user)
-            .join(Case, Case.id == ServiceReferral.case_id)
-            .join(Person, Person.id == Case.person_id)
-            .where(ServiceReferral.status.in_(referrals.OPEN_STATUSES))
-            .options(*_referral_options())
-            .order_by(
-                (ServiceReferral.status == ReferralStatus.PENDING).desc(),
-                Person.last_name,
-                Person.first_name,
-                ServiceReferral.id,
-            )
-        ).unique()
+    """Participants with pending or accepted referrals to this organisation's services, a page
+    at a time (pending first), searchable by name."""
+    q, searching = search_term(request.args.get("q"))
+    query = (
+        service_referral_scope(current_user)
+        .join(Case, Case.id == ServiceReferral.case_id)
+        .join(Person, Person.id == Case.person_id)
+        .where(ServiceReferral.status.in_(referrals.OPEN_STATUSES))
+        .options(*_referral_options())
     )
-    g.pending_count = sum(1 for r in rows if referrals.is_awaiting_decision(r))
-    return render(ROSTER, rows=rows, **_row_context(rows))
+    if searching:
+        query = query.where(
+            func.lower(Person.first_name + " " + Person.last_name).like(f"%{q.lower()}%")
+        )
+    page = keyset_page(
+        query, ROSTER_KEYS, request.args.get("after"), current_app.config["PAGE_SIZE"]
+    )
+    return render(
+        ROSTER,
+        block="results",
+        rows=page.rows,
+        page=page,
+        q=q,
+        searching=searching,
+        **_row_context(page.rows),
+    )
 
 
 def _load_referral(referral_id: int) -> ServiceReferral:
@@ -185,13 +211,16 @@ def participant(case_id: int):
             .order_by(ServiceReferral.created_at.desc(), ServiceReferral.id.desc())
         )
     )
-    attendance, corrections = attendance_history([r.id for r in mine])
+    attendance, corrections = attendance_history(
+        [r.id for r in mine], request.args.get("attendance"), current_app.config["PAGE_SIZE"]
+    )
     return render(
         PARTICIPANT,
         case=case,
         referrals=mine,
         services={r.id: r.service for r in mine},
-        attendance=attendance,
+        attendance=attendance.rows,
+        attendance_page=attendance,
         corrections=corrections,
         timeline=get_timeline(case, current_user),
     )

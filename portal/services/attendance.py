@@ -33,6 +33,7 @@ from portal.policy import can_record_attendance, require
 from portal.services.compliance import evaluate_case, evaluate_cases
 from portal.services.dates import require_not_before, require_not_future
 from portal.services.errors import Conflict, ValidationFailed
+from portal.services.paging import Key, Page, keyset_page
 from portal.services.timeline import add_entry
 
 REASON_MAX = 500
@@ -342,17 +343,17 @@ def recent_attendance(referral_ids: list[int], limit: int) -> dict[int, list[Att
     return found
 
 
+ATTENDANCE_KEYS = [
+    Key(Attendance.session_date, dt.date, descending=True),
+    Key(Attendance.id, int, descending=True),
+]
+
+
 def attendance_history(
-    referral_ids: list[int],
-) -> tuple[list[Attendance], dict[int, list[tuple[AttendanceCorrection, str]]]]:
-    """Every attendance entry of these referrals (newest first) and each one's corrections."""
-    if not referral_ids:
-        return [], {}
-    entries = list(
-        db.session.scalars(
-            select(Attendance)
-            .where(Attendance.service_referral_id.in_(referral_ids))
-            .order_by(Attendance.session_date.desc(), Attendance.id.desc())
-        )
-    )
-    return entries, corrections_of([a.id for a in entries])
+    referral_ids: list[int], after: str | None, size: int
+) -> tuple[Page, dict[int, list[tuple[AttendanceCorrection, str]]]]:
+    """A page of the attendance entries of these referrals (newest first, from the cursor) and
+    each one's corrections."""
+    query = select(Attendance).where(Attendance.service_referral_id.in_(referral_ids))
+    page = keyset_page(query, ATTENDANCE_KEYS, after, size)
+    return page, corrections_of([a.id for a in page.rows])

@@ -25,6 +25,7 @@ from portal.models import (
     ServiceReferral,
     ServiceStatus,
 )
+from portal.services.paging import Key, Page, keyset_page
 
 
 @dataclass(frozen=True)
@@ -149,26 +150,37 @@ def recorded_counts(
     }
 
 
-def session_rows(service_id: int, day: dt.date) -> list[ServiceReferral]:
-    """A session's participants: the service's accepted referrals, and anyone already recorded
-    for that date (a referral ended since keeps its entry), by name, with case and person."""
+SESSION_KEYS = [
+    Key(Person.last_name, str),
+    Key(Person.first_name, str),
+    Key(ServiceReferral.id, int),
+]
+
+
+def session_rows(
+    service_id: int, day: dt.date, after: str | None, size: int, search: str = ""
+) -> Page:
+    """A page of a session's participants: the service's accepted referrals, and anyone already
+    recorded for that date (a referral ended since keeps its entry), by name (or those whose
+    name holds `search`), with case and person."""
     recorded_that_day = select(Attendance.service_referral_id).where(Attendance.session_date == day)
-    return list(
-        db.session.scalars(
-            select(ServiceReferral)
-            .join(Case, Case.id == ServiceReferral.case_id)
-            .join(Person, Person.id == Case.person_id)
-            .where(
-                ServiceReferral.service_id == service_id,
-                or_(
-                    ServiceReferral.status == ReferralStatus.ACCEPTED,
-                    ServiceReferral.id.in_(recorded_that_day),
-                ),
-            )
-            .options(joinedload(ServiceReferral.case).joinedload(Case.person))
-            .order_by(Person.last_name, Person.first_name, ServiceReferral.id)
-        ).unique()
+    query = (
+        select(ServiceReferral)
+        .join(Case, Case.id == ServiceReferral.case_id)
+        .join(Person, Person.id == Case.person_id)
+        .where(
+            ServiceReferral.service_id == service_id,
+            or_(
+                ServiceReferral.status == ReferralStatus.ACCEPTED,
+                ServiceReferral.id.in_(recorded_that_day),
+            ),
+        )
+        .options(joinedload(ServiceReferral.case).joinedload(Case.person))
     )
+    if search:
+        like = f"%{search.lower()}%"
+        query = query.where(func.lower(Person.first_name + " " + Person.last_name).like(like))
+    return keyset_page(query, SESSION_KEYS, after, size)
 
 
 def entries_on(referral_ids: list[int], day: dt.date) -> dict[int, Attendance]:

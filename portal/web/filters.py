@@ -8,6 +8,7 @@ from flask import Flask
 from flask_login import current_user
 
 from portal import clock
+from portal.services.paging import MAX_COUNT, MIN_SEARCH
 from portal.services.timeline import describe
 
 
@@ -33,6 +34,13 @@ def iso_datetime(value: dt.datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
+def count_of(value: int, one: str, many: str) -> str:
+    """A capped count in words: "1 case", "12 cases", "over 1,000 cases"."""
+    if value > MAX_COUNT:
+        return f"over {MAX_COUNT:,} {many}"
+    return f"{value:,} {one if value == 1 else many}"
+
+
 def describe_entry(entry):
     """How a timeline entry reads for the signed-in user."""
     return describe(entry, current_user)
@@ -45,3 +53,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_date, "localdate")
     app.add_template_global(clock.local_today, "local_today")
     app.add_template_global(describe_entry, "describe_entry")
+    app.add_template_global(count_of, "count_of")
+    app.add_template_global(MIN_SEARCH, "MIN_SEARCH")

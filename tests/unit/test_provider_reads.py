@@ -44,8 +44,9 @@ def test_session_rows_are_the_roster_and_anyone_recorded_that_day(world):
     participant("Elsewhere", on=other)
     attendance.record_attendance(ended, days[1], A.ATTENDED, staff)
     referrals.end_service_referral(ended, staff, "Moved away")
-    assert sessions.session_rows(service.id, days[1]) == [ended, young]  # by name
-    assert sessions.session_rows(service.id, days[0]) == [young]
+    assert sessions.session_rows(service.id, days[1], None, 5).rows == [ended, young]  # by name
+    assert sessions.session_rows(service.id, days[0], None, 5).rows == [young]
+    assert sessions.session_rows(service.id, days[1], None, 5, "adam").rows == [ended]
 
 
 def test_week_counts_by_service_and_day(world):
@@ -91,11 +92,23 @@ def test_history_has_every_entry_and_its_corrections_oldest_first(world):
     attendance.record_attendance(bea, days[0], A.ATTENDED, staff)
     attendance.correct_attendance(older, A.EXCUSED, "At the clinic", staff)
     attendance.correct_attendance(older, A.MISSED, "Clinic note was wrong", staff)
-    entries, corrections = attendance.attendance_history([ada.id])
-    assert entries == [newer, older]
+    entries, corrections = attendance.attendance_history([ada.id], None, 5)
+    assert entries.rows == [newer, older] and entries.next_cursor is None
     assert [(c.old_status, c.new_status, who) for c, who in corrections[older.id]] == [
         (A.ATTENDED, A.EXCUSED, staff.name),
         (A.EXCUSED, A.MISSED, staff.name),
     ]
     assert newer.id not in corrections
-    assert attendance.attendance_history([]) == ([], {})
+    nothing, none = attendance.attendance_history([], None, 5)
+    assert nothing.rows == [] and none == {}
+
+
+def test_history_comes_a_page_at_a_time_newest_first(world):
+    _, _, staff, participant = world
+    days = _days()
+    ada = participant("Ada")
+    made = [attendance.record_attendance(ada, day, A.ATTENDED, staff) for day in days]
+    first, _ = attendance.attendance_history([ada.id], None, 4)
+    assert first.rows == made[:4] and first.first
+    second, _ = attendance.attendance_history([ada.id], first.next_cursor, 4)
+    assert second.rows == made[4:] and second.next_cursor is None and not second.first

@@ -11,6 +11,7 @@ from portal.services.settings import get_settings
 from tests.conftest import csrf_token, login, post
 from tests.factories import PASSWORD
 from tests.web.admin.helpers import count, text
+from tests.web.paging import next_link
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -260,13 +261,16 @@ def test_users_list_is_paginated_and_filtered(client, acting_admin, f):
     f.provider(name="Provider Person", active=False)
     db.session.commit()
     first = text(client.get("/admin/users"))
-    assert "Page 1 of 2" in first and "9 users." in first
-    second = text(client.get("/admin/users?page=2"))
-    assert "Page 2 of 2" in second
+    assert "9 users." in first and first.count('data-label="Name"') == 5
+    second = text(client.get(next_link(first)))
+    assert second.count('data-label="Name"') == 4 and next_link(second) is None
+    assert "First page" in second
     filtered = text(client.get("/admin/users?role=provider&state=inactive"))
     assert "Provider Person" in filtered and "Officer 00" not in filtered and "Inactive" in filtered
     searched = text(client.get("/admin/users?q=officer 03"))
     assert "Officer 03" in searched and "Officer 04" not in searched
+    short = text(client.get("/admin/users?q=o"))
+    assert "Type at least 2 characters" in short and "9 users." in short
     fragment = client.get("/admin/users?q=officer", headers={"HX-Request": "true"})
     assert text(fragment).lstrip().startswith('<div id="results"')
 

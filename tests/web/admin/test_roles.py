@@ -22,7 +22,7 @@ CASE_WORK = {
     "case_timeline", "complete_service", "decline_referral", "disclosures", "edit_details",
     "end_service", "exit_case", "intake", "keep_apart", "link_person", "matching_screen",
     "print_consent", "queue", "record_assessment", "record_consent", "record_contact",
-    "revoke_consent", "review_queue", "dismiss", "confirm",
+    "revoke_consent", "review_queue", "dismiss", "confirm", "consent_officers",
 }  # fmt: skip
 ADMINISTRATION = {
     "users", "user_new", "user_edit", "user_active", "user_mfa_reset", "agencies", "agency_new",

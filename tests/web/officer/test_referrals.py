@@ -7,6 +7,7 @@ import re
 import uuid
 from html import unescape
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.clock import local_today
@@ -16,6 +17,7 @@ from portal.policy import OFFICER_FILTERS, officer_status
 from portal.services import person_matches
 from portal.services.settings import get_settings
 from tests.conftest import post
+from tests.web.paging import BAD_CURSORS, first_link, next_link
 
 CARD_RE = re.compile(r'class="portal-card__title"><a href="/officer/referrals/(\d+)">')
 
@@ -106,12 +108,23 @@ def test_my_referrals_is_paginated_newest_first(client, login_as, f):
     login_as(officer)
 
     first = client.get("/officer/referrals").get_data(as_text=True)
-    second = client.get("/officer/referrals?page=2").get_data(as_text=True)
+    second = client.get(next_link(first)).get_data(as_text=True)
 
     assert _listed(first) == [c.id for c in made[:5]]  # PAGE_SIZE is 5 in tests
     assert _listed(second) == [c.id for c in made[5:]]
-    assert "Page 1 of 2" in first
+    assert next_link(second) is None
+    assert first_link(second) == "/officer/referrals"
     assert "7 referrals" in first
+
+
+@pytest.mark.parametrize("cursor", BAD_CURSORS)
+def test_my_referrals_answers_a_bad_cursor_with_the_first_page(client, login_as, f, cursor):
+    officer = f.officer()
+    made = [_referred(f, officer, days_ago=d) for d in range(7)]
+    login_as(officer)
+    response = client.get(f"/officer/referrals?after={cursor}&page=-3")
+    assert response.status_code == 200
+    assert _listed(response.get_data(as_text=True)) == [c.id for c in made[:5]]
 
 
 def test_status_filter_shows_only_that_status(client, login_as, f):
