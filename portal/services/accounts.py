@@ -238,23 +238,17 @@ def create_user(
 ) -> User:
     """Create a user; officers need an agency, provider staff an organisation. The password
     follows the password rule; one chosen by an administrator is changed at the first sign-in."""
-    email = normalise_email(email)
-    _check_identity(email, name, badge_number)
-    _check_email_free(email)
-    check_new_password(password, email=email, name=name)
-    agency_id, organization_id = _check_affiliation(role, agency_id, organization_id)
-    user = _add_user(
-        email,
-        name,
-        role,
-        agency_id,
-        organization_id,
-        badge_number,
-        password,
-        must_change_password,
-        staff_roles=_check_staff_roles(role, staff_roles),
+    return _new_user(
+        email=email,
+        name=name,
+        role=role,
+        staff_roles=staff_roles,
+        agency_id=agency_id,
+        organization_id=organization_id,
+        badge_number=badge_number,
+        password=password,
+        must_change_password=must_change_password,
     )
-    return user
 
 
 def invite_user(
@@ -272,22 +266,54 @@ def invite_user(
     random password nobody knows, and e-mail them a one-time link to choose their own: no
     password signs them in before they accept."""
     require(can_manage_users(actor), "Only administrators invite users.")
+    user = _new_user(
+        email=email,
+        name=name,
+        role=role,
+        staff_roles=staff_roles,
+        agency_id=agency_id,
+        organization_id=organization_id,
+        badge_number=badge_number,
+        password=None,
+        active=False,
+    )
+    return invitations.issue_invitation(actor, user)
+
+
+def _new_user(
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    staff_roles: frozenset[StaffRole],
+    agency_id: int | None,
+    organization_id: int | None,
+    badge_number: str | None,
+    password: str | None,
+    must_change_password: bool = False,
+    active: bool = True,
+) -> User:
+    """The checks every new account passes, in the order their messages come: identity, a free
+    e-mail, the password rule (`password` None: a random one nobody knows, never checked),
+    affiliation and office duties."""
     email = normalise_email(email)
     _check_identity(email, name, badge_number)
     _check_email_free(email)
+    if password is not None:
+        check_new_password(password, email=email, name=name)
     agency_id, organization_id = _check_affiliation(role, agency_id, organization_id)
-    user = _add_user(
+    return _add_user(
         email,
         name,
         role,
         agency_id,
         organization_id,
         badge_number,
-        secrets.token_urlsafe(32),  # never shown, never kept: no usable password
+        secrets.token_urlsafe(32) if password is None else password,
+        must_change_password,
         staff_roles=_check_staff_roles(role, staff_roles),
-        active=False,
+        active=active,
     )
-    return invitations.issue_invitation(actor, user)
 
 
 def create_demo_user(
