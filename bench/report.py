@@ -43,8 +43,11 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_json(path: Path, meta: dict, rows: list[dict]) -> None:
-    path.write_text(json.dumps({"meta": meta, "pages": rows}, indent=2) + "\n")
+def write_json(path: Path, meta: dict, rows: list[dict], queries: list[dict] | None = None) -> None:
+    found = {"meta": meta, "pages": rows}
+    if queries is not None:
+        found["queries"] = queries
+    path.write_text(json.dumps(found, indent=2) + "\n")
 
 
 def write_svg(path: Path, title: str, rows: list[dict]) -> None:

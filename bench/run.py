@@ -5,12 +5,15 @@ Usage: .venv/bin/python bench/run.py --engine sqlite|postgresql --cases 100000
 
 1. The database (SQLite: bench/data/bench-<cases>.db; PostgreSQL: BENCH_DATABASE_URL, default
    postgresql://postgres@127.0.0.1:5432/lead_bench) is migrated and, when empty, filled by
-   `flask bench-data` (kept for the next run; PostgreSQL is analysed, as autovacuum would).
+   `flask bench-data` (kept for the next run); planner statistics refreshed (`flask analyze`).
 2. The portal (wsgi:app) and the minimal page (bench/minimal.py) are served by gunicorn with
    gunicorn.conf.py (2 workers) on loopback ports; sign-in limits off, queries counted.
 3. Each role signs in through the login form; each page is requested back to back by
    `--concurrency` clients for `--seconds`; the minimal page is measured first and last.
-4. The table is printed; bench/results/<engine>-<date>.json and .svg are written.
+4. Which query costs what (bench/queries.py): each page again in-process, every statement timed,
+   the costliest explained by the engine's planner (EXPLAIN QUERY PLAN / EXPLAIN).
+5. The table and the plans of the costliest statements are printed;
+   bench/results/<engine>-<date>.json (with the plans) and .svg are written.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import load, report  # noqa: E402
+from bench import load, queries, report  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/lead_bench"
@@ -84,12 +87,11 @@ def prepare(url: str, args) -> None:
         print(f"Generated in {time.perf_counter() - started:.0f} s")
     else:
         print(f"Using the existing {cases:,} cases in {engine.url.render_as_string()}")
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE"))
     from bench import minimal
+    from portal.database import analyze
 
     minimal.fill(engine)
+    analyze(engine)  # what autovacuum (or `flask analyze` on SQLite) keeps up to date
     engine.dispose()
 
 
@@ -228,6 +230,7 @@ def main() -> int:
     url = _database_url(args.engine, args.cases)
     prepare(url, args)
     rows, meta = measure(args, url)
+    profiled = queries.profile(url)
     data = counts(url)
     now = dt.datetime.now().astimezone()
     meta.update(
@@ -246,10 +249,13 @@ def main() -> int:
         f"{args.concurrency} clients, {args.seconds:.0f} s a page"
     )
     print(report.table(rows))
+    print()
+    print("Which query costs what (in-process, median of 5; plans of the pages over 5 ms of SQL):")
+    print(queries.text(profiled, limit=5))
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     stem = results / f"{args.engine}-{now:%Y-%m-%d}"
-    report.write_json(stem.with_suffix(".json"), meta, rows)
+    report.write_json(stem.with_suffix(".json"), meta, rows, profiled)
     title = f"LEAD portal, {args.engine}, {data['cases']:,} cases ({now:%Y-%m-%d})"
     report.write_svg(stem.with_suffix(".svg"), title, rows)
     print(f"\nWritten: {stem.with_suffix('.json')} and {stem.with_suffix('.svg')}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from portal.database import analyze
 from portal.extensions import db
 
 
@@ -91,11 +92,19 @@ def init_app(app: Flask) -> None:
         planned = cases + (ATTENDANCE_PER_CASE * cases if attendance is None else attendance)
         with click.progressbar(length=planned, label="Cases and attendance") as bar:
             summary = generate(cases, attendance, users, seed, years, progress=bar.update)
+        analyze(db.engine)  # a bulk load: the planner's statistics, as autovacuum would
         for table, count in summary.counts.items():
             click.echo(f"  {table:<28} {count:>10,}")
         click.echo(f"\nBench sign-ins (password for all: {BENCH_PASSWORD})")
         for label, email in summary.signins.items():
             click.echo(f"  {label:<24} {email}")
+
+    @app.cli.command("analyze")
+    def analyze_command() -> None:
+        """Refresh the query planner's statistics (SQLite has no autovacuum to do it: after a
+        bulk load or import, and daily)."""
+        analyze(db.engine)
+        click.echo("Planner statistics refreshed.")
 
     @app.cli.group("audit")
     def audit_group() -> None:

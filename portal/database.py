@@ -58,6 +58,17 @@ def _discard_connections_after_storage_errors(context: ExceptionContext) -> None
         context.is_disconnect = True
 
 
+def analyze(engine: Engine) -> None:
+    """Refresh the query planner's statistics. PostgreSQL's autovacuum does this by itself; an
+    SQLite file has none until asked (its planner then guesses between indexes), so run this
+    after a bulk load or an import, and now and then (deploy/: the daily timer). On SQLite each
+    index is sampled (`analysis_limit`), so it takes about a second whatever the file's size."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+        conn.exec_driver_sql("ANALYZE")
+
+
 def _raise_on_lazy_load(state: ORMExecuteState) -> None:
     # Every relationship a view needs must be loaded eagerly by its query: a lazy load
     # (one query per row) raises instead of passing silently.

@@ -183,6 +183,18 @@ def case_scope(user: User, today: dt.date | None = None) -> Select:
     return query.where(false())
 
 
+def one_case_scope(user: User, case_id: int) -> Select:
+    """`case_scope` narrowed to one case, written so that the database checks that case alone:
+    for provider staff, whether their organisation has a referral of this case (an index seek),
+    not the list of every case it ever had (tens of thousands at a statewide program)."""
+    if is_provider_staff(user):
+        reaches = exists(
+            _provider_case_ids(user.organization_id).where(ServiceReferral.case_id == Case.id)
+        )
+        return select(Case).where(Case.id == case_id, reaches)
+    return case_scope(user).where(Case.id == case_id)
+
+
 def can_refer(user: User) -> bool:
     """Officers of an agency refer people to the program."""
     return is_officer(user) and user.agency_id is not None

@@ -87,9 +87,7 @@ def get_case_or_404(case_id: int, user: User, *options) -> Case:
         if case is None or not policy.officer_may_see(user, case):
             _refused(Case.__tablename__, case_id)
     else:
-        case = db.session.scalar(
-            policy.case_scope(user).where(Case.id == case_id).options(*options)
-        )
+        case = db.session.scalar(policy.one_case_scope(user, case_id).options(*options))
         if case is None:
             _refused(Case.__tablename__, case_id)
     _audit_view(Case.__tablename__, case.id, case.id)

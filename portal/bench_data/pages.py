@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import func, select
 
 from portal.bench_data.directory import DOMAIN
@@ -22,6 +22,7 @@ from portal.models import (
     ServiceSchedule,
     User,
 )
+from portal.services.paging import cursor_for
 
 HTMX = {"HX-Request": "true"}
 
@@ -50,22 +51,21 @@ def _user(email: str) -> User:
     return user
 
 
-def _most_attended_case(*where) -> int:
-    """The case with the most attendance rows among those matching `where` (a long history)."""
-    sample = (
-        select(ServiceReferral.id)
-        .where(*where)
-        .order_by(ServiceReferral.id.desc())
-        .limit(200)
-        .subquery()
-    )
+def _most_attended_case(*where) -> int | None:
+    """The case with the most attendance rows among the latest sessions' referrals matching
+    `where` (a long history, still being written)."""
+    latest = select(Attendance.service_referral_id).order_by(Attendance.id.desc()).limit(20_000)
+    sample = latest.subquery()
     busiest = db.session.scalar(
-        select(Attendance.service_referral_id)
-        .where(Attendance.service_referral_id.in_(select(sample.c.id)))
-        .group_by(Attendance.service_referral_id)
-        .order_by(func.count().desc())
+        select(sample.c.service_referral_id)
+        .join(ServiceReferral, ServiceReferral.id == sample.c.service_referral_id)
+        .where(*where)
+        .group_by(sample.c.service_referral_id)
+        .order_by(func.count().desc(), sample.c.service_referral_id)
         .limit(1)
     )
+    if busiest is None:
+        return None
     return db.session.scalar(select(ServiceReferral.case_id).where(ServiceReferral.id == busiest))
 
 
@@ -95,8 +95,18 @@ def bench_pages() -> list[Page]:
         .limit(1)
     ).first()
     today = local_today()
+    # Half-way down the case list (newest first), reached as the list's own "Next" links do: a
+    # cursor after the middle case's sort key, never an offset.
     cases = db.session.scalar(select(func.count()).select_from(Case))
-    deep = max(1, cases // current_app.config["PAGE_SIZE"] // 2)
+    middle = db.session.execute(
+        select(Case.referred_at, Case.id)
+        .order_by(Case.referred_at.desc(), Case.id.desc())
+        .offset(cases // 2)
+        .limit(1)
+    ).first()
+    deep_path = url_for("admin.case_list")
+    if middle is not None:
+        deep_path = url_for("admin.case_list", after=cursor_for(tuple(middle)))
     pages = [
         Page("officer", "My referrals", url_for("officer.referrals")),
         Page("officer", "a referral", url_for("officer.case_detail", case_id=own_case)),
@@ -120,7 +130,7 @@ def bench_pages() -> list[Page]:
         Page("provider", "pending count fragment", url_for("provider.pending_count_label"), HTMX),
         Page("case manager", "queue", url_for("admin.queue")),
         Page("case manager", "cases, page 1", url_for("admin.case_list")),
-        Page("case manager", f"cases, page {deep}", url_for("admin.case_list", page=deep)),
+        Page("case manager", "cases, half-way down", deep_path),
         Page("case manager", "a case", url_for("admin.case_detail", case_id=any_case)),
         Page("case manager", "matching", url_for("admin.matching_screen", case_id=any_case)),
         Page("case manager", "review queue", url_for("admin.review_queue")),

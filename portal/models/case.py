@@ -116,6 +116,8 @@ class Case(Base):
         Index("ix_cases_status_referred_at_id", "status", "referred_at", "id"),
         Index("ix_cases_status_intake_deadline_id", "status", "intake_deadline", "id"),
         Index("ix_cases_officer_referred_at_id", "officer_id", "referred_at", "id"),
+        # The reports' intakes a month (a range of months, not every case).
+        Index("ix_cases_intake_completed_on", "intake_completed_on"),
         # One referral form submission makes one case, however often it arrives.
         UniqueConstraint("officer_id", "submission_key", name="uq_cases_officer_submission_key"),
     )

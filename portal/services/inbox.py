@@ -85,6 +85,10 @@ def unread_count(user: User, cap: int = UNREAD_CAP) -> int:
         notification_scope(user)
         .where(Notification.read_at.is_(None))
         .with_only_columns(Notification.id)
+        # In the partial index's order (user_id, id WHERE read_at IS NULL): the planner reads the
+        # unread rows only, not every notification the officer ever had (16,000 read ones for
+        # the busiest officer of the benchmark: 20 ms instead of 0.2), with or without statistics.
+        .order_by(Notification.id)
         .limit(cap + 1)
     )
     return db.session.scalar(select(func.count()).select_from(unread.subquery()))

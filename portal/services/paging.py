@@ -55,6 +55,11 @@ def _encode(values: tuple) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def cursor_for(values: tuple) -> str:
+    """The cursor of a page that starts after a row with these sort-key values."""
+    return _encode(values)
+
+
 def _read(value: Any, kind: type) -> Any:
     """One value of a cursor as its key's type, or ValueError."""
     if kind is int:

@@ -116,3 +116,25 @@ def test_queries_are_counted_only_when_asked_for(app, client):
     assert counting.test_client().get("/login").headers["X-Query-Count"] == "0"
     with counting.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.real_commits  # the profiler runs an app of its own on the same database
+def test_the_costliest_query_of_every_bench_page_is_explained(app, runner):
+    from bench import queries
+
+    result = runner.invoke(
+        args=["bench-data", "--cases", "60", "--users", "30", "--attendance", "600"]
+    )
+    assert result.exit_code == 0, result.output
+    db.session.remove()
+    found = queries.profile(app.config["SQLALCHEMY_DATABASE_URI"], repeat=1)
+    with app.test_request_context():
+        assert [(p["role"], p["page"]) for p in found] == [(p.role, p.name) for p in bench_pages()]
+    for page in found:
+        assert page["statements"] >= 1, page
+        assert page["costliest_sql"].upper().startswith(("SELECT", "WITH", "UPDATE", "INSERT")), (
+            page
+        )
+        assert page["plan"], page["costliest_sql"]  # the planner's steps
+    table = queries.text(found, limit=0)
+    assert "EXPLAIN" not in table and found[0]["costliest_sql"] in table
