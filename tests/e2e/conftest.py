@@ -166,6 +166,14 @@ def idle_server(portal_env) -> Iterator[str]:
     yield from _serve(portal_env, "idle-server.log", SESSION_IDLE_MINUTES="1")
 
 
+@pytest.fixture
+def limits_server(portal_env) -> Iterator[str]:
+    """A second server on the same database whose sign-in limits start from nothing: each
+    process counts them in memory, and the live server's count for 127.0.0.1 already holds the
+    other stories' sign-ins of the last minute."""
+    yield from _serve(portal_env, "limits-server.log")
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
