@@ -61,7 +61,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The main story also runs through nginx in front of two app servers (tests/e2e/test_proxy_story.py:
+# Debian's nginx, installed here if missing; PostgreSQL at E2E_PG_URL and Redis at TEST_REDIS_URL,
+# skipped with the reason when either is absent).
 e2e: $(E2E_STAMP)
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || apt-get install -y nginx >/dev/null 2>&1 \
+	  || (apt-get update >/dev/null && apt-get install -y nginx >/dev/null) || true
 	$(VENV)/bin/pytest -m e2e tests/e2e -p no:cacheprovider
 
 screenshots: $(E2E_STAMP)

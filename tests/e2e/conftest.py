@@ -2,6 +2,8 @@
 SQLite database holding the demo data, and Debian's Chromium driven by Playwright.
 
 Playwright never downloads a browser here: Chromium comes from the Debian package.
+`proxy_cluster` and `proxy_cast` serve the same stories from two gunicorn servers behind nginx on
+PostgreSQL and Redis instead (tests/e2e/proxy.py, test_proxy_story.py).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from portal.demo.program import DEMO_PASSWORD
+from tests.e2e import proxy
 from tests.e2e.admin import Admin
 from tests.e2e.checks import ARTIFACTS, CHECKED, DESKTOP, ROOT, ConsoleWatch, save_artifacts
+from tests.e2e.proxy import ProxyCluster
 from tests.e2e.roles import Actor, Officer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -46,6 +50,8 @@ def pytest_terminal_summary(terminalreporter):
             f"axe (WCAG 2.1 A/AA): {len(CHECKED)} checks, {len(names)} screens, "
             f"widths {widths}: " + "; ".join(names)
         )
+    for line in proxy.SERVED:
+        terminalreporter.write_line(f"through the proxy: {line}")
 
 
 @pytest.fixture(autouse=True)
@@ -81,20 +87,25 @@ def _wait_until_up(url: str, process: subprocess.Popen, log) -> None:
     raise RuntimeError(f"the portal did not start within 30 s; see {log}")
 
 
+def _server_env() -> dict[str, str]:
+    """Development without SMTP (e-mail goes to the log), a secret of its own, the story's zone."""
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "development",
+        "SECRET_KEY": secrets.token_hex(32),
+        "PORTAL_TIMEZONE": TIMEZONE,
+    }
+    for name in ("FLASK_APP", "SMTP_HOST"):
+        env.pop(name, None)
+    return env
+
+
 @pytest.fixture(scope="session")
 def portal_env(tmp_path_factory) -> dict[str, str]:
     """The environment the live server runs in: its own SQLite database, migrated and loaded
     with the demo data. The story's `flask` commands (flask_cli) run in it too."""
     workdir = tmp_path_factory.mktemp("e2e")
-    env = {
-        **os.environ,
-        "PORTAL_ENV": "development",
-        "SECRET_KEY": secrets.token_hex(32),
-        "DATABASE_URL": f"sqlite:///{workdir / 'portal.db'}",
-        "PORTAL_TIMEZONE": TIMEZONE,
-    }
-    for name in ("FLASK_APP", "SMTP_HOST"):  # development without SMTP: e-mail goes to the log
-        env.pop(name, None)
+    env = {**_server_env(), "DATABASE_URL": f"sqlite:///{workdir / 'portal.db'}"}
     for command in (["db", "upgrade"], ["demo"]):
         subprocess.run(  # noqa: S603 - our own interpreter and arguments
             [*FLASK, *command], cwd=ROOT, env=env, check=True, capture_output=True
@@ -155,6 +166,14 @@ def idle_server(portal_env) -> Iterator[str]:
     yield from _serve(portal_env, "idle-server.log", SESSION_IDLE_MINUTES="1")
 
 
+@pytest.fixture
+def limits_server(portal_env) -> Iterator[str]:
+    """A second server on the same database whose sign-in limits start from nothing: each
+    process counts them in memory, and the live server's count for 127.0.0.1 already holds the
+    other stories' sign-ins of the last minute."""
+    yield from _serve(portal_env, "limits-server.log")
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
@@ -208,10 +227,9 @@ class Cast:
             page.context.close()
 
 
-@pytest.fixture
-def cast(browser, live_server, request) -> Iterator[Cast]:
+def _cast(browser: Browser, base_url: str, request) -> Iterator[Cast]:
     """The people of one test; on failure each one's screen and HTML go to e2e-artifacts/."""
-    people = Cast(browser, live_server)
+    people = Cast(browser, base_url)
     failed = True
     try:
         yield people
@@ -223,3 +241,27 @@ def cast(browser, live_server, request) -> Iterator[Cast]:
             failed = False
     finally:
         people.close(re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name), failed)
+
+
+@pytest.fixture
+def cast(browser, live_server, request) -> Iterator[Cast]:
+    """The people of one test, on the live server (SQLite, one gunicorn)."""
+    yield from _cast(browser, live_server, request)
+
+
+@pytest.fixture(scope="module")
+def proxy_cluster(tmp_path_factory) -> Iterator[ProxyCluster]:
+    """Two gunicorn servers behind nginx (deploy/cluster.sh) on a fresh PostgreSQL database with
+    the demo data and a Redis (tests/e2e/proxy.py); skipped when nginx, PostgreSQL or Redis is
+    absent."""
+    reason = proxy.missing()
+    if reason:
+        pytest.skip(f"the story through the proxy needs nginx, PostgreSQL and Redis: {reason}")
+    with proxy.serve_cluster(tmp_path_factory.mktemp("proxy"), _server_env()) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def proxy_cast(browser, proxy_cluster, request) -> Iterator[Cast]:
+    """The people of one test, on the cluster: every page through nginx, to either server."""
+    yield from _cast(browser, proxy_cluster.url, request)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.e2e.checks import DESKTOP, PHONE, shot
-from tests.e2e.conftest import TIMEZONE
+from tests.e2e.conftest import TIMEZONE, Cast
 from tests.e2e.provider import Provider
 from tests.e2e.roles import Assessment, Need, NewPerson
 
@@ -81,6 +81,12 @@ NOT_FOR_OFFICERS = (
 
 
 def test_referral_to_engaged_in_services(cast):
+    referral_to_engaged_in_services(cast)
+
+
+def referral_to_engaged_in_services(cast: Cast) -> None:
+    """The story itself, for any server: the live one here, two behind nginx in
+    test_proxy_story.py."""
     officer = cast.officer(OFFICER, PHONE)
     officer.sign_in()
     shot(officer.page, "officer-my-referrals")
