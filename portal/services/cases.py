@@ -316,9 +316,14 @@ def accept_referral(case: Case, actor: User, version: int | None = None, note: s
     check_version(case, version)
     require_transition(case, CaseStatus.ACCEPTED)
     case.screened_by_id, case.screened_at = actor.id, utcnow()
+    # The case manager who accepts an unassigned referral takes it, in the same update.
+    takes = case.case_manager_id is None and is_case_manager(actor) and actor.active
+    if takes:
+        case.case_manager_id = actor.id
     transition(case, CaseStatus.ACCEPTED, actor, {"note": note.strip()} if note else None)
-    if case.case_manager_id is None and is_case_manager(actor) and actor.active:
-        set_case_manager(case, actor, actor)  # the case manager who accepts it takes it
+    if takes:
+        _assignment_entry(case, actor, None, actor)
+        db.session.flush()
     return case
 
 
@@ -327,17 +332,21 @@ def set_case_manager(case: Case, manager: User | None, actor: User) -> None:
     records the change of the case by itself); the caller has checked the choice."""
     previous = db.session.get(User, case.case_manager_id) if case.case_manager_id else None
     case.case_manager_id = manager.id if manager is not None else None
+    _assignment_entry(case, manager, previous, actor)
+    db.session.flush()
+
+
+def _assignment_entry(case: Case, manager: User | None, previous: User | None, actor: User):
     add_entry(
         case,
         TimelineKind.CASE_MANAGER_CHANGED,
         actor,
         payload={
-            "case_manager_id": case.case_manager_id,
+            "case_manager_id": manager.id if manager is not None else None,
             "previous_id": previous.id if previous is not None else None,
             "summary": _assignment_summary(manager, previous),
         },
     )
-    db.session.flush()
 
 
 def _assignment_summary(manager: User | None, previous: User | None) -> str:

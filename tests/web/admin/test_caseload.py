@@ -22,7 +22,10 @@ from portal.models import (
     TimelineKind,
 )
 from portal.services import cases
+from portal.services.caseload import assign_case_manager
+from portal.services.errors import NotPermitted
 from portal.services.settings import get_settings
+from portal.services.timeline import get_timeline
 from tests.conftest import post
 from tests.web.paging import next_link
 
@@ -200,9 +203,6 @@ def test_accepting_a_referral_assigns_the_accepting_case_manager_when_it_has_non
 
 def test_the_service_refuses_a_program_administrator(f):
     case = f.CaseFactory()
-    from portal.services.caseload import assign_case_manager
-    from portal.services.errors import NotPermitted
-
     with pytest.raises(NotPermitted):
         assign_case_manager(case, f.program_admin(), None, case.version)
     with pytest.raises(NotPermitted):  # nor does screening give a case to one
@@ -423,3 +423,12 @@ def test_a_bad_caseload_setting_is_refused_and_nothing_saved(client, f, login_as
     settings = get_settings()
     assert (settings.caseload_guidance, settings.caseload_flag_over) == (15, 25)
     assert settings.intake_deadline_days != 40
+
+
+def test_the_referring_officer_never_sees_who_manages_the_case(client, me, f):
+    case = f.CaseFactory()
+    db.session.commit()
+    assert _assign(client, case, str(me.id)).status_code == 200
+    officer = db.session.get(Case, case.id).officer
+    seen = get_timeline(db.session.get(Case, case.id), officer).entries
+    assert _entries(case) and all(e.kind != TimelineKind.CASE_MANAGER_CHANGED for e in seen)
