@@ -57,6 +57,7 @@ def register_input_guards(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Each front door's package defines its blueprint; its view modules attach the routes."""
     import portal.admin.audit
+    import portal.admin.caseload
     import portal.admin.compliance
     import portal.admin.consents
     import portal.admin.engagement

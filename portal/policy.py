@@ -96,6 +96,16 @@ def provider_staff() -> ColumnElement[bool]:
     return (User.role == Role.PROVIDER) & User.organization_id.is_not(None)
 
 
+def assignable_case_managers(or_user_id: int | None = None) -> ColumnElement[bool]:
+    """Users a case may be assigned to, as a filter: active program office staff holding the
+    case-manager duty (and, if given, that user if they hold it, active or not: who holds a
+    case still shows)."""
+    duty = (User.role == Role.STAFF) & User.case_manager.is_(True)
+    if or_user_id is None:
+        return duty & User.active.is_(True)
+    return duty & (User.active.is_(True) | (User.id == or_user_id))
+
+
 def officers_of(agency_id: int | None) -> ColumnElement[bool]:
     """Officers of an agency, as a query filter on users."""
     return (User.role == Role.OFFICER) & (User.agency_id == agency_id)
@@ -259,6 +269,12 @@ def can_manage_directory(user: User) -> bool:
 def can_manage_users(user: User) -> bool:
     """Accounts: create, invite, edit, change roles, deactivate, reset MFA."""
     return is_program_admin(user)
+
+
+def can_view_caseload(user: User) -> bool:
+    """Each case manager's count of open cases against the program's guidance (counts and
+    names of staff, no case): case managers and program administrators."""
+    return is_case_manager(user) or is_program_admin(user)
 
 
 def can_view_reports(user: User) -> bool:

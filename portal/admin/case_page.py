@@ -10,10 +10,18 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from portal.admin.case_sections import sections
-from portal.admin.forms import AcceptForm, DeclineForm, IntakeForm, KeepApartForm, LinkPersonForm
+from portal.admin.forms import (
+    AcceptForm,
+    AssignForm,
+    DeclineForm,
+    IntakeForm,
+    KeepApartForm,
+    LinkPersonForm,
+)
 from portal.auth.permissions import get_case_or_404, get_service_referral_or_404
 from portal.clock import local_today
 from portal.models import Case, ServiceReferral
+from portal.services.caseload import manager_choices
 from portal.services.cases import next_steps
 from portal.services.person_matches import possible_matches
 from portal.services.settings import get_settings
@@ -23,7 +31,12 @@ from portal.web.htmx import is_htmx, render, render_blocks
 
 PAGE = "admin/case_detail.html"
 SECTIONS = "admin/case_engagement.html"
-CASE_OPTIONS = (joinedload(Case.person), joinedload(Case.officer), joinedload(Case.agency))
+CASE_OPTIONS = (
+    joinedload(Case.person),
+    joinedload(Case.officer),
+    joinedload(Case.agency),
+    joinedload(Case.case_manager),
+)
 
 
 def load_case(case_id: int) -> Case:
@@ -45,14 +58,22 @@ def reason_choices(reasons: list[str]):
 
 
 def workflow_forms(case: Case, **overrides) -> dict:
-    """The screening and intake forms, blank and carrying the case's version, or as submitted."""
+    """The screening, intake and assignment forms, blank and carrying the case's version, or as
+    submitted."""
     forms = {
+        "assign_form": AssignForm(
+            formdata=None, version=case.version, case_manager_id=str(case.case_manager_id or "")
+        ),
         "accept_form": AcceptForm(formdata=None, version=case.version),
         "decline_form": DeclineForm(formdata=None, version=case.version),
         "intake_form": IntakeForm(formdata=None, version=case.version, completed_on=local_today()),
     }
     forms.update(overrides)
     forms["decline_form"].reason.choices = reason_choices(get_settings().exclusion_reasons)
+    managers = manager_choices(case.case_manager_id)
+    forms["assign_form"].case_manager_id.choices = choices(
+        [("", "Nobody (unassigned)"), *((u.id, u.name) for u in managers)]
+    )
     return forms
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from portal.web.forms import LocalDateField, VersionedForm, not_in_future
 
@@ -33,6 +33,20 @@ class IntakeForm(VersionedForm):
         validators=[
             InputRequired("Enter the intake date."),
             not_in_future("The intake date cannot be in the future."),
+        ],
+    )
+
+
+class AssignForm(VersionedForm):
+    """The case's case manager (empty: nobody); the choices are checked by the service, so a
+    refusal says why (not a case manager, deactivated, unknown)."""
+
+    case_manager_id = SelectField(
+        "Case manager",
+        validate_choice=False,
+        validators=[
+            Optional(),
+            Regexp(r"^[1-9][0-9]{0,8}$", message="Choose a case manager from the list."),
         ],
     )
 

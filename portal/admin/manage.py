@@ -234,7 +234,7 @@ def user_active(user_id: int, action: str):
 @allowed_for(policy.can_manage_settings)
 def settings():
     """The program's rules: intake deadline, charge filing period, checklist, exclusion reasons,
-    audit retention."""
+    audit retention, caseload guidance."""
     if request.method == "GET":
         current = get_settings()
         form = SettingsForm(
@@ -244,6 +244,8 @@ def settings():
             eligibility_items="\n".join(current.eligibility_items),
             exclusion_reasons="\n".join(current.exclusion_reasons),
             audit_retention_days=current.audit_retention_days,
+            caseload_guidance=current.caseload_guidance,
+            caseload_flag_over=current.caseload_flag_over,
         )
         return render("admin/settings.html", form=form)
     form = SettingsForm()
@@ -256,6 +258,8 @@ def settings():
             eligibility_items=form.lines(form.eligibility_items.data),
             exclusion_reasons=form.lines(form.exclusion_reasons.data),
             audit_retention_days=form.audit_retention_days.data,
+            caseload_guidance=form.caseload_guidance.data,
+            caseload_flag_over=form.caseload_flag_over.data,
         ),
         lambda error: render("admin/settings.html", form=form, error=error),
         "Settings saved. Cases already referred keep their intake deadline and charge filing date.",

@@ -27,6 +27,7 @@ from portal.models import Role, ServiceCategory, ServiceStatus, StaffRole
 from portal.passwords import MAX_LENGTH
 from portal.services.settings import (
     MAX_AUDIT_RETENTION_DAYS,
+    MAX_CASELOAD,
     MAX_CHARGE_FILING_DAYS,
     MIN_AUDIT_RETENTION_DAYS,
     MIN_CHARGE_FILING_DAYS,
@@ -299,6 +300,21 @@ class SettingsForm(PortalForm):
                 f"Enter a number of days from {MIN_AUDIT_RETENTION_DAYS:,} (six years) "
                 f"to {MAX_AUDIT_RETENTION_DAYS:,}.",
             ),
+        ],
+    )
+
+    caseload_guidance = WholeNumberField(
+        "Caseload guidance (open cases per case manager)",
+        validators=[
+            Optional(),  # left empty, the guidance stays as it is
+            NumberRange(1, MAX_CASELOAD, f"Enter a number of cases from 1 to {MAX_CASELOAD}."),
+        ],
+    )
+    caseload_flag_over = WholeNumberField(
+        "Flag a caseload over (open cases)",
+        validators=[
+            Optional(),  # left empty, the figure stays as it is
+            NumberRange(1, MAX_CASELOAD, f"Enter a number of cases from 1 to {MAX_CASELOAD}."),
         ],
     )
 

@@ -24,6 +24,7 @@ from portal.clock import local_today
 from portal.models import Case, CaseStatus, Person
 from portal.policy import case_scope
 from portal.services import cases
+from portal.services.caseload import filter_choices, manager_filter
 from portal.services.paging import Key, capped_count, capped_counts, keyset_page, search_term
 from portal.services.person_matches import cases_with_possible_matches
 from portal.services.settings import get_settings
@@ -41,9 +42,11 @@ AWAITING_KEYS = [Key(Case.intake_deadline, dt.date), Key(Case.id, int)]
 @allowed_for(policy.can_manage_case)
 def queue():
     """New referrals oldest first, then accepted cases awaiting intake, by deadline, a page of
-    each; a case whose person has a possible match is marked (one query for the whole page)."""
+    each, filtered by case manager; a case whose person has a possible match is marked (one
+    query for the whole page)."""
     size = current_app.config["PAGE_SIZE"]
-    base = case_scope(current_user).options(*CASE_OPTIONS)
+    managed = manager_filter(request.args.get("cm"), current_user)
+    base = managed.apply(case_scope(current_user)).options(*CASE_OPTIONS)
     new_cases = base.where(Case.status == CaseStatus.REFERRED)
     awaiting_cases = base.where(Case.status == CaseStatus.ACCEPTED)
     new = keyset_page(new_cases, NEW_KEYS, request.args.get("new"), size)
@@ -55,6 +58,8 @@ def queue():
         awaiting=awaiting,
         counts=capped_counts((new_cases, Case.id), (awaiting_cases, Case.id)),
         cursors={"new": request.args.get("new"), "awaiting": request.args.get("awaiting")},
+        cm=managed.value or None,
+        cm_choices=filter_choices(managed),
         matched=cases_with_possible_matches(
             [c.id for c in (*new.rows, *awaiting.rows)], current_user
         ),
@@ -69,13 +74,14 @@ CASE_KEYS = [Key(Case.referred_at, dt.datetime, descending=True), Key(Case.id, i
 @bp.get("/cases")
 @allowed_for(policy.can_manage_case)
 def case_list():
-    """All cases, newest first, filtered by status and a name (the person's, or as referred),
-    alias or incident search; a page at a time, with a count that stops at 1,000."""
+    """All cases, newest first, filtered by status, case manager and a name (the person's, or as
+    referred), alias or incident search; a page at a time, with a count that stops at 1,000."""
     status = request.args.get("status") or None
     if status not in {s.value for s in CaseStatus}:
         status = None
     q, searching = search_term(request.args.get("q"))
-    query = case_scope(current_user).join(Case.person).options(*CASE_OPTIONS)
+    managed = manager_filter(request.args.get("cm"), current_user)
+    query = managed.apply(case_scope(current_user)).join(Case.person).options(*CASE_OPTIONS)
     if status:
         query = query.where(Case.status == CaseStatus(status))
     if searching:
@@ -95,6 +101,8 @@ def case_list():
         page=page,
         total=capped_count(query, Case.id),
         status_filter=status,
+        cm=managed.value or None,
+        cm_choices=filter_choices(managed),
         q=q,
         searching=searching,
         statuses=list(CaseStatus),

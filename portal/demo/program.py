@@ -264,6 +264,7 @@ def seed(rng_seed: int = 7) -> None:
     settings = get_settings()
     now = utcnow()
     active = []
+    screened: list[Case] = []
     for (first, last, dob, aliases), (days_ago, status) in zip(PEOPLE, CASE_PLAN, strict=True):
         offence, statute = rng.choice(OFFENCES)
         referred_at = now - dt.timedelta(days=days_ago, hours=rng.randint(1, 8))
@@ -293,7 +294,11 @@ def seed(rng_seed: int = 7) -> None:
                     case, admin, settings.exclusion_reasons[0], "Quantity found was 7 g."
                 )
             else:
-                cases.accept_referral(case, admin)
+                # The two demo case managers share the cases (each takes those they accept),
+                # so the caseload page has two rows to compare.
+                screener = admin if len(screened) % 2 else users["admin@lead.example.org"]
+                screened.append(case)
+                cases.accept_referral(case, screener)
             steps.append(1)
         if status in (CaseStatus.ACTIVE, CaseStatus.COMPLETED, CaseStatus.WITHDRAWN):
             intake_day = (referred_at + dt.timedelta(days=min(5, days_ago - 1))).date()

@@ -118,6 +118,16 @@ class Case(Base):
         Index("ix_cases_officer_referred_at_id", "officer_id", "referred_at", "id"),
         # The reports' intakes a month (a range of months, not every case).
         Index("ix_cases_intake_completed_on", "intake_completed_on"),
+        # A case manager's cases: the queue, the case list and the outreach queue filtered by
+        # them, and their caseload counted by status.
+        Index(
+            "ix_cases_case_manager_status_deadline_id",
+            "case_manager_id",
+            "status",
+            "intake_deadline",
+            "id",
+        ),
+        Index("ix_cases_case_manager_referred_at_id", "case_manager_id", "referred_at", "id"),
         # One referral form submission makes one case, however often it arrives.
         UniqueConstraint("officer_id", "submission_key", name="uq_cases_officer_submission_key"),
     )
@@ -142,6 +152,8 @@ class Case(Base):
     referred_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     intake_deadline: Mapped[dt.date]
     screened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The case manager the case is assigned to (a user holding the case-manager duty).
+    case_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     screened_at: Mapped[dt.datetime | None]
     decline_reason: Mapped[str255 | None]
     intake_completed_on: Mapped[dt.date | None]
@@ -161,6 +173,7 @@ class Case(Base):
 
     person: Mapped[Person] = relationship()
     officer: Mapped[User] = relationship(foreign_keys=[officer_id])
+    case_manager: Mapped[User | None] = relationship(foreign_keys=[case_manager_id])
     agency: Mapped[Agency] = relationship()
     # Read-only: consents are recorded through their service. Loaded with the case where the
     # disclosure rule is decided in Python for one case (an officer's case page).
@@ -197,6 +210,7 @@ class TimelineKind(enum.StrEnum):
     CONSENT_REVOKED = "consent_revoked"
     PERSON_LINKED = "person_linked"
     PERSONS_KEPT_APART = "persons_kept_apart"
+    CASE_MANAGER_CHANGED = "case_manager_changed"
 
 
 class TimelineEntry(Base):
@@ -229,6 +243,9 @@ class ProgramSettings(Base):
     audit_retention_days: Mapped[int] = mapped_column(default=2190, server_default="2190")
     # Arrest diversion: days after the incident by which a held charge must be filed.
     charge_filing_days: Mapped[int] = mapped_column(default=365, server_default="365")
+    # Open cases per case manager: the program's guidance, and the count flagged as too many.
+    caseload_guidance: Mapped[int] = mapped_column(default=15, server_default="15")
+    caseload_flag_over: Mapped[int] = mapped_column(default=25, server_default="25")
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

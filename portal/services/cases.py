@@ -20,7 +20,7 @@ from portal.models import (
     TimelineKind,
     User,
 )
-from portal.policy import can_manage_case, can_refer, require
+from portal.policy import can_manage_case, can_refer, is_case_manager, require
 from portal.services.compliance import evaluate_case
 from portal.services.dates import require_not_before, require_not_future
 from portal.services.errors import Conflict, InvalidTransition, ValidationFailed
@@ -316,7 +316,42 @@ def accept_referral(case: Case, actor: User, version: int | None = None, note: s
     check_version(case, version)
     require_transition(case, CaseStatus.ACCEPTED)
     case.screened_by_id, case.screened_at = actor.id, utcnow()
-    return transition(case, CaseStatus.ACCEPTED, actor, {"note": note.strip()} if note else None)
+    # The case manager who accepts an unassigned referral takes it, in the same update.
+    takes = case.case_manager_id is None and is_case_manager(actor) and actor.active
+    if takes:
+        case.case_manager_id = actor.id
+    transition(case, CaseStatus.ACCEPTED, actor, {"note": note.strip()} if note else None)
+    if takes:
+        _assignment_entry(case, actor, None, actor)
+        db.session.flush()
+    return case
+
+
+def set_case_manager(case: Case, manager: User | None, actor: User) -> None:
+    """Record who the case is assigned to, on the case and its timeline (the audit trail
+    records the change of the case by itself); the caller has checked the choice."""
+    previous = db.session.get(User, case.case_manager_id) if case.case_manager_id else None
+    case.case_manager_id = manager.id if manager is not None else None
+    _assignment_entry(case, manager, previous, actor)
+    db.session.flush()
+
+
+def _assignment_entry(case: Case, manager: User | None, previous: User | None, actor: User):
+    add_entry(
+        case,
+        TimelineKind.CASE_MANAGER_CHANGED,
+        actor,
+        payload={
+            "case_manager_id": manager.id if manager is not None else None,
+            "previous_id": previous.id if previous is not None else None,
+            "summary": _assignment_summary(manager, previous),
+        },
+    )
+
+
+def _assignment_summary(manager: User | None, previous: User | None) -> str:
+    now = f"Assigned to {manager.name}" if manager is not None else "Unassigned"
+    return now if previous is None else f"{now} (was {previous.name})"
 
 
 def decline_referral(

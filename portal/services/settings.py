@@ -15,6 +15,9 @@ DEFAULT_INTAKE_DEADLINE_DAYS = 30
 # Arrest diversion: days after the incident to file a held charge (a year, as most sites use).
 DEFAULT_CHARGE_FILING_DAYS = 365
 MIN_CHARGE_FILING_DAYS, MAX_CHARGE_FILING_DAYS = 1, 3650
+# Open cases per case manager: LEAD guidance is 12-15, never over 25.
+DEFAULT_CASELOAD_GUIDANCE, DEFAULT_CASELOAD_FLAG_OVER = 15, 25
+MAX_CASELOAD = 200
 # Audit rows are kept at least six years (HIPAA's retention of its documentation).
 MIN_AUDIT_RETENTION_DAYS = DEFAULT_AUDIT_RETENTION_DAYS
 MAX_AUDIT_RETENTION_DAYS = 36500
@@ -43,6 +46,8 @@ def default_settings() -> ProgramSettings:
         exclusion_reasons=list(DEFAULT_EXCLUSION_REASONS),
         audit_retention_days=DEFAULT_AUDIT_RETENTION_DAYS,
         charge_filing_days=DEFAULT_CHARGE_FILING_DAYS,
+        caseload_guidance=DEFAULT_CASELOAD_GUIDANCE,
+        caseload_flag_over=DEFAULT_CASELOAD_FLAG_OVER,
     )
 
 
@@ -79,10 +84,13 @@ def update_settings(
     exclusion_reasons: list[str],
     audit_retention_days: int | None = None,
     charge_filing_days: int | None = None,
+    caseload_guidance: int | None = None,
+    caseload_flag_over: int | None = None,
 ) -> ProgramSettings:
     """Change the rules (deadline 1-365 days, non-empty lists, audit rows kept six years or
-    more, charges filed 1-3650 days after the incident; None keeps the retention or the filing
-    days as they are); existing cases keep their intake deadline and charge filing date."""
+    more, charges filed 1-3650 days after the incident, a caseload guidance of 1-200 open cases
+    flagged over a count no lower; None keeps the retention, the filing days or a caseload
+    figure as they are); existing cases keep their intake deadline and charge filing date."""
     require(can_manage_settings(actor), "Only administrators change the program's rules.")
     if intake_deadline_days is None or not 1 <= intake_deadline_days <= 365:
         raise ValidationFailed(
@@ -104,9 +112,14 @@ def update_settings(
             f"{MAX_CHARGE_FILING_DAYS:,} days after the incident.",
             field="charge_filing_days",
         )
+    settings = get_settings()
+    guidance, flag_over = _caseload(
+        settings.caseload_guidance if caseload_guidance is None else caseload_guidance,
+        settings.caseload_flag_over if caseload_flag_over is None else caseload_flag_over,
+    )
     items = _lines(eligibility_items, "eligibility_items", "checklist item")
     reasons = _lines(exclusion_reasons, "exclusion_reasons", "exclusion reason")
-    settings = get_settings()
+    settings.caseload_guidance, settings.caseload_flag_over = guidance, flag_over
     settings.intake_deadline_days = intake_deadline_days
     settings.eligibility_items = items
     settings.exclusion_reasons = reasons
@@ -116,3 +129,19 @@ def update_settings(
         settings.charge_filing_days = charge_filing_days
     db.session.flush()
     return settings
+
+
+def _caseload(guidance: int, flag_over: int) -> tuple[int, int]:
+    """The caseload guidance (1-200 open cases) and the count flagged (from the guidance to
+    200)."""
+    if not 1 <= guidance <= MAX_CASELOAD:
+        raise ValidationFailed(
+            f"The caseload guidance must be between 1 and {MAX_CASELOAD} open cases.",
+            field="caseload_guidance",
+        )
+    if not guidance <= flag_over <= MAX_CASELOAD:
+        raise ValidationFailed(
+            f"Flag caseloads over a number from the guidance ({guidance}) to {MAX_CASELOAD}.",
+            field="caseload_flag_over",
+        )
+    return guidance, flag_over

@@ -130,6 +130,7 @@ STAFF_TEXT = {
     TimelineKind.CASE_UPDATED: "Case details updated",
     TimelineKind.PERSON_LINKED: "Linked to an earlier record of the same person",
     TimelineKind.PERSONS_KEPT_APART: "A possible match kept apart: a different person",
+    TimelineKind.CASE_MANAGER_CHANGED: "Case manager changed",
 }
 
 # Payload keys staff see, with their labels, in display order.

@@ -228,7 +228,14 @@ def test_matching_numbers_its_pages_and_clamps_a_bad_number(client, login_as, f,
 
 
 @pytest.mark.parametrize(
-    "url", ["/admin/audit?before={}", "/admin/mail?before={}", "/admin/review?after={}"]
+    "url",
+    [
+        "/admin/audit?before={}",
+        "/admin/mail?before={}",
+        "/admin/review?after={}",
+        "/admin/outreach?after={}",
+        "/admin/caseload?after={}",
+    ],
 )
 @pytest.mark.parametrize("cursor", [*BAD_CURSORS, "99999999999999999999999"])
 def test_the_office_keyset_lists_answer_a_bad_cursor(client, login_as, f, url, cursor):

@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 from portal.clock import local_today
-from portal.models import AttendanceStatus, CaseStatus
+from portal.extensions import db
+from portal.models import AttendanceStatus, CaseStatus, Contact, ContactKind
 from portal.services import attendance
 from tests.web.paging import next_link
 from tests.web.test_query_counts_cases import _queries
@@ -32,6 +33,25 @@ def _cases(f, n, who):
     for _ in range(n):
         f.CaseFactory()
         f.CaseFactory(status=CaseStatus.ACCEPTED)
+
+
+def _assigned_cases(f, n, who):
+    """Cases of every kind, a third each the signed-in case manager's, a colleague's and
+    nobody's, the accepted ones with contacts."""
+    for i in range(n):
+        manager = (who, f.case_manager(), None)[i % 3]
+        manager_id = manager.id if manager is not None else None
+        f.CaseFactory(case_manager_id=manager_id)
+        accepted = f.CaseFactory(status=CaseStatus.ACCEPTED, case_manager_id=manager_id)
+        for days in range(i % 3):
+            db.session.add(
+                Contact(
+                    case_id=accepted.id,
+                    staff_id=who.id,
+                    contacted_on=local_today() - dt.timedelta(days=days),
+                    kind=ContactKind.OUTREACH_ATTEMPT,
+                )
+            )
 
 
 def _officer_cases(f, n, who):
@@ -64,6 +84,11 @@ OFFICE_LISTS = [
     ("/admin/", _cases),
     ("/admin/cases", _cases),
     ("/admin/cases?status=referred", _cases),
+    ("/admin/?cm=mine", _assigned_cases),
+    ("/admin/cases?cm=none", _assigned_cases),
+    ("/admin/outreach", _assigned_cases),
+    ("/admin/outreach?cm=mine", _assigned_cases),
+    ("/admin/caseload", _assigned_cases),
     ("/admin/users", _users),
     ("/admin/agencies", _agencies),
     ("/admin/organizations", _organizations),

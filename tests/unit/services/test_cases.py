@@ -92,9 +92,13 @@ def test_accept_referral_records_the_screener(f):
     cases.accept_referral(case, admin, version=case.version, note="Meets criteria")
     assert case.status == CaseStatus.ACCEPTED
     assert case.screened_by_id == admin.id
-    [entry] = _entries(case)
+    [entry, assigned] = sorted(_entries(case), key=lambda e: e.id)
     assert entry.kind == TimelineKind.REFERRAL_ACCEPTED
     assert entry.payload["note"] == "Meets criteria"
+    # The accepting case manager takes the referral, which had none.
+    assert case.case_manager_id == admin.id
+    assert assigned.kind == TimelineKind.CASE_MANAGER_CHANGED
+    assert assigned.payload["case_manager_id"] == admin.id
 
 
 def test_decline_referral_needs_one_of_the_exclusion_reasons(f):

@@ -23,12 +23,14 @@ CASE_WORK = {
     "end_service", "exit_case", "intake", "keep_apart", "link_person", "matching_screen",
     "print_consent", "queue", "record_assessment", "record_consent", "record_contact",
     "revoke_consent", "review_queue", "dismiss", "confirm", "consent_officers",
+    "assign_case_manager", "outreach_queue", "caseloads",
 }  # fmt: skip
 ADMINISTRATION = {
     "users", "user_new", "user_edit", "user_active", "user_mfa_reset", "agencies", "agency_new",
     "agency_edit", "agency_active", "organizations", "organization_new", "organization_edit",
     "organization_active", "service_new", "service_edit", "settings", "rules", "update_rule",
     "audit_log", "audit_export", "mail_failures", "retry_mail", "user_invite", "user_invitation",
+    "caseloads",
 }  # fmt: skip
 REPORTS = {"reports"}
 ALLOWED = {

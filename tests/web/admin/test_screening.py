@@ -108,7 +108,8 @@ def test_accept_by_normal_post(client, admin, f):
     assert response.status_code == 302
     assert response.headers["Location"] == url
     assert _status(case) == CaseStatus.ACCEPTED
-    assert _kinds(case) == [TimelineKind.REFERRAL_ACCEPTED]
+    # The accepting case manager takes the case (it had none).
+    assert _kinds(case) == [TimelineKind.REFERRAL_ACCEPTED, TimelineKind.CASE_MANAGER_CHANGED]
     assert "Referral accepted." in client.get(url).get_data(as_text=True)
 
 
@@ -136,7 +137,8 @@ def test_accept_by_htmx_answers_the_fragment_and_triggers_the_timeline(client, a
     events = [e.strip() for e in response.headers["HX-Trigger"].split(",")]
     assert "timeline-changed" in events
     assert _status(case) == CaseStatus.ACCEPTED
-    assert _kinds(case) == [TimelineKind.REFERRAL_ACCEPTED]
+    # The accepting case manager takes the case (it had none).
+    assert _kinds(case) == [TimelineKind.REFERRAL_ACCEPTED, TimelineKind.CASE_MANAGER_CHANGED]
 
 
 # --- decline ------------------------------------------------------------------------------
