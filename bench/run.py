@@ -91,7 +91,8 @@ def prepare(url: str, args) -> None:
     from portal.database import analyze
 
     minimal.fill(engine)
-    analyze(engine)  # what autovacuum (or `flask analyze` on SQLite) keeps up to date
+    with engine.begin() as conn:
+        analyze(conn)  # what autovacuum (or `flask analyze` on SQLite) keeps up to date
     engine.dispose()
 
 

@@ -92,7 +92,8 @@ def init_app(app: Flask) -> None:
         planned = cases + (ATTENDANCE_PER_CASE * cases if attendance is None else attendance)
         with click.progressbar(length=planned, label="Cases and attendance") as bar:
             summary = generate(cases, attendance, users, seed, years, progress=bar.update)
-        analyze(db.engine)  # a bulk load: the planner's statistics, as autovacuum would
+        analyze(db.session.connection())  # after a bulk load, as autovacuum would
+        db.session.commit()
         for table, count in summary.counts.items():
             click.echo(f"  {table:<28} {count:>10,}")
         click.echo(f"\nBench sign-ins (password for all: {BENCH_PASSWORD})")
@@ -103,7 +104,8 @@ def init_app(app: Flask) -> None:
     def analyze_command() -> None:
         """Refresh the query planner's statistics (SQLite has no autovacuum to do it: after a
         bulk load or import, and daily)."""
-        analyze(db.engine)
+        analyze(db.session.connection())
+        db.session.commit()
         click.echo("Planner statistics refreshed.")
 
     @app.cli.group("audit")

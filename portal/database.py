@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from flask import Flask, Response, current_app, g, has_app_context, has_request_context
 from sqlalchemy import event, select
-from sqlalchemy.engine import Engine, ExceptionContext
+from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, raiseload
 
 
@@ -58,15 +58,15 @@ def _discard_connections_after_storage_errors(context: ExceptionContext) -> None
         context.is_disconnect = True
 
 
-def analyze(engine: Engine) -> None:
-    """Refresh the query planner's statistics. PostgreSQL's autovacuum does this by itself; an
-    SQLite file has none until asked (its planner then guesses between indexes), so run this
-    after a bulk load or an import, and now and then (deploy/: the daily timer). On SQLite each
-    index is sampled (`analysis_limit`), so it takes about a second whatever the file's size."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA analysis_limit=1000")
-        conn.exec_driver_sql("ANALYZE")
+def analyze(connection: Connection) -> None:
+    """Refresh the query planner's statistics (in the caller's transaction, which commits them).
+    PostgreSQL's autovacuum does this by itself; an SQLite file has none until asked (its planner
+    then guesses between indexes), so run this after a bulk load or an import, and now and then
+    (`flask analyze`). On SQLite each index is sampled (`analysis_limit`), so it takes about a
+    second whatever the file's size."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+    connection.exec_driver_sql("ANALYZE")
 
 
 def _raise_on_lazy_load(state: ORMExecuteState) -> None:
