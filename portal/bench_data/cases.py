@@ -255,6 +255,7 @@ def make_case(ctx: Context) -> None:
         "referred_at": referred_at,
         "intake_deadline": deadline,
         "screened_by_id": None,
+        "case_manager_id": None,
         "screened_at": None,
         "decline_reason": None,
         "intake_completed_on": None,
@@ -282,6 +283,8 @@ def make_case(ctx: Context) -> None:
     elapsed = (ctx.now - referred_at).total_seconds()
     screened_at = referred_at + dt.timedelta(seconds=min(elapsed * 0.3, rng.randint(2, 72) * 3600))
     row.update(screened_by_id=cm, screened_at=screened_at, updated_at=screened_at)
+    if status != CaseStatus.DECLINED:  # the accepting case manager takes it, as the office does
+        row["case_manager_id"] = cm
     ctx.audit(cm, "staff", AuditAction.VIEW_RECORD, screened_at, case_id)
     if status == CaseStatus.DECLINED:
         reason = rng.choice(ctx.exclusions[:-1])

@@ -134,6 +134,8 @@ def bench_pages() -> list[Page]:
         Page("case manager", "a case", url_for("admin.case_detail", case_id=any_case)),
         Page("case manager", "matching", url_for("admin.matching_screen", case_id=any_case)),
         Page("case manager", "review queue", url_for("admin.review_queue")),
+        Page("case manager", "outreach queue", url_for("admin.outreach_queue")),
+        Page("case manager", "caseload", url_for("admin.caseloads")),
         Page("program admin", "users", url_for("admin.users")),
         Page("program admin", "agencies", url_for("admin.agencies")),
         Page("program admin", "organizations", url_for("admin.organizations")),
