@@ -27,6 +27,7 @@ from portal.models import (
     ConsentDocument,
     Notification,
     Organization,
+    Person,
     RecipientKind,
     ReferralStatus,
     Role,
@@ -181,6 +182,13 @@ def case_scope(user: User, today: dt.date | None = None) -> Select:
     if is_provider_staff(user):
         return query.where(Case.id.in_(_provider_case_ids(user.organization_id)))
     return query.where(false())
+
+
+def person_scope(user: User) -> Select:
+    """Person records a user may open on their own (a person page, every referral of the
+    person): the case managers'. Officers and providers see a person only through a case."""
+    query = select(Person)
+    return query if is_case_manager(user) else query.where(false())
 
 
 def can_refer(user: User) -> bool:

@@ -14,16 +14,21 @@ from portal.admin.forms import AcceptForm, DeclineForm, IntakeForm, KeepApartFor
 from portal.auth.permissions import get_case_or_404, get_service_referral_or_404
 from portal.clock import local_today
 from portal.models import Case, ServiceReferral
-from portal.services.cases import next_steps
+from portal.services.cases import decline_reasons, next_steps
 from portal.services.person_matches import possible_matches
-from portal.services.settings import get_settings
+from portal.services.same_person import other_open_referrals
 from portal.services.timeline import get_timeline
 from portal.web.forms import choices
 from portal.web.htmx import is_htmx, render, render_blocks
 
 PAGE = "admin/case_detail.html"
 SECTIONS = "admin/case_engagement.html"
-CASE_OPTIONS = (joinedload(Case.person), joinedload(Case.officer), joinedload(Case.agency))
+CASE_OPTIONS = (
+    joinedload(Case.person),
+    joinedload(Case.officer),
+    joinedload(Case.agency),
+    joinedload(Case.entered_by),
+)
 
 
 def load_case(case_id: int) -> Case:
@@ -52,7 +57,9 @@ def workflow_forms(case: Case, **overrides) -> dict:
         "intake_form": IntakeForm(formdata=None, version=case.version, completed_on=local_today()),
     }
     forms.update(overrides)
-    forms["decline_form"].reason.choices = reason_choices(get_settings().exclusion_reasons)
+    others = other_open_referrals(case)
+    forms["decline_form"].reason.choices = reason_choices(decline_reasons(case, others))
+    forms["open_elsewhere"] = others
     return forms
 
 
