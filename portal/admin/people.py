@@ -17,12 +17,12 @@ from portal.admin.forms import OfficeReferralForm, PersonMergeForm
 from portal.auth.permissions import allowed_for, get_person_or_404
 from portal.extensions import db
 from portal.models import Case, Person
-from portal.services import cases, person_matches
+from portal.services import person_matches
 from portal.services.paging import Key, capped_count, keyset_page
 from portal.services.same_person import OPEN_STATUSES
 from portal.web.changes import save_page
 from portal.web.htmx import render
-from portal.web.referrals import offer_matches, person_choice, referral_data, referral_form
+from portal.web.referrals import referral_page
 
 REFERRAL_KEYS = [Key(Case.referred_at, dt.datetime, True), Key(Case.id, int, True)]
 
@@ -130,32 +130,9 @@ def undo_merge(person_id: int):
 def office_referral():
     """A referral that came to the office (a community member, a family, the person, a phone
     call), entered by a case manager through the same rules as an officer's."""
-    form = referral_form(OfficeReferralForm)
-    if not form.is_submitted():
-        return render("admin/referral_form.html", form=form, choose_person=False)
-    offer_matches(form)
-
-    def refer():
-        known, new_person = person_choice(form)
-        return cases.refer_person(
-            current_user,
-            referral_data(form),
-            known,
-            new_person=new_person,
-            submission_key=form.submission_key.data,
-        )
-
-    def failed(error: str | None):
-        if error is not None:
-            form.person_choice.errors = [*form.person_choice.errors, error]
-        return render(
-            "admin/referral_form.html", form=form, choose_person=bool(form.person_choice.errors)
-        )
-
-    return save_page(
-        form,
-        refer,
-        failed,
+    return referral_page(
+        OfficeReferralForm,
+        "admin/referral_form.html",
         "Referral entered: it is in the queue for screening.",
         lambda case: url_for("admin.case_detail", case_id=case.id),
     )

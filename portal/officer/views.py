@@ -18,9 +18,8 @@ from portal.services.consents import consents_for
 from portal.services.disclosures import REDISCLOSURE_NOTICE, record_disclosures
 from portal.services.paging import Key, capped_count, keyset_page
 from portal.services.timeline import get_timeline
-from portal.web.changes import save_page
 from portal.web.htmx import render
-from portal.web.referrals import offer_matches, person_choice, referral_data, referral_form
+from portal.web.referrals import referral_page
 from portal.web.timeline import timeline_fragment
 
 
@@ -87,35 +86,9 @@ FILTER_LABELS = {
 @bp.route("/referrals/new", methods=["GET", "POST"])
 def new_referral():
     """Refer a person from a phone: one submission makes one case, however often it arrives."""
-    form = referral_form(ReferralForm)
-    if not form.is_submitted():
-        return render("officer/referral_form.html", form=form, choose_person=False)
-    offer_matches(form)
-
-    def refer():
-        known, new_person = person_choice(form)
-        return cases.refer_person(
-            current_user,
-            referral_data(form),
-            known,
-            new_person=new_person,
-            submission_key=form.submission_key.data,
-        )
-
-    def failed(error: str | None):
-        # A refusal about no field of its own concerns the person record: shown with that choice.
-        if error is not None:
-            form.person_choice.errors = [*form.person_choice.errors, error]
-        return render(
-            "officer/referral_form.html",
-            form=form,
-            choose_person=bool(form.person_choice.errors),
-        )
-
-    return save_page(
-        form,
-        refer,
-        failed,
+    return referral_page(
+        ReferralForm,
+        "officer/referral_form.html",
         "Referral sent to the program office.",
         lambda case: url_for("officer.case_detail", case_id=case.id),
     )

@@ -4,15 +4,19 @@ referred before, and the referral as the service (cases.refer_person) takes it."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
+from flask import Response
 from flask_login import current_user
 
 from portal.clock import local_instant
-from portal.models import ReferralType
+from portal.models import Case, ReferralType
 from portal.officer.forms import ReferralForm
 from portal.services import cases
 from portal.services.settings import get_settings
+from portal.web.changes import save_page
 from portal.web.forms import choices
+from portal.web.htmx import render
 
 
 def referral_form(form_class: type[ReferralForm]) -> ReferralForm:
@@ -49,11 +53,37 @@ def offer_matches(form: ReferralForm) -> None:
         )
 
 
-def person_choice(form: ReferralForm) -> tuple[int | None, bool]:
-    """The known referral chosen (or None) and whether the referrer said it is a new person. A
-    choice only counts when a known person was offered (a stale "new" is harmless)."""
-    choice = form.person_choice.data if form.person_choice.choices else None
-    return (int(choice) if choice and choice != "new" else None), choice == "new"
+def referral_page(
+    form_class: type[ReferralForm],
+    template: str,
+    success: str,
+    next_url: Callable[[Case], str],
+) -> Response:
+    """The referral form, blank, or submitted: one submission makes one case (however often it
+    arrives), through the one service an officer's referral and the office's share."""
+    form = referral_form(form_class)
+    if not form.is_submitted():
+        return render(template, form=form, choose_person=False)
+    offer_matches(form)
+
+    def refer() -> Case:
+        # A choice only counts when a known person was offered (a stale "new" is harmless).
+        choice = form.person_choice.data if form.person_choice.choices else None
+        return cases.refer_person(
+            current_user,
+            referral_data(form),
+            int(choice) if choice and choice != "new" else None,
+            new_person=choice == "new",
+            submission_key=form.submission_key.data,
+        )
+
+    def failed(error: str | None) -> Response:
+        # A refusal about no field of its own concerns the person record: shown with that choice.
+        if error is not None:
+            form.person_choice.errors = [*form.person_choice.errors, error]
+        return render(template, form=form, choose_person=bool(form.person_choice.errors))
+
+    return save_page(form, refer, failed, success, next_url)
 
 
 def referral_data(form: ReferralForm) -> cases.ReferralData:
