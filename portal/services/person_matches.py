@@ -362,10 +362,12 @@ def confirm_merge(actor: User, source_id: int) -> Person:
     (each with its timeline entry), the merged record's name, aliases and phone are kept on it,
     and the merged record is deleted. Not reversible. Returns the record kept."""
     require(can_manage_case(actor), OFFICE_ONLY)
-    source = _locked(source_id).get(source_id)
-    if source is None or source.merged_into_id is None:
+    target_id = db.session.scalar(select(Person.merged_into_id).where(Person.id == source_id))
+    # Both records locked at once, in id order (as a merge locks them), then checked again.
+    people = _locked(source_id, target_id) if target_id is not None else {}
+    source, target = people.get(source_id), people.get(target_id)
+    if source is None or target is None or source.merged_into_id != target_id:
         raise ValidationFailed(NOT_MERGED)
-    target = _locked(source.merged_into_id)[source.merged_into_id]
     _copy_details(source, target)
     moved = list(db.session.scalars(select(Case).where(Case.person_id == source.id)))
     for case in moved:
