@@ -27,6 +27,7 @@ from portal.models import (
     ConsentDocument,
     Notification,
     Organization,
+    Person,
     RecipientKind,
     ReferralStatus,
     Role,
@@ -203,6 +204,13 @@ def one_case_scope(user: User, case_id: int) -> Select:
         )
         return select(Case).where(Case.id == case_id, reaches)
     return case_scope(user).where(Case.id == case_id)
+
+
+def person_scope(user: User) -> Select:
+    """Person records a user may open on their own (a person page, every referral of the
+    person): the case managers'. Officers and providers see a person only through a case."""
+    query = select(Person)
+    return query if is_case_manager(user) else query.where(false())
 
 
 def can_refer(user: User) -> bool:

@@ -122,7 +122,9 @@ class PersonFactory(Base):
 
     first_name = factory.Sequence(lambda n: f"Pat{n}")
     last_name = "Doe"
-    dob = dt.date(1990, 4, 28)
+    # A birth date of its own: two factory people are two people, not a possible match of each
+    # other (the same last name and birth date), unless a test says so.
+    dob = factory.Sequence(lambda n: dt.date(1990, 4, 28) - dt.timedelta(days=n))
 
 
 def _entry(case_id, kind, actor_id, at, payload=None, organization_id=None) -> None:

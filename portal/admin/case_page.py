@@ -22,9 +22,9 @@ from portal.auth.permissions import get_case_or_404, get_service_referral_or_404
 from portal.clock import local_today
 from portal.models import Case, ServiceReferral
 from portal.services.caseload import manager_choices
-from portal.services.cases import next_steps
+from portal.services.cases import decline_reasons, next_steps
 from portal.services.person_matches import possible_matches
-from portal.services.settings import get_settings
+from portal.services.same_person import other_open_referrals
 from portal.services.timeline import get_timeline
 from portal.web.forms import choices
 from portal.web.htmx import is_htmx, render, render_blocks
@@ -36,6 +36,7 @@ CASE_OPTIONS = (
     joinedload(Case.officer),
     joinedload(Case.agency),
     joinedload(Case.case_manager),
+    joinedload(Case.entered_by),
 )
 
 
@@ -69,7 +70,9 @@ def workflow_forms(case: Case, **overrides) -> dict:
         "intake_form": IntakeForm(formdata=None, version=case.version, completed_on=local_today()),
     }
     forms.update(overrides)
-    forms["decline_form"].reason.choices = reason_choices(get_settings().exclusion_reasons)
+    others = other_open_referrals(case)
+    forms["decline_form"].reason.choices = reason_choices(decline_reasons(case, others))
+    forms["open_elsewhere"] = others
     managers = manager_choices(case.case_manager_id)
     forms["assign_form"].case_manager_id.choices = choices(
         [("", "Nobody (unassigned)"), *((u.id, u.name) for u in managers)]

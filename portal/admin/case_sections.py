@@ -108,7 +108,7 @@ def consent_form(case: Case, form: ConsentForm | None = None) -> ConsentForm:
             prefix="consent",
             formdata=None,
             recipient_kind=RecipientKind.AGENCY.value,
-            recipient_agency_id=str(case.agency_id),
+            recipient_agency_id=str(case.agency_id or ""),
             signed_on=local_today(),
         )
     agency = as_id(form.recipient_agency_id.data)

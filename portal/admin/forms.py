@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from portal.web.forms import LocalDateField, VersionedForm, not_in_future
+from portal.models import OFFICE_REFERRAL_TYPES
+from portal.officer.forms import ReferralForm
+from portal.services.cases import SOURCE_CONTACT_LENGTH, SOURCE_NAME_LENGTH, SOURCE_NOTE_LENGTH
+from portal.web.forms import LocalDateField, PortalForm, VersionedForm, choices, not_in_future
 
 
 class AcceptForm(VersionedForm):
@@ -11,6 +14,10 @@ class AcceptForm(VersionedForm):
 
     note = TextAreaField(
         "Screening note", validators=[Optional(), Length(max=2000)], render_kw={"rows": 2}
+    )
+    # Shown only when the person has another open referral: accepting this one too is a decision.
+    confirm_duplicate = BooleanField(
+        "Accept anyway: this referral stands beside the person's other open referral"
     )
 
 
@@ -59,3 +66,47 @@ class LinkPersonForm(VersionedForm):
 
 class KeepApartForm(VersionedForm):
     """A possible match is a different person: not offered again."""
+
+
+def _at_most(limit: int) -> Length:
+    return Length(max=limit, message=f"Use at most {limit:,} characters.")
+
+
+class OfficeReferralForm(ReferralForm):
+    """A referral that came to the program office (from the community, a family, the person, or
+    by phone), entered by a case manager with its source."""
+
+    referral_type = RadioField(
+        "Referral type",
+        choices=choices((t.value, t.label) for t in OFFICE_REFERRAL_TYPES),
+        validators=[DataRequired("Choose the referral type.")],
+    )
+    source_name = StringField(
+        "Who referred the person",
+        validators=[
+            DataRequired("Enter who referred the person."),
+            _at_most(SOURCE_NAME_LENGTH),
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+    source_contact = StringField(
+        "How to reach them",
+        validators=[
+            Optional(),
+            _at_most(SOURCE_CONTACT_LENGTH),
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+    source_note = TextAreaField(
+        "About the source",
+        validators=[
+            Optional(),
+            _at_most(SOURCE_NOTE_LENGTH),
+        ],
+        render_kw={"rows": 2},
+    )
+
+
+class PersonMergeForm(PortalForm):
+    """Merge a possible match into this person's record, or confirm or undo a merge: the
+    record's state is checked by the service (a repeated or stale submission is refused)."""

@@ -26,8 +26,7 @@ from portal.policy import case_scope
 from portal.services import cases
 from portal.services.caseload import filter_choices, manager_filter
 from portal.services.paging import Key, capped_count, capped_counts, keyset_page, search_term
-from portal.services.person_matches import cases_with_possible_matches
-from portal.services.settings import get_settings
+from portal.services.person_matches import queue_marks
 from portal.web.changes import answer, run_change
 from portal.web.htmx import render
 from portal.web.timeline import timeline_fragment
@@ -42,8 +41,8 @@ AWAITING_KEYS = [Key(Case.intake_deadline, dt.date), Key(Case.id, int)]
 @allowed_for(policy.can_manage_case)
 def queue():
     """New referrals oldest first, then accepted cases awaiting intake, by deadline, a page of
-    each, filtered by case manager; a case whose person has a possible match is marked (one
-    query for the whole page)."""
+    each, filtered by case manager; a case whose person has a possible match, or another open
+    referral, is marked (one query for the whole page)."""
     size = current_app.config["PAGE_SIZE"]
     managed = manager_filter(request.args.get("cm"), current_user)
     base = managed.apply(case_scope(current_user)).options(*CASE_OPTIONS)
@@ -51,6 +50,7 @@ def queue():
     awaiting_cases = base.where(Case.status == CaseStatus.ACCEPTED)
     new = keyset_page(new_cases, NEW_KEYS, request.args.get("new"), size)
     awaiting = keyset_page(awaiting_cases, AWAITING_KEYS, request.args.get("awaiting"), size)
+    matched, open_elsewhere = queue_marks([c.id for c in (*new.rows, *awaiting.rows)], current_user)
     return render(
         "admin/queue.html",
         block="queue",
@@ -60,9 +60,8 @@ def queue():
         cursors={"new": request.args.get("new"), "awaiting": request.args.get("awaiting")},
         cm=managed.value or None,
         cm_choices=filter_choices(managed),
-        matched=cases_with_possible_matches(
-            [c.id for c in (*new.rows, *awaiting.rows)], current_user
-        ),
+        matched=matched,
+        open_elsewhere=open_elsewhere,
         today=local_today(),
         intake_clock=cases.intake_clock,
     )
@@ -159,7 +158,11 @@ def accept_referral(case_id: int):
         form,
         "accept_form",
         lambda: cases.accept_referral(
-            case, current_user, form.version_number, form.note.data or ""
+            case,
+            current_user,
+            form.version_number,
+            form.note.data or "",
+            duplicate_confirmed=bool(form.confirm_duplicate.data),
         ),
         "Referral accepted.",
     )
@@ -171,7 +174,7 @@ def decline_referral(case_id: int):
     """Screening: the referral is excluded, for one of the program's reasons."""
     case = load_case(case_id)
     form = DeclineForm()
-    form.reason.choices = reason_choices(get_settings().exclusion_reasons)
+    form.reason.choices = reason_choices(cases.decline_reasons(case))
     return change_workflow(
         case_id,
         form,

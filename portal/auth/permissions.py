@@ -24,6 +24,7 @@ from portal.models import (
     Consent,
     ConsentDocument,
     Notification,
+    Person,
     Role,
     ServiceReferral,
     User,
@@ -92,6 +93,15 @@ def get_case_or_404(case_id: int, user: User, *options) -> Case:
             _refused(Case.__tablename__, case_id)
     _audit_view(Case.__tablename__, case.id, case.id)
     return case
+
+
+def get_person_or_404(person_id: int, user: User) -> Person:
+    """Load a person record the user may see (the view audited); anything else is 404."""
+    person = db.session.scalar(policy.person_scope(user).where(Person.id == person_id))
+    if person is None:
+        _refused(Person.__tablename__, person_id)
+    _audit_view(Person.__tablename__, person.id, None)
+    return person
 
 
 def get_service_referral_or_404(referral_id: int, user: User, *options) -> ServiceReferral:
@@ -165,7 +175,7 @@ def get_notification_or_404(notification_id: int, user: User, *options) -> Notif
     return notification
 
 
-def _audit_view(object_type: str, object_id: int, case_id: int) -> None:
+def _audit_view(object_type: str, object_id: int, case_id: int | None) -> None:
     """A page or fragment showing a participant's record is audited; a change is audited as
     what it changed, and a poll (the page refreshing itself) is not a new view."""
     if request.method == "GET" and not is_poll():

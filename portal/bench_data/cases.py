@@ -18,6 +18,7 @@ from portal.bench_data.directory import Directory
 from portal.bench_data.writer import Writer
 from portal.clock import local_date
 from portal.models import (
+    OFFICER_REFERRAL_TYPES,
     AuditAction,
     AuditOutcome,
     CaseStatus,
@@ -230,7 +231,7 @@ def make_case(ctx: Context) -> None:
     status = _status(ctx, age)
     person_id, first, last = _person(ctx, referred_at)
     case_id = w.new_id("cases")
-    referral_type = rng.choices(list(ReferralType), [6, 3, 1])[0]
+    referral_type = rng.choices(OFFICER_REFERRAL_TYPES, [6, 3, 1])[0]
     offence, statute = rng.choice(OFFENCES)
     occurred_at = referred_at - dt.timedelta(minutes=45)
     deadline = referred_on + dt.timedelta(days=ctx.deadline_days)

@@ -13,6 +13,7 @@ from portal.demo import engagement as demo_engagement
 from portal.demo import notifications as demo_notifications
 from portal.extensions import db
 from portal.models import (
+    OFFICER_REFERRAL_TYPES,
     Agency,
     Case,
     CaseStatus,
@@ -263,12 +264,13 @@ def seed(rng_seed: int = 7) -> None:
     admin = users["casemanager@lead.example.org"]
     settings = get_settings()
     now = utcnow()
-    active = []
+    active, completed = [], []
     screened: list[Case] = []
     for (first, last, dob, aliases), (days_ago, status) in zip(PEOPLE, CASE_PLAN, strict=True):
         offence, statute = rng.choice(OFFENCES)
         referred_at = now - dt.timedelta(days=days_ago, hours=rng.randint(1, 8))
-        referral_type = rng.choice(list(ReferralType))  # drawn for each: the others stay as seeded
+        # Drawn for each (an officer's types): the others stay as seeded.
+        referral_type = rng.choice(OFFICER_REFERRAL_TYPES)
         if days_ago == OVERDUE_DAYS_AGO:
             referral_type = ReferralType.ARREST
         data = cases.ReferralData(
@@ -315,12 +317,32 @@ def seed(rng_seed: int = 7) -> None:
         _backdate(case, referred_at, steps, settings.intake_deadline_days)
         if status == CaseStatus.ACTIVE:
             active.append(case)
+        if status == CaseStatus.COMPLETED:
+            completed.append(case)
+    _family_referral(completed[0], admin, now - dt.timedelta(days=2, hours=3))
     active.sort(key=lambda c: c.referred_at)
     demo_engagement.engage(active, admin, users)
     _consents(active, admin)
     db.session.flush()
     demo_notifications.settle()
     demo_attendance.seed_attendance()
+
+
+def _family_referral(earlier: Case, admin: User, referred_at: dt.datetime) -> None:
+    """A family referral the office entered for a participant who completed the program months
+    ago: the case manager chose the earlier record, so the person page shows both referrals."""
+    data = cases.ReferralData(
+        first_name=earlier.referred_first_name,
+        last_name=earlier.referred_last_name,
+        dob=earlier.person.dob,
+        referral_type=ReferralType.FAMILY,
+        source_name="Donna Meadows, mother",
+        source_contact="304-555-0142",
+        source_note="Called the office: her son is using again and asked her to find help.",
+        notes="Best reached in the evening, through his mother.",
+    )
+    case = cases.refer_person(admin, data, known_referral_id=earlier.id)
+    _backdate(case, referred_at, [], get_settings().intake_deadline_days)
 
 
 def _consents(active: list[Case], admin: User) -> None:

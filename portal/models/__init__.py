@@ -3,6 +3,8 @@
 from portal.models.audit import AuditAction, AuditEvent, AuditOutcome
 from portal.models.base import Base, utcnow
 from portal.models.case import (
+    OFFICE_REFERRAL_TYPES,
+    OFFICER_REFERRAL_TYPES,
     Case,
     CaseStatus,
     ExitReason,
@@ -101,6 +103,8 @@ __all__ = [
     "Digest",
     "NeedDomain",
     "NeedLevel",
+    "OFFICE_REFERRAL_TYPES",
+    "OFFICER_REFERRAL_TYPES",
     "MatchDecision",
     "Notification",
     "NotificationMode",

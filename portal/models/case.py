@@ -28,6 +28,11 @@ class Person(Base):
     email: Mapped[str255 | None]
     address: Mapped[str255 | None]
     created_at: Mapped[created_at]
+    # A merge the office proposed and has not confirmed: this record is the same person as
+    # `merged_into_id`. Nothing moves until the merge is confirmed; undoing it clears these.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    merged_at: Mapped[dt.datetime | None]
 
     @property
     def full_name(self) -> str:
@@ -38,6 +43,9 @@ class ReferralType(enum.StrEnum):
     ARREST = "arrest_diversion"
     SOCIAL = "social_contact"
     COMMUNITY = "community"
+    FAMILY = "family"
+    SELF = "self"
+    PHONE = "phone_call"
 
     @property
     def label(self) -> str:
@@ -45,7 +53,21 @@ class ReferralType(enum.StrEnum):
             "arrest_diversion": "Arrest diversion",
             "social_contact": "Social contact",
             "community": "Community referral",
+            "family": "Family referral",
+            "self": "Self-referral",
+            "phone_call": "Phone call",
         }[self.value]
+
+
+# The types an officer refers, and the ones the program office enters for a referral that came
+# to it (from the community, a family, the person, or by phone).
+OFFICER_REFERRAL_TYPES = (ReferralType.ARREST, ReferralType.SOCIAL, ReferralType.COMMUNITY)
+OFFICE_REFERRAL_TYPES = (
+    ReferralType.COMMUNITY,
+    ReferralType.FAMILY,
+    ReferralType.SELF,
+    ReferralType.PHONE,
+)
 
 
 class CaseStatus(enum.StrEnum):
@@ -106,7 +128,9 @@ class ExitReason(enum.StrEnum):
 
 
 class Case(Base):
-    """One referral of one person by one officer, and the program's work on it."""
+    """One referral of one person, by an officer or entered by the program office, and the
+    program's work on it. An office referral has no officer and no agency: its source (who
+    referred the person and how to reach them) is recorded instead."""
 
     __tablename__ = "cases"
     __table_args__ = (
@@ -130,6 +154,9 @@ class Case(Base):
         Index("ix_cases_case_manager_referred_at_id", "case_manager_id", "referred_at", "id"),
         # One referral form submission makes one case, however often it arrives.
         UniqueConstraint("officer_id", "submission_key", name="uq_cases_officer_submission_key"),
+        UniqueConstraint(
+            "entered_by_id", "submission_key", name="uq_cases_entered_by_submission_key"
+        ),
     )
 
     id: Mapped[intpk]
@@ -138,8 +165,14 @@ class Case(Base):
     # duplicate check compares, even after the office links the case to an earlier record.
     referred_first_name: Mapped[str120]
     referred_last_name: Mapped[str120]
-    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    # The referring officer and their agency; None for a referral the office entered.
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    # The case manager who entered an office referral, and its source (None for an officer's).
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source_name: Mapped[str120 | None]
+    source_contact: Mapped[str120 | None]
+    source_note: Mapped[str | None] = mapped_column(String(500))
     referral_type: Mapped[ReferralType] = mapped_column(enum_type(ReferralType))
     incident_number: Mapped[str | None] = mapped_column(String(40))
     offences: Mapped[str] = mapped_column(Text, default="")
@@ -172,9 +205,10 @@ class Case(Base):
     __mapper_args__ = {"version_id_col": version}
 
     person: Mapped[Person] = relationship()
-    officer: Mapped[User] = relationship(foreign_keys=[officer_id])
+    officer: Mapped[User | None] = relationship(foreign_keys=[officer_id])
     case_manager: Mapped[User | None] = relationship(foreign_keys=[case_manager_id])
-    agency: Mapped[Agency] = relationship()
+    entered_by: Mapped[User | None] = relationship(foreign_keys=[entered_by_id])
+    agency: Mapped[Agency | None] = relationship()
     # Read-only: consents are recorded through their service. Loaded with the case where the
     # disclosure rule is decided in Python for one case (an officer's case page).
     # (Consent is resolved by name: portal.models.consent imports this module, not the reverse.)

@@ -5,7 +5,7 @@ import uuid
 from wtforms import HiddenField, RadioField, StringField, TelField, TextAreaField, TimeField
 from wtforms.validators import UUID, DataRequired, InputRequired, Length, Optional, ValidationError
 
-from portal.models import ReferralType
+from portal.models import OFFICER_REFERRAL_TYPES
 from portal.web.forms import (
     CheckboxListField,
     LocalDateField,
@@ -76,7 +76,7 @@ class ReferralForm(PortalForm):
     )
     referral_type = RadioField(
         "Referral type",
-        choices=choices((t.value, t.label) for t in ReferralType),
+        choices=choices((t.value, t.label) for t in OFFICER_REFERRAL_TYPES),
         validators=[DataRequired("Choose the referral type.")],
     )
     incident_number = StringField(

@@ -8,7 +8,6 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from portal.auth.permissions import get_case_or_404
-from portal.clock import local_instant
 from portal.extensions import db
 from portal.models import Case, CaseStatus, Consent, ReferralType
 from portal.officer import bp
@@ -18,11 +17,9 @@ from portal.services import cases
 from portal.services.consents import consents_for
 from portal.services.disclosures import REDISCLOSURE_NOTICE, record_disclosures
 from portal.services.paging import Key, capped_count, keyset_page
-from portal.services.settings import get_settings
 from portal.services.timeline import get_timeline
-from portal.web.changes import save_page
-from portal.web.forms import choices
 from portal.web.htmx import render
+from portal.web.referrals import referral_page
 from portal.web.timeline import timeline_fragment
 
 
@@ -62,12 +59,15 @@ class OfficerCase:
             occurred_at=case.occurred_at,
             referred_at=case.referred_at,
             status=seen.status,
-            officer_name=case.officer.name,
+            officer_name=case.officer.name if case.officer else "the program office",
             own=case.officer_id == current_user.id,
             confidential=seen.confidential,
             consented=seen.consented,
             stage=seen.stage,
-            decline_reason=case.decline_reason if seen.status == CaseStatus.DECLINED else None,
+            # Declined as a duplicate tells nothing of the person's other referral.
+            decline_reason=case.decline_reason
+            if seen.status == CaseStatus.DECLINED and case.decline_reason != cases.DUPLICATE_REASON
+            else None,
             held_charge=cases.held_charge(case)
             if can_see_held_charge(current_user, case)
             else None,
@@ -83,96 +83,12 @@ FILTER_LABELS = {
 }
 
 
-def _referral_form() -> ReferralForm:
-    form = ReferralForm()
-    form.eligibility.choices = choices((item, item) for item in get_settings().eligibility_items)
-    return form
-
-
-def _offer_matches(form: ReferralForm) -> None:
-    """Offer the people this officer referred before with the same name and date of birth as the
-    choices of person_choice (never anyone referred by someone else), each by the officer's own
-    referral of them: no id or name of a record the office may have linked it to.
-
-    Set before validation, so a submitted choice is checked against what was offered.
-    """
-    form.person_choice.choices = []
-    if not (form.first_name.data and form.last_name.data and form.dob.data):
-        return
-    matches = cases.matching_persons(
-        current_user, form.first_name.data, form.last_name.data, form.dob.data
-    )
-    if matches:
-        form.person_choice.choices = choices(
-            [
-                (
-                    k.referral_id,
-                    f"Use the existing record: {k.name}, born {k.person.dob:%b %-d, %Y}",
-                )
-                for k in matches
-            ]
-            + [("new", "No, this is a different person: create a new record")]
-        )
-
-
-def _referral_data(form: ReferralForm) -> cases.ReferralData:
-    """The referral as the service takes it, from a validated form."""
-    occurred_at = None
-    if form.occurred_on.data:
-        local = local_instant(form.occurred_on.data, form.occurred_time.data or dt.time())
-        occurred_at = local.astimezone(dt.UTC)
-    return cases.ReferralData(
-        first_name=form.first_name.data,
-        last_name=form.last_name.data,
-        aliases=form.aliases.data or "",
-        dob=form.dob.data,
-        phone=form.phone.data or None,
-        referral_type=ReferralType(form.referral_type.data),
-        incident_number=form.incident_number.data,
-        offences=form.offences.data or "",
-        statutes=form.statutes.data or "",
-        occurred_at=occurred_at,
-        location=form.location.data,
-        eligibility={
-            c.value: c.value in (form.eligibility.data or []) for c in form.eligibility.choices
-        },
-        notes=form.notes.data or "",
-    )
-
-
 @bp.route("/referrals/new", methods=["GET", "POST"])
 def new_referral():
     """Refer a person from a phone: one submission makes one case, however often it arrives."""
-    form = _referral_form()
-    if not form.is_submitted():
-        return render("officer/referral_form.html", form=form, choose_person=False)
-    _offer_matches(form)
-
-    def refer():
-        # A choice only counts when a known person was offered (a stale "new" is harmless).
-        choice = form.person_choice.data if form.person_choice.choices else None
-        return cases.refer_person(
-            current_user,
-            _referral_data(form),
-            int(choice) if choice and choice != "new" else None,
-            new_person=choice == "new",
-            submission_key=form.submission_key.data,
-        )
-
-    def failed(error: str | None):
-        # A refusal about no field of its own concerns the person record: shown with that choice.
-        if error is not None:
-            form.person_choice.errors = [*form.person_choice.errors, error]
-        return render(
-            "officer/referral_form.html",
-            form=form,
-            choose_person=bool(form.person_choice.errors),
-        )
-
-    return save_page(
-        form,
-        refer,
-        failed,
+    return referral_page(
+        ReferralForm,
+        "officer/referral_form.html",
         "Referral sent to the program office.",
         lambda case: url_for("officer.case_detail", case_id=case.id),
     )

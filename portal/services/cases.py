@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import local_date, local_today, utcnow
 from portal.database import savepoint
 from portal.extensions import db
 from portal.models import (
+    OFFICE_REFERRAL_TYPES,
+    OFFICER_REFERRAL_TYPES,
     Case,
     CaseStatus,
     ExitReason,
@@ -20,11 +22,12 @@ from portal.models import (
     TimelineKind,
     User,
 )
-from portal.policy import can_manage_case, can_refer, is_case_manager, require
+from portal.policy import can_manage_case, can_refer, is_case_manager, is_officer, require
 from portal.services.compliance import evaluate_case
 from portal.services.dates import require_not_before, require_not_future
 from portal.services.errors import Conflict, InvalidTransition, ValidationFailed
 from portal.services.referrals import close_open_referrals
+from portal.services.same_person import other_open_referrals
 from portal.services.settings import get_settings
 from portal.services.timeline import add_entry
 
@@ -115,6 +118,43 @@ class ReferralData:
     location: str | None = None
     eligibility: dict[str, bool] = field(default_factory=dict)
     notes: str = ""
+    # An office referral's source: who referred the person and how to reach them.
+    source_name: str = ""
+    source_contact: str = ""
+    source_note: str = ""
+
+
+SOURCE_NAME_LENGTH = SOURCE_CONTACT_LENGTH = 120
+SOURCE_NOTE_LENGTH = 500
+
+
+def _check_referral(referrer: User, data: ReferralData) -> None:
+    """The rules of a referral that depend on who makes it: an officer refers for their agency,
+    with an officer's referral types; the office enters the others, with their source."""
+    if is_officer(referrer):
+        require(can_refer(referrer), "Only officers of an agency can refer a person.")
+        allowed = OFFICER_REFERRAL_TYPES
+    else:
+        require(can_manage_case(referrer), "Only officers and case managers can enter a referral.")
+        allowed = OFFICE_REFERRAL_TYPES
+        if not data.source_name.strip():
+            raise ValidationFailed("Enter who referred the person.", field="source_name")
+        for name, limit in (
+            ("source_name", SOURCE_NAME_LENGTH),
+            ("source_contact", SOURCE_CONTACT_LENGTH),
+            ("source_note", SOURCE_NOTE_LENGTH),
+        ):
+            if len(getattr(data, name).strip()) > limit:
+                raise ValidationFailed(f"Use at most {limit:,} characters.", field=name)
+    if data.referral_type.value not in {t.value for t in allowed}:
+        raise ValidationFailed("Choose one of the listed referral types.", field="referral_type")
+
+
+def _referred_by(referrer: User):
+    """The cases a referrer made: an officer's referrals, or those a case manager entered."""
+    if is_officer(referrer):
+        return Case.officer_id == referrer.id
+    return Case.entered_by_id == referrer.id
 
 
 @dataclass(frozen=True)
@@ -135,17 +175,20 @@ def matching_persons(
     by a colleague or another agency (42 CFR Part 2); the program office links those records.
     The name compared and shown is the one the officer gave, so a case the office linked to an
     earlier record tells them nothing of it; each is offered by the officer's own referral.
+
+    A case manager entering a referral sees every case: for them, any referral of the name.
     """
     rows = db.session.execute(
         select(Case.id, Case.referred_first_name, Case.referred_last_name, Person)
         .join(Person, Person.id == Case.person_id)
         .where(
-            Case.officer_id == officer.id,
+            _referred_by(officer) if is_officer(officer) else true(),
             Person.dob == dob,
             func.lower(Case.referred_last_name) == last_name.strip().lower(),
             func.lower(Case.referred_first_name) == first_name.strip().lower(),
         )
         .order_by(Case.id.desc())
+        .limit(MATCHES_SHOWN)
     ).all()
     known: dict[int, KnownPerson] = {}
     for case_id, first, last, person in rows:
@@ -153,12 +196,15 @@ def matching_persons(
     return sorted(known.values(), key=lambda k: k.referral_id)
 
 
+MATCHES_SHOWN = 20  # referrals of the same name and date of birth the form looks at
+
+
 def submitted_case(officer: User, submission_key: str | None) -> Case | None:
     """The case an earlier arrival of the same referral form submission made, if any."""
     if submission_key is None:
         return None
     return db.session.scalar(
-        select(Case).where(Case.officer_id == officer.id, Case.submission_key == submission_key)
+        select(Case).where(_referred_by(officer), Case.submission_key == submission_key)
     )
 
 
@@ -169,18 +215,20 @@ def refer_person(
     new_person: bool = False,
     submission_key: str | None = None,
 ) -> Case:
-    """An officer refers a person; a person they referred before (same name and DOB) is reused,
-    not duplicated.
+    """An officer refers a person, or a case manager enters a referral that came to the office
+    (with its source, and no officer or agency); one set of rules for both. A person referred
+    before (same name and DOB) is reused, not duplicated.
 
     When the officer referred someone with the same name and date of birth before, the caller
     must say which it is (`known_referral_id`, the officer's earlier referral of them), or that
     this is a different person (`new_person`); records of people referred by others are never
     offered nor written to.
 
-    One form submission (`submission_key`, unique per officer) makes one case: a repeat, even
+    One form submission (`submission_key`, unique per referrer) makes one case: a repeat, even
     one arriving at the same instant, is answered with the case the first arrival made.
     """
-    require(can_refer(officer), "Only officers of an agency can refer a person.")
+    _check_referral(officer, data)
+    office = not is_officer(officer)
     matches = matching_persons(officer, data.first_name, data.last_name, data.dob)
     # Looked for after the matches: a first arrival whose person they see is seen here too
     # (it committed its person and its case together), so a repeat is never asked to choose.
@@ -205,8 +253,12 @@ def refer_person(
                 person_id=person.id,
                 referred_first_name=data.first_name.strip(),
                 referred_last_name=data.last_name.strip(),
-                officer_id=officer.id,
-                agency_id=officer.agency_id,
+                officer_id=None if office else officer.id,
+                agency_id=None if office else officer.agency_id,
+                entered_by_id=officer.id if office else None,
+                source_name=data.source_name.strip() or None if office else None,
+                source_contact=data.source_contact.strip() or None if office else None,
+                source_note=data.source_note.strip() or None if office else None,
                 referral_type=data.referral_type,
                 incident_number=(data.incident_number or "").strip() or None,
                 offences=data.offences.strip(),
@@ -234,7 +286,11 @@ def refer_person(
         case,
         TimelineKind.REFERRAL_RECEIVED,
         officer,
-        payload={"referral_type": data.referral_type.value, "reused_person": bool(matches)},
+        payload={
+            "referral_type": data.referral_type.value,
+            "reused_person": bool(matches),
+            **({"entered_by_office": True} if office else {}),
+        },
     )
     db.session.flush()
     return case
@@ -310,17 +366,38 @@ def merge_aliases(person: Person, aliases: str) -> None:
 # --- screening and intake -----------------------------------------------------------------
 
 
-def accept_referral(case: Case, actor: User, version: int | None = None, note: str = "") -> Case:
-    """Screening: the referral meets the program's criteria."""
+# The coded reason of declining a referral because the person already has an open one.
+DUPLICATE_REASON = "Duplicate: the person already has an open referral"
+DUPLICATE_UNDECIDED = (
+    "This person has another open referral. Decline this one as a duplicate, or confirm that "
+    "you accept it anyway."
+)
+
+
+def accept_referral(
+    case: Case,
+    actor: User,
+    version: int | None = None,
+    note: str = "",
+    duplicate_confirmed: bool = False,
+) -> Case:
+    """Screening: the referral meets the program's criteria. When the person has another open
+    referral, accepting this one too needs the case manager's confirmation."""
     require(can_manage_case(actor), OFFICE_ONLY)
     check_version(case, version)
     require_transition(case, CaseStatus.ACCEPTED)
+    others = other_open_referrals(case)
+    if others and not duplicate_confirmed:
+        raise ValidationFailed(DUPLICATE_UNDECIDED, field="confirm_duplicate")
     case.screened_by_id, case.screened_at = actor.id, utcnow()
     # The case manager who accepts an unassigned referral takes it, in the same update.
     takes = case.case_manager_id is None and is_case_manager(actor) and actor.active
     if takes:
         case.case_manager_id = actor.id
-    transition(case, CaseStatus.ACCEPTED, actor, {"note": note.strip()} if note else None)
+    payload = {"note": note.strip()} if note else {}
+    if others:
+        payload["accepted_beside"] = [other.id for other in others]
+    transition(case, CaseStatus.ACCEPTED, actor, payload or None)
     if takes:
         _assignment_entry(case, actor, None, actor)
         db.session.flush()
@@ -354,18 +431,37 @@ def _assignment_summary(manager: User | None, previous: User | None) -> str:
     return now if previous is None else f"{now} (was {previous.name})"
 
 
+def decline_reasons(case: Case, others: list[Case] | None = None) -> list[str]:
+    """The reasons screening may decline this referral for: the program's exclusion reasons, and
+    the duplicate reason when the person has another open referral (`others`, if known)."""
+    reasons = list(get_settings().exclusion_reasons)
+    if others if others is not None else other_open_referrals(case):
+        reasons.append(DUPLICATE_REASON)
+    return reasons
+
+
 def decline_referral(
     case: Case, actor: User, reason: str, note: str = "", version: int | None = None
 ) -> Case:
-    """Screening: the referral is excluded, for one of the program's exclusion reasons."""
+    """Screening: the referral is excluded, for one of the program's exclusion reasons, or as a
+    duplicate of the person's other open referral."""
     require(can_manage_case(actor), OFFICE_ONLY)
     check_version(case, version)
     require_transition(case, CaseStatus.DECLINED)
-    if reason not in get_settings().exclusion_reasons:
+    payload = {"reason": reason, "note": note.strip()}
+    if reason == DUPLICATE_REASON:
+        others = other_open_referrals(case)
+        if not others:
+            raise ValidationFailed(
+                "This person has no other open referral now: choose another reason.",
+                field="reason",
+            )
+        payload["duplicate_of"] = [other.id for other in others]
+    elif reason not in get_settings().exclusion_reasons:
         raise ValidationFailed("Choose one of the program's exclusion reasons.", field="reason")
     case.screened_by_id, case.screened_at = actor.id, utcnow()
     case.decline_reason = reason
-    return transition(case, CaseStatus.DECLINED, actor, {"reason": reason, "note": note.strip()})
+    return transition(case, CaseStatus.DECLINED, actor, payload)
 
 
 def complete_intake(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
@@ -33,6 +33,7 @@ from portal.models import (
 from portal.policy import can_manage_case, require
 from portal.services.cases import OFFICE_ONLY, check_version, merge_aliases
 from portal.services.errors import ValidationFailed
+from portal.services.same_person import open_twin, similar
 from portal.services.timeline import add_entry
 
 MATCH_LIMIT = 10  # possible matches shown on a case page, best first
@@ -40,57 +41,6 @@ REFERRALS_SHOWN = 5  # earlier referrals listed for each, newest first
 NO_LONGER = (
     "That record is no longer a possible match for this person. The page now shows the latest."
 )
-
-
-def _words(column) -> ColumnElement[str]:
-    """Aliases as ' word word ': lower case, commas and semicolons as spaces, padded."""
-    spaced = func.replace(func.replace(func.lower(column), ",", " "), ";", " ")
-    return literal(" ") + spaced + literal(" ")
-
-
-def _like_word(column) -> ColumnElement[str]:
-    """A LIKE pattern finding a name as whole words, its own % and _ taken literally."""
-    escaped = func.replace(
-        func.replace(func.replace(func.lower(column), "\\", "\\\\"), "%", "\\%"), "_", "\\_"
-    )
-    return literal("% ") + escaped + literal(" %")
-
-
-def _kept_apart(a_id, b_id) -> ColumnElement[bool]:
-    """The office decided these two records are different people (either order)."""
-    return exists(
-        select(PersonMatchDecision.id).where(
-            or_(
-                and_(
-                    PersonMatchDecision.person_id == a_id,
-                    PersonMatchDecision.other_person_id == b_id,
-                ),
-                and_(
-                    PersonMatchDecision.person_id == b_id,
-                    PersonMatchDecision.other_person_id == a_id,
-                ),
-            )
-        )
-    )
-
-
-def similar(mine, other, unless_kept_apart: bool = True) -> ColumnElement[bool]:
-    """`other` may be the same person as `mine` (two Person entities or aliases of it), and the
-    office has not kept them apart (unless asked to ignore that)."""
-    return and_(
-        other.dob == mine.dob,
-        other.id != mine.id,
-        or_(
-            func.lower(other.last_name) == func.lower(mine.last_name),
-            and_(
-                func.lower(other.first_name) == func.lower(mine.last_name),
-                func.lower(other.last_name) == func.lower(mine.first_name),
-            ),
-            _words(other.aliases).like(_like_word(mine.last_name), escape="\\"),
-            _words(mine.aliases).like(_like_word(other.last_name), escape="\\"),
-        ),
-        ~_kept_apart(mine.id, other.id) if unless_kept_apart else true(),
-    )
 
 
 def _closeness(mine, other) -> ColumnElement[int]:
@@ -183,6 +133,25 @@ def cases_with_possible_matches(case_ids: list[int], actor: User) -> set[int]:
     if not case_ids:
         return set()
     return set(db.session.scalars(marked_among(case_ids)))
+
+
+def queue_marks(case_ids: list[int], actor: User) -> tuple[set[int], set[int]]:
+    """Which of these cases' persons have a possible match, and which another open referral
+    (one query for a whole list)."""
+    require(can_manage_case(actor), OFFICE_ONLY)
+    if not case_ids:
+        return set(), set()
+    mine, other = aliased(Person), aliased(Person)
+    rows = db.session.execute(
+        select(
+            Case.id,
+            exists(select(other.id).where(similar(mine, other))),
+            open_twin(mine, Case.id),
+        )
+        .join(mine, mine.id == Case.person_id)
+        .where(Case.id.in_(case_ids))
+    ).all()
+    return {i for i, matched, _ in rows if matched}, {i for i, _, twin in rows if twin}
 
 
 def _still_a_match(case: Case, person_id: int, unless_kept_apart: bool = True) -> Person | None:
@@ -313,3 +282,122 @@ def keep_apart(
     add_entry(case, TimelineKind.PERSONS_KEPT_APART, actor, payload={"person_id": person_id})
     db.session.flush()
     return decision
+
+
+# --- merging two person records -------------------------------------------------------------
+
+MERGE_SELF = "A record cannot be merged into itself."
+MERGE_INTO_MERGED = (
+    "That record is itself merged into another, waiting for confirmation: merge into that "
+    "record, or undo its merge first."
+)
+MERGE_ALREADY = "This record is already merged into another: confirm or undo that merge first."
+MERGE_HAS_MERGES = (
+    "Other records wait to be merged into this one: confirm or undo those merges first."
+)
+MERGE_NOT_A_MATCH = "Only a possible match (the same date of birth, a similar name) can be merged."
+NOT_MERGED = "This record is not waiting for a merge (it was confirmed or undone): see the latest."
+
+
+def _locked(*person_ids: int) -> dict[int, Person]:
+    """The records, locked in id order for this transaction (PostgreSQL; SQLite writes one at a
+    time), read afresh: two merges of the same records at once are decided one after the other."""
+    rows = db.session.scalars(
+        select(Person)
+        .where(Person.id.in_(person_ids))
+        .order_by(Person.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {p.id: p for p in rows}
+
+
+def _merging_into(person_id: int) -> bool:
+    return bool(db.session.scalar(select(exists().where(Person.merged_into_id == person_id))))
+
+
+def merge_person(actor: User, source_id: int, target_id: int) -> Person:
+    """The office says record `source` is the same person as `target`: the merge waits for its
+    confirmation. Nothing moves yet (the source's referrals stay on it, shown with the target's);
+    undoing it restores the two records as they were. Audited as a change of the source."""
+    require(can_manage_case(actor), OFFICE_ONLY)
+    if source_id == target_id:
+        raise ValidationFailed(MERGE_SELF)
+    people = _locked(source_id, target_id)
+    source, target = people.get(source_id), people.get(target_id)
+    if source is None or target is None:
+        raise ValidationFailed(NO_LONGER)
+    if target.merged_into_id is not None:
+        raise ValidationFailed(MERGE_INTO_MERGED)
+    if source.merged_into_id is not None:
+        if source.merged_into_id == target.id:
+            return source  # the same merge, submitted again
+        raise ValidationFailed(MERGE_ALREADY)
+    if _merging_into(source.id):
+        raise ValidationFailed(MERGE_HAS_MERGES)
+    mine, other = aliased(Person), aliased(Person)
+    matched = db.session.scalar(
+        select(exists().where(mine.id == target.id, other.id == source.id, similar(mine, other)))
+    )
+    if not matched:
+        raise ValidationFailed(MERGE_NOT_A_MATCH)
+    source.merged_into_id, source.merged_by_id, source.merged_at = target.id, actor.id, utcnow()
+    db.session.flush()
+    return source
+
+
+def undo_merge(actor: User, source_id: int) -> Person:
+    """The merge was a mistake: both records stand as before."""
+    require(can_manage_case(actor), OFFICE_ONLY)
+    source = _locked(source_id).get(source_id)
+    if source is None or source.merged_into_id is None:
+        raise ValidationFailed(NOT_MERGED)
+    source.merged_into_id = source.merged_by_id = source.merged_at = None
+    db.session.flush()
+    return source
+
+
+def confirm_merge(actor: User, source_id: int) -> Person:
+    """The merge is confirmed: every referral of the merged record moves to the record kept
+    (each with its timeline entry), the merged record's name, aliases and phone are kept on it,
+    and the merged record is deleted. Not reversible. Returns the record kept."""
+    require(can_manage_case(actor), OFFICE_ONLY)
+    target_id = db.session.scalar(select(Person.merged_into_id).where(Person.id == source_id))
+    # Both records locked at once, in id order (as a merge locks them), then checked again.
+    people = _locked(source_id, target_id) if target_id is not None else {}
+    source, target = people.get(source_id), people.get(target_id)
+    if source is None or target is None or source.merged_into_id != target_id:
+        raise ValidationFailed(NOT_MERGED)
+    _copy_details(source, target)
+    moved = list(db.session.scalars(select(Case).where(Case.person_id == source.id)))
+    for case in moved:
+        case.person_id, case.person = target.id, target
+    source.merged_into_id = source.merged_by_id = source.merged_at = None
+    db.session.flush()
+    removed = _remove_if_unused(source)
+    for case in moved:
+        add_entry(
+            case,
+            TimelineKind.PERSON_LINKED,
+            actor,
+            payload={
+                "person_id": target.id,
+                "previous_person_id": source_id,
+                "merged": True,
+                "record_removed": removed,
+            },
+        )
+    db.session.flush()
+    return target
+
+
+def merges_into(person_id: int) -> list[Person]:
+    """The records waiting to be merged into this one (bounded)."""
+    return list(
+        db.session.scalars(
+            select(Person)
+            .where(Person.merged_into_id == person_id)
+            .order_by(Person.id)
+            .limit(MATCH_LIMIT)
+        )
+    )

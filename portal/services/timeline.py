@@ -175,12 +175,14 @@ def _with_rule(title: str, entry: TimelineEntry) -> str:
 
 def describe(entry: TimelineEntry, user: User) -> EntryView:
     """How a timeline entry reads for this user; officers get the fixed status text only, the
-    program's exclusion reason of a decline (a program setting, never the staff's note) and,
-    for a return for non-compliance, the rule's name."""
+    program's exclusion reason of a decline (a program setting, never the staff's note; none
+    for a duplicate, which would tell of the person's other referral) and, for a return for
+    non-compliance, the rule's name."""
     if sees_status_only(user):
         title = _with_rule(OFFICER_TEXT.get(entry.kind, "Status updated"), entry)
         reason = entry.payload.get("reason")
-        if entry.kind == TimelineKind.REFERRAL_DECLINED and reason:
+        duplicate = "duplicate_of" in entry.payload
+        if entry.kind == TimelineKind.REFERRAL_DECLINED and reason and not duplicate:
             title = f"{title}: {reason}"
         return EntryView(title, [], None)
     details = []

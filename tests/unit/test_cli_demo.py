@@ -8,7 +8,16 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Agency, Case, CaseStatus, Organization, Role, TimelineEntry, User
+from portal.models import (
+    Agency,
+    Case,
+    CaseStatus,
+    Organization,
+    ReferralType,
+    Role,
+    TimelineEntry,
+    User,
+)
 
 
 def _cases() -> int:
@@ -62,7 +71,7 @@ def test_demo_if_empty_succeeds_quietly_when_data_exists(runner, f):
 def test_demo_if_empty_seeds_an_empty_database(runner):
     result = runner.invoke(args=["demo", "--if-empty"])
     assert result.exit_code == 0, result.output
-    assert _cases() == 12
+    assert _cases() == 13  # twelve officers' referrals, and a family referral the office entered
 
 
 @pytest.mark.parametrize("args", [["demo"], ["demo", "--if-empty"]])
@@ -76,3 +85,15 @@ def test_demo_is_refused_in_production(app, runner, monkeypatch, args):
     assert "PORTAL_ENV=production" in result.output
     assert _cases() == 0
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_demo_has_a_family_referral_of_a_person_with_an_earlier_closed_referral(runner):
+    """The person page shows both: the office's family referral and the completed one."""
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    family = db.session.scalar(select(Case).where(Case.referral_type == ReferralType.FAMILY))
+    assert family.officer_id is None and family.source_name
+    assert family.status == CaseStatus.REFERRED
+    earlier = db.session.scalars(
+        select(Case.status).where(Case.person_id == family.person_id, Case.id != family.id)
+    ).all()
+    assert earlier == [CaseStatus.COMPLETED]

@@ -152,6 +152,33 @@ def _officer_then() -> SimpleNamespace:
     return SimpleNamespace(id=user_id, agency_id=agency.id)
 
 
+PERSONS_THEN = table(
+    "persons",
+    column("id", Integer),
+    column("first_name", String),
+    column("last_name", String),
+    column("aliases", Text),
+    column("dob", Date),
+    column("created_at", DateTime),
+)
+
+
+def _person_then() -> SimpleNamespace:
+    """A person as the persons table was then (later revisions add columns)."""
+    person_id = db.session.execute(
+        PERSONS_THEN.insert()
+        .values(
+            first_name="Pat",
+            last_name="Doe",
+            aliases="",
+            dob=dt.date(1990, 4, 28),
+            created_at=_utc(2026, 1, 1),
+        )
+        .returning(PERSONS_THEN.c.id)
+    ).scalar_one()
+    return SimpleNamespace(id=person_id)
+
+
 def _utc(*args) -> dt.datetime:
     return dt.datetime(*args)  # naive UTC, as the columns store it
 
@@ -190,7 +217,7 @@ def _rows(*names) -> list[tuple]:
 def test_free_text_exits_become_codes_without_loss_and_go_back(fresh_app):
     upgrade(revision=BEFORE)
     officer = _officer_then()
-    person = factories.PersonFactory()
+    person = _person_then()
     rows = [_case(person, officer, status, reason) for status, reason, _, _ in EXITS]
     db.session.execute(then.insert(), rows)
     db.session.commit()
@@ -216,7 +243,7 @@ def test_free_text_exits_become_codes_without_loss_and_go_back(fresh_app):
 def test_a_downgrade_keeps_the_words_of_exits_coded_after_the_upgrade(fresh_app):
     upgrade(revision=CODED)  # the cases table as this migration leaves it
     officer = _officer_then()
-    person = factories.PersonFactory()
+    person = _person_then()
     added = [
         ("withdrawn", "moved_away", ""),
         ("withdrawn", "moved_away", "To family in Ohio"),
@@ -244,7 +271,7 @@ def test_a_downgrade_keeps_the_words_of_exits_coded_after_the_upgrade(fresh_app)
 def test_the_upgraded_column_holds_codes_only(fresh_app):
     upgrade(revision=CODED)
     officer = _officer_then()
-    person = factories.PersonFactory()
+    person = _person_then()
     db.session.commit()
     with pytest.raises(IntegrityError):
         db.session.execute(then.insert(), [_case(person, officer, "withdrawn", "Moved away")])
@@ -254,7 +281,7 @@ def test_the_upgraded_column_holds_codes_only(fresh_app):
 def test_arrest_diversions_get_their_filing_date_from_the_incidents_local_date(fresh_app):
     upgrade(revision=BEFORE)
     officer = _officer_then()
-    person = factories.PersonFactory()
+    person = _person_then()
     rows = [
         # 02:30 UTC on March 10 is the evening of March 9 in Fayette County.
         _case(

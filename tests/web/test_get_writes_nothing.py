@@ -18,7 +18,16 @@ from sqlalchemy import event, func, select
 from portal.clock import local_today
 from portal.demo.program import DEMO_PASSWORD, seed
 from portal.extensions import db
-from portal.models import Agency, Case, Consent, Organization, ProgramSettings, Service, User
+from portal.models import (
+    Agency,
+    Case,
+    Consent,
+    Organization,
+    Person,
+    ProgramSettings,
+    Service,
+    User,
+)
 from tests.conftest import login
 
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
@@ -32,6 +41,7 @@ IDS = {
     "case_id": Case,
     "consent_id": Consent,
     "organization_id": Organization,
+    "person_id": Person,
     "service_id": Service,
     "user_id": User,
 }

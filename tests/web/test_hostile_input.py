@@ -183,7 +183,11 @@ def build_world(f):
     officer = accepted.case.officer
     referred = f.CaseFactory(officer=officer, status=CaseStatus.REFERRED)
     waiting = f.CaseFactory(
-        officer=officer, status=CaseStatus.ACCEPTED, intake_deadline=today - dt.timedelta(days=1)
+        officer=officer,
+        status=CaseStatus.ACCEPTED,
+        intake_deadline=today - dt.timedelta(days=1),
+        # A possible match of the referred case's person (the same last name and birth date).
+        person=f.PersonFactory(dob=referred.person.dob),
     )
     compliance.evaluate_case(waiting)  # a compliance flag for the review queue's forms
     flag = db.session.scalar(select(ComplianceFlag))
@@ -208,6 +212,7 @@ def build_world(f):
         "flag_id": [flag.id],
         "code": ["no_contact"],
         "person_id": [waiting.person_id],  # a possible match of the referred case's person
+        "other_id": [referred.person_id],
         "service_id": [world.service.id],
         "user_id": [officer.id],
         "agency_id": [officer.agency_id],
@@ -416,6 +421,8 @@ def test_the_walk_reaches_every_form(client, f):
         "/admin/cases/<id>/consents/<id>/scans",
         "/admin/cases/<id>/matches/<id>/link",
         "/admin/cases/<id>/matches/<id>/keep-apart",
+        "/admin/referrals/new",
+        "/admin/people/<id>/merge/<id>",
         "/admin/users/new",
         "/admin/services/<id>",
         "/admin/settings",

@@ -78,8 +78,8 @@ def test_admin_queue_costs_the_same_with_2_and_12_cases(client, login_as, f):
 
     assert with_two == with_twelve
     # user, settings, a page of each list, their capped counts (one statement), the
-    # possible-match marker, the case-manager filter's choices, the navigation's open
-    # compliance flags, and the session's own bookkeeping
+    # possible-match and open-referral markers (one statement), the case-manager filter's
+    # choices, the navigation's open compliance flags, and the session's own bookkeeping
     assert with_twelve <= 9
 
 
@@ -110,6 +110,9 @@ def _similar(f, n: int, case, referrals: int = 2) -> None:
             f.CaseFactory(person=person, officer=f.officer())
 
 
+SHARED_DOB = dt.date(1990, 4, 28)
+
+
 def test_the_queue_marks_possible_matches_in_one_query(client, login_as, f):
     login_as(f.admin())
     alone = f.PersonFactory(last_name="Alone")
@@ -118,8 +121,8 @@ def test_the_queue_marks_possible_matches_in_one_query(client, login_as, f):
     without = _queries(client, "/admin/")
 
     for _ in range(4):  # ten rows now (a full page of each list), most with possible matches
-        f.CaseFactory()
-        f.CaseFactory(status=CaseStatus.ACCEPTED)
+        f.CaseFactory(person=f.PersonFactory(dob=SHARED_DOB))
+        f.CaseFactory(status=CaseStatus.ACCEPTED, person=f.PersonFactory(dob=SHARED_DOB))
     html = client.get("/admin/").get_data(as_text=True)
     assert html.count("Possible match") == 8
     assert _queries(client, "/admin/") == without

@@ -332,9 +332,10 @@ def test_refer_person_refuses_a_referral_that_does_not_match(f):
     assert _count(Person) == 1
 
 
-def test_only_officers_refer(f):
+@pytest.mark.parametrize("who", ["program_admin", "evaluator", "provider"])
+def test_only_officers_and_case_managers_refer(f, who):
     with pytest.raises(NotPermitted):
-        cases.refer_person(f.admin(), _data())
+        cases.refer_person(getattr(f, who)(), _data(source_name="A neighbour"))
     assert _count(Case) == 0
 
 

@@ -24,6 +24,7 @@ CASE_WORK = {
     "print_consent", "queue", "record_assessment", "record_consent", "record_contact",
     "revoke_consent", "review_queue", "dismiss", "confirm", "consent_officers",
     "assign_case_manager", "outreach_queue", "caseloads",
+    "office_referral", "person_detail", "merge_person", "confirm_merge", "undo_merge",
 }  # fmt: skip
 ADMINISTRATION = {
     "users", "user_new", "user_edit", "user_active", "user_mfa_reset", "agencies", "agency_new",

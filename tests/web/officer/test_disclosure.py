@@ -259,7 +259,9 @@ def test_a_colleague_gets_404_unless_their_agency_is_named(client, login_as, f):
 
 def test_officer_page_titles_never_carry_the_participants_name(client, login_as, f):
     officer = f.officer()
-    person = f.PersonFactory(first_name="Zebulon", last_name="Quackenbush")
+    person = f.PersonFactory(
+        first_name="Zebulon", last_name="Quackenbush", dob=dt.date(1990, 4, 28)
+    )
     case = f.CaseFactory(person=person, officer=officer)
     _consent(f, f.CaseFactory(person=person, officer=officer, active=True))
     login_as(officer)
