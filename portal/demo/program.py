@@ -24,6 +24,7 @@ from portal.models import (
     Role,
     Service,
     ServiceCategory,
+    ServiceKind,
     ServiceSchedule,
     SignatureMethod,
     StaffRole,
@@ -157,7 +158,7 @@ def _directory() -> dict[str, Organization | Agency]:
             description=description,
             eligibility=eligibility,
             capacity_max=cap,
-            capacity_available=cap,
+            capacity_available=cap or 0,
             by_appointment=not schedules,
             **kw,
         )
@@ -176,6 +177,7 @@ def _directory() -> dict[str, Organization | Agency]:
         "Adults actively withdrawing from opioids, alcohol or benzodiazepines.",
         8,
         min_age=18,
+        kind=ServiceKind.EPISODE,
     )
     service(
         fmrs,
@@ -186,6 +188,7 @@ def _directory() -> dict[str, Organization | Agency]:
         "Adults committed to long-term treatment upon discharge.",
         6,
         min_age=18,
+        kind=ServiceKind.EPISODE,
     )
     service(
         fmrs,
@@ -204,9 +207,10 @@ def _directory() -> dict[str, Organization | Agency]:
         "An evidence-based public health approach that uses practical strategies to reduce the "
         "harmful consequences of high-risk behaviours.",
         "Open to all adults; no appointment needed.",
-        40,
+        None,  # walk-in: no places
         schedules=[(2, (13, 0), (15, 0))],
         min_age=18,
+        kind=ServiceKind.DROP_IN,
     )
     service(
         recovery,

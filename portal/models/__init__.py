@@ -32,6 +32,7 @@ from portal.models.directory import (
     Organization,
     Service,
     ServiceCategory,
+    ServiceKind,
     ServiceSchedule,
     ServiceStatus,
 )
@@ -118,6 +119,7 @@ __all__ = [
     "ServiceCategory",
     "ServiceReferral",
     "ServiceSchedule",
+    "ServiceKind",
     "ServiceStatus",
     "StaffRole",
     "TimelineEntry",

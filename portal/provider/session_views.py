@@ -134,6 +134,7 @@ def _context(service: Service, day: dt.date, rows: list[ServiceReferral], **extr
         "day": day,
         "today": local_today(),
         "recordable": attendance_service.is_recordable_date,
+        "group_sessions": attendance_service.has_group_sessions(service),
         "scheduled": sessions_between([service], day, day),
         "rows": rows,
         "records": records,

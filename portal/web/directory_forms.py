@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, FieldList, Form, FormField, IntegerField, SelectField, TimeField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import NumberRange, Optional
 
 from portal.models import Service
 from portal.models.directory import WEEKDAYS
@@ -73,7 +73,7 @@ class AvailabilityForm(PortalForm):
     capacity_max = WholeNumberField(
         "Maximum places",
         validators=[
-            InputRequired("Enter the maximum number of places."),
+            Optional(),  # a drop-in service has none; the directory service asks for the others
             NumberRange(0, MAX_CAPACITY, f"Enter a number from 0 to {MAX_CAPACITY:,}."),
         ],
     )
