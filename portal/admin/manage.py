@@ -244,6 +244,7 @@ def settings():
             eligibility_items="\n".join(current.eligibility_items),
             exclusion_reasons="\n".join(current.exclusion_reasons),
             audit_retention_days=current.audit_retention_days,
+            drop_in_visits_engage=current.drop_in_visits_engage,
         )
         return render("admin/settings.html", form=form)
     form = SettingsForm()
@@ -256,6 +257,7 @@ def settings():
             eligibility_items=form.lines(form.eligibility_items.data),
             exclusion_reasons=form.lines(form.exclusion_reasons.data),
             audit_retention_days=form.audit_retention_days.data,
+            drop_in_visits_engage=form.drop_in_visits_engage.data,
         ),
         lambda error: render("admin/settings.html", form=form, error=error),
         "Settings saved. Cases already referred keep their intake deadline and charge filing date.",

@@ -308,6 +308,10 @@ class SettingsForm(PortalForm):
         ],
     )
 
+    drop_in_visits_engage = BooleanField(
+        "A named drop-in visit alone counts as engaged in services"
+    )
+
     @staticmethod
     def lines(text: str | None) -> list[str]:
         return (text or "").splitlines()

@@ -320,6 +320,7 @@ def seed(rng_seed: int = 7) -> None:
     db.session.flush()
     demo_notifications.settle()
     demo_attendance.seed_attendance()
+    demo_attendance.seed_visits()
 
 
 def _consents(active: list[Case], admin: User) -> None:

@@ -64,8 +64,12 @@ from portal.models.notification import (
 from portal.models.person_match import MatchDecision, PersonMatchDecision
 from portal.models.user import Role, StaffRole, User
 from portal.models.user_session import UserSession
+from portal.models.visit import MAX_DAILY_VISITORS, DropInCount, DropInVisit
 
 __all__ = [
+    "MAX_DAILY_VISITORS",
+    "DropInCount",
+    "DropInVisit",
     "HEALTH_ROW_ID",
     "HealthCheck",
     "INVITATION_LIFETIME",

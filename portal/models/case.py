@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, created_at, enum_type, intpk, str120, str255, utcnow
@@ -197,6 +197,7 @@ class TimelineKind(enum.StrEnum):
     CONSENT_REVOKED = "consent_revoked"
     PERSON_LINKED = "person_linked"
     PERSONS_KEPT_APART = "persons_kept_apart"
+    DROP_IN_VISIT = "drop_in_visit"  # never an officer's: see policy's kinds
 
 
 class TimelineEntry(Base):
@@ -229,6 +230,9 @@ class ProgramSettings(Base):
     audit_retention_days: Mapped[int] = mapped_column(default=2190, server_default="2190")
     # Arrest diversion: days after the incident by which a held charge must be filed.
     charge_filing_days: Mapped[int] = mapped_column(default=365, server_default="365")
+    # A named drop-in visit alone makes a participant "engaged in services" only if switched on
+    # (harm reduction is low-barrier: by default a visit never reaches an officer, even so).
+    drop_in_visits_engage: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -79,10 +79,12 @@ def update_settings(
     exclusion_reasons: list[str],
     audit_retention_days: int | None = None,
     charge_filing_days: int | None = None,
+    drop_in_visits_engage: bool | None = None,
 ) -> ProgramSettings:
     """Change the rules (deadline 1-365 days, non-empty lists, audit rows kept six years or
-    more, charges filed 1-3650 days after the incident; None keeps the retention or the filing
-    days as they are); existing cases keep their intake deadline and charge filing date."""
+    more, charges filed 1-3650 days after the incident; None keeps the retention, the filing
+    days or the drop-in rule as they are); existing cases keep their intake deadline and charge
+    filing date."""
     require(can_manage_settings(actor), "Only administrators change the program's rules.")
     if intake_deadline_days is None or not 1 <= intake_deadline_days <= 365:
         raise ValidationFailed(
@@ -114,5 +116,7 @@ def update_settings(
         settings.audit_retention_days = audit_retention_days
     if charge_filing_days is not None:
         settings.charge_filing_days = charge_filing_days
+    if drop_in_visits_engage is not None:
+        settings.drop_in_visits_engage = drop_in_visits_engage
     db.session.flush()
     return settings

@@ -130,6 +130,7 @@ STAFF_TEXT = {
     TimelineKind.CASE_UPDATED: "Case details updated",
     TimelineKind.PERSON_LINKED: "Linked to an earlier record of the same person",
     TimelineKind.PERSONS_KEPT_APART: "A possible match kept apart: a different person",
+    TimelineKind.DROP_IN_VISIT: "Visited a drop-in service",
 }
 
 # Payload keys staff see, with their labels, in display order.
@@ -139,6 +140,7 @@ DETAIL_KEYS = [
     ("reason", "Reason"),
     ("exit_reason", "Reason"),
     ("session_date", "Session"),
+    ("visit_date", "Visit"),
     ("status", "Status"),
     ("previous_status", "Was"),
     ("completed_on", "Date"),
