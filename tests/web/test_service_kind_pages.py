@@ -98,3 +98,11 @@ def test_the_directory_form_edits_the_kind(client, login_as, f):
     assert clinic.kind == ServiceKind.DROP_IN and clinic.capacity_max is None
     listing = text(client.get(f"/admin/organizations/{org.id}"))
     assert "Walk-in, no places" in listing and "Drop-in" in listing
+
+
+def test_maximum_places_is_not_marked_optional(client, login_as, f):
+    org = f.OrganizationFactory()
+    login_as(f.admin())
+    page = text(client.get(f"/admin/organizations/{org.id}/services/new"))
+    label = page[page.index('for="capacity_max"') :]
+    assert "(optional)" not in label[: label.index("</label>")]
