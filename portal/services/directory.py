@@ -180,8 +180,11 @@ def _service_values(values: dict, service: Service | None) -> dict:
         status = ServiceStatus(values.get("status") or ServiceStatus.ACTIVE)
     except ValueError:
         raise ValidationFailed("Choose a status.", field="status") from None
+    chosen = values.get("kind")
+    if chosen is None:  # not given: the service keeps its kind (a new one is scheduled)
+        chosen = service.kind if service is not None else ServiceKind.SCHEDULED
     try:
-        kind = ServiceKind(values.get("kind") or "")
+        kind = ServiceKind(chosen)
     except ValueError:
         raise ValidationFailed(
             "Choose the kind of service: episode, scheduled or drop-in.", field="kind"

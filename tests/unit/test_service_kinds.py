@@ -70,9 +70,13 @@ def test_the_directory_keeps_the_kind_and_a_drop_in_has_no_capacity(f):
     )
     assert clinic.kind == ServiceKind.DROP_IN
     assert (clinic.capacity_max, clinic.capacity_available) == (None, 0)
-    with pytest.raises(ValidationFailed, match="Choose the kind") as refused:
-        directory.create_service(admin, **_service_values(org, name="Other", kind="weekly"))
-    assert refused.value.field == "kind"
+    for bad in ("weekly", ""):
+        with pytest.raises(ValidationFailed, match="Choose the kind") as refused:
+            directory.create_service(admin, **_service_values(org, name="Other", kind=bad))
+        assert refused.value.field == "kind"
+    values = _service_values(org, name=clinic.name, capacity_max=None)
+    del values["kind"]  # not given: the service keeps its kind
+    assert directory.update_service(admin, clinic, **values).kind == ServiceKind.DROP_IN
 
 
 def test_a_service_with_open_referrals_does_not_become_drop_in(f):
