@@ -266,7 +266,7 @@ def update_service(
     if cleaned["kind"] == ServiceKind.DROP_IN and service.kind != ServiceKind.DROP_IN and held:
         # A drop-in holds no places: the places these referrals hold would vanish under them.
         raise ValidationFailed(
-            f"{held} open referral{'s' if held != 1 else ''} hold places of this service: "
+            f"{held} open referral{'s hold' if held != 1 else ' holds'} places of this service: "
             "complete, end or decline them before making it drop-in.",
             field="kind",
         )
