@@ -27,13 +27,19 @@ KINDS = [
     "person_linked", "persons_kept_apart",
 ]  # fmt: skip
 VISIT_KINDS = ["drop_in_visit"]
-KIND_CHECK = "ck_timeline_entries_timelinekind"
+# The timeline's kinds are checked twice: on its entries, and on the officers' notifications
+# (a visit never makes one, but the column holds the same kinds as the model says).
+KIND_CHECKS = {
+    "timeline_entries": "ck_timeline_entries_timelinekind",
+    "notifications": "ck_notifications_notification_kind",
+}
 
 
 def _timeline_kinds(kinds):
-    with op.batch_alter_table("timeline_entries", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f(KIND_CHECK), type_="check")
-        batch_op.create_check_constraint(op.f(KIND_CHECK), sa.column("kind").in_(kinds))
+    for table, check in KIND_CHECKS.items():
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_constraint(op.f(check), type_="check")
+            batch_op.create_check_constraint(op.f(check), sa.column("kind").in_(kinds))
 
 
 def upgrade():
