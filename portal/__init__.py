@@ -80,7 +80,8 @@ def register_blueprints(app: Flask) -> None:
     import portal.officer.views
     import portal.provider.service_views
     import portal.provider.session_views
-    import portal.provider.views  # noqa: F401
+    import portal.provider.views
+    import portal.provider.visit_views  # noqa: F401
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
     from portal.officer import bp as officer_bp

@@ -246,6 +246,7 @@ def settings():
             audit_retention_days=current.audit_retention_days,
             caseload_guidance=current.caseload_guidance,
             caseload_flag_over=current.caseload_flag_over,
+            drop_in_visits_engage=current.drop_in_visits_engage,
         )
         return render("admin/settings.html", form=form)
     form = SettingsForm()
@@ -260,6 +261,7 @@ def settings():
             audit_retention_days=form.audit_retention_days.data,
             caseload_guidance=form.caseload_guidance.data,
             caseload_flag_over=form.caseload_flag_over.data,
+            drop_in_visits_engage=form.drop_in_visits_engage.data,
         ),
         lambda error: render("admin/settings.html", form=form, error=error),
         "Settings saved. Cases already referred keep their intake deadline and charge filing date.",

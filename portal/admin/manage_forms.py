@@ -23,7 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.models import Role, ServiceCategory, ServiceStatus, StaffRole
+from portal.models import Role, ServiceCategory, ServiceKind, ServiceStatus, StaffRole
 from portal.passwords import MAX_LENGTH
 from portal.services.settings import (
     MAX_AUDIT_RETENTION_DAYS,
@@ -216,6 +216,11 @@ class ServiceForm(StrippedForm, AvailabilityForm):
         ),
         validators=[DataRequired("Choose a category.")],
     )
+    kind = SelectField(
+        "Kind of service",
+        choices=choices([("", "Choose the kind"), *((k.value, k.label) for k in ServiceKind)]),
+        validators=[DataRequired("Choose the kind of service: episode, scheduled or drop-in.")],
+    )
     eligibility = TextAreaField("Eligibility", validators=optional(4000), render_kw={"rows": 2})
     min_age = WholeNumberField(
         "Minimum age", validators=[Optional(), NumberRange(0, 120, "Enter an age from 0 to 120.")]
@@ -242,6 +247,7 @@ class ServiceForm(StrippedForm, AvailabilityForm):
             "name": self.name.data,
             "description": self.description.data,
             "category": self.category.data,
+            "kind": self.kind.data,
             "eligibility": self.eligibility.data,
             "min_age": self.min_age.data,
             "max_age": self.max_age.data,
@@ -316,6 +322,9 @@ class SettingsForm(PortalForm):
             Optional(),  # left empty, the figure stays as it is
             NumberRange(1, MAX_CASELOAD, f"Enter a number of cases from 1 to {MAX_CASELOAD}."),
         ],
+    )
+    drop_in_visits_engage = BooleanField(
+        "A named drop-in visit alone counts as engaged in services"
     )
 
     @staticmethod

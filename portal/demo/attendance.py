@@ -1,4 +1,5 @@
-"""Demo data: a few past weeks of attendance for the accepted service referrals already stored."""
+"""Demo data: a few past weeks of attendance for the accepted service referrals already stored,
+and the harm reduction clinic's last Wednesday of visits."""
 
 from __future__ import annotations
 
@@ -6,19 +7,23 @@ import datetime as dt
 import random
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
-from portal.clock import local_date, local_today
+from portal.clock import local_date, local_today, program_tz
 from portal.extensions import db
 from portal.models import (
     Attendance,
     AttendanceStatus,
+    Case,
+    CaseStatus,
     ReferralStatus,
     Service,
     ServiceReferral,
+    TimelineEntry,
     User,
 )
 from portal.policy import provider_staff
+from portal.services import visits
 from portal.services.attendance import record_attendance
 from portal.services.sessions import has_schedule, sessions_between
 
@@ -72,3 +77,64 @@ def seed_attendance(weeks: int = 4, rng_seed: int = 7) -> int:
                 record_attendance(referral, day, status, actor)
     db.session.flush()
     return db.session.scalar(select(func.count()).select_from(Attendance)) - before
+
+
+CLINIC = "Harm Reduction Clinic"
+ANONYMOUS_VISITORS = 9
+
+
+def _last_clinic_day(service: Service) -> dt.date | None:
+    """The clinic's latest session day before today (its Wednesday)."""
+    today = local_today()
+    days = [s.date for s in sessions_between([service], today - dt.timedelta(days=7), today)]
+    past = [d for d in days if d < today]
+    return past[-1] if past else None
+
+
+def seed_visits() -> int:
+    """The harm reduction clinic logs its last Wednesday: two participants who gave their name,
+    and the day's anonymous count. Returns the named visits recorded."""
+    clinic = db.session.scalar(
+        select(Service).where(Service.name == CLINIC).options(selectinload(Service.schedules))
+    )
+    if clinic is None or not clinic.is_drop_in:
+        return 0
+    day = _last_clinic_day(clinic)
+    actor = db.session.scalar(
+        select(User)
+        .where(provider_staff(), User.active, User.organization_id == clinic.organization_id)
+        .order_by(User.id)
+    )
+    if day is None or actor is None:
+        return 0
+    named = 0
+    for case in db.session.scalars(
+        select(Case)
+        .where(Case.status == CaseStatus.ACTIVE, Case.intake_completed_on <= day)
+        .options(joinedload(Case.person))
+        .order_by(Case.referred_at)
+        .limit(2)
+    ):
+        marker = db.session.scalar(
+            select(func.coalesce(func.max(TimelineEntry.id), 0)).where(
+                TimelineEntry.case_id == case.id
+            )
+        )
+        visit, new = visits.record_named_visit(
+            clinic,
+            day,
+            actor,
+            first_name=case.person.first_name,
+            last_name=case.person.last_name,
+            dob=case.person.dob,
+        )
+        at = dt.datetime.combine(day, dt.time(13, 20 + 10 * named), tzinfo=program_tz())
+        visit.recorded_at = at
+        for entry in db.session.scalars(
+            select(TimelineEntry).where(TimelineEntry.case_id == case.id, TimelineEntry.id > marker)
+        ):
+            entry.created_at = at  # the visit's entry is dated on the clinic's afternoon
+        named += new
+    visits.record_visitor_count(clinic, day, ANONYMOUS_VISITORS, actor)
+    db.session.flush()
+    return named

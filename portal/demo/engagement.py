@@ -45,10 +45,7 @@ PLANS = [
             (8, ContactKind.OUTREACH_ATTEMPT, "Not at the usual spot; left a card."),
             (12, ContactKind.PHONE, "Confirmed the housing appointment."),
         ],
-        "services": [
-            ("Fayette County Health Department", "Harm Reduction Clinic", "staff@fchd.example.org"),
-            ("Fayette Community Action", "Housing Assistance", None),
-        ],
+        "services": [("Fayette Community Action", "Housing Assistance", None)],
     },
     {
         "substances": "Opioids (pills), alcohol",
@@ -65,7 +62,6 @@ PLANS = [
         ],
         "services": [
             ("FMRS", "Detoxification", "staff@fmrs.example.org"),
-            ("Fayette County Health Department", "Harm Reduction Clinic", None),
         ],
     },
     {

@@ -25,6 +25,7 @@ from portal.models import (
     Role,
     Service,
     ServiceCategory,
+    ServiceKind,
     ServiceSchedule,
     SignatureMethod,
     StaffRole,
@@ -158,7 +159,7 @@ def _directory() -> dict[str, Organization | Agency]:
             description=description,
             eligibility=eligibility,
             capacity_max=cap,
-            capacity_available=cap,
+            capacity_available=cap or 0,
             by_appointment=not schedules,
             **kw,
         )
@@ -177,6 +178,7 @@ def _directory() -> dict[str, Organization | Agency]:
         "Adults actively withdrawing from opioids, alcohol or benzodiazepines.",
         8,
         min_age=18,
+        kind=ServiceKind.EPISODE,
     )
     service(
         fmrs,
@@ -187,6 +189,7 @@ def _directory() -> dict[str, Organization | Agency]:
         "Adults committed to long-term treatment upon discharge.",
         6,
         min_age=18,
+        kind=ServiceKind.EPISODE,
     )
     service(
         fmrs,
@@ -205,9 +208,10 @@ def _directory() -> dict[str, Organization | Agency]:
         "An evidence-based public health approach that uses practical strategies to reduce the "
         "harmful consequences of high-risk behaviours.",
         "Open to all adults; no appointment needed.",
-        40,
+        None,  # walk-in: no places
         schedules=[(2, (13, 0), (15, 0))],
         min_age=18,
+        kind=ServiceKind.DROP_IN,
     )
     service(
         recovery,
@@ -326,6 +330,7 @@ def seed(rng_seed: int = 7) -> None:
     db.session.flush()
     demo_notifications.settle()
     demo_attendance.seed_attendance()
+    demo_attendance.seed_visits()
 
 
 def _family_referral(earlier: Case, admin: User, referred_at: dt.datetime) -> None:

@@ -34,6 +34,7 @@ from portal.models.directory import (
     Organization,
     Service,
     ServiceCategory,
+    ServiceKind,
     ServiceSchedule,
     ServiceStatus,
 )
@@ -65,8 +66,12 @@ from portal.models.notification import (
 from portal.models.person_match import MatchDecision, PersonMatchDecision
 from portal.models.user import Role, StaffRole, User
 from portal.models.user_session import UserSession
+from portal.models.visit import MAX_DAILY_VISITORS, DropInCount, DropInVisit
 
 __all__ = [
+    "MAX_DAILY_VISITORS",
+    "DropInCount",
+    "DropInVisit",
     "HEALTH_ROW_ID",
     "HealthCheck",
     "INVITATION_LIFETIME",
@@ -122,6 +127,7 @@ __all__ = [
     "ServiceCategory",
     "ServiceReferral",
     "ServiceSchedule",
+    "ServiceKind",
     "ServiceStatus",
     "StaffRole",
     "TimelineEntry",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, created_at, enum_type, intpk, str120, str255, utcnow
@@ -245,6 +245,7 @@ class TimelineKind(enum.StrEnum):
     PERSON_LINKED = "person_linked"
     PERSONS_KEPT_APART = "persons_kept_apart"
     CASE_MANAGER_CHANGED = "case_manager_changed"
+    DROP_IN_VISIT = "drop_in_visit"  # never an officer's: see policy's kinds
 
 
 class TimelineEntry(Base):
@@ -280,6 +281,9 @@ class ProgramSettings(Base):
     # Open cases per case manager: the program's guidance, and the count flagged as too many.
     caseload_guidance: Mapped[int] = mapped_column(default=15, server_default="15")
     caseload_flag_over: Mapped[int] = mapped_column(default=25, server_default="25")
+    # A named drop-in visit alone makes a participant "engaged in services" only if switched on
+    # (harm reduction is low-barrier: by default a visit never reaches an officer, even so).
+    drop_in_visits_engage: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

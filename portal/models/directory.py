@@ -90,6 +90,36 @@ class ServiceStatus(enum.StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class ServiceKind(enum.StrEnum):
+    """How a service takes part in a participant's engagement."""
+
+    EPISODE = "episode"  # detox, crisis stabilisation, residential: admitted, then discharged
+    SCHEDULED = "scheduled"  # counselling, groups: sessions from schedules, attendance
+    DROP_IN = "drop_in"  # harm reduction, benefits clinics: walk in, no referral, no places
+
+    @property
+    def label(self) -> str:
+        return SERVICE_KIND_LABELS[self]
+
+    @property
+    def hint(self) -> str:
+        return SERVICE_KIND_HINTS[self]
+
+
+SERVICE_KIND_LABELS = {
+    ServiceKind.EPISODE: "Episode (admission and discharge)",
+    ServiceKind.SCHEDULED: "Scheduled (sessions and groups)",
+    ServiceKind.DROP_IN: "Drop-in (walk-in, no referral)",
+}
+SERVICE_KIND_HINTS = {
+    ServiceKind.EPISODE: "Detox, crisis stabilisation, residential: places are held; no group "
+    "sessions.",
+    ServiceKind.SCHEDULED: "Counselling and groups: places are held; attendance per session.",
+    ServiceKind.DROP_IN: "Harm reduction, benefits clinics: no referral, no acceptance, no places; "
+    "the provider records visits.",
+}
+
+
 class Service(Base):
     """A service an organisation offers, with eligibility, schedule and capacity."""
 
@@ -111,6 +141,9 @@ class Service(Base):
     eligibility: Mapped[str] = mapped_column(Text, default="")
     min_age: Mapped[int | None]
     max_age: Mapped[int | None]
+    kind: Mapped[ServiceKind] = mapped_column(
+        enum_type(ServiceKind), default=ServiceKind.SCHEDULED, server_default="scheduled"
+    )
     by_appointment: Mapped[bool] = mapped_column(default=False)
     capacity_max: Mapped[int | None]
     capacity_available: Mapped[int] = mapped_column(default=0)
@@ -125,6 +158,21 @@ class Service(Base):
         cascade="all, delete-orphan",
         order_by="(ServiceSchedule.weekday, ServiceSchedule.opens_at)",
     )
+
+    @property
+    def is_drop_in(self) -> bool:
+        """Walk-in: no referral, no acceptance, no places; visits are recorded instead."""
+        return self.kind == ServiceKind.DROP_IN
+
+    @property
+    def is_episode(self) -> bool:
+        """Admitted and discharged: no group sessions to mark."""
+        return self.kind == ServiceKind.EPISODE
+
+    @property
+    def holds_places(self) -> bool:
+        """Referrals hold places of its capacity (every kind but drop-in)."""
+        return not self.is_drop_in
 
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
-from wtforms import RadioField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
-from portal.models import AttendanceStatus, DeclineReason
+from portal.models import MAX_DAILY_VISITORS, AttendanceStatus, DeclineReason
+from portal.web.directory_forms import WholeNumberField
 from portal.web.forms import LocalDateField, PortalForm, VersionedForm, choices, not_in_future
 
 FUTURE = "Attendance cannot be recorded for a date in the future."
@@ -68,4 +75,39 @@ class SessionPickForm(PortalForm):
     service_id = SelectField("Service", validators=[InputRequired("Choose a service.")])
     session_date = LocalDateField(
         "Session date", validators=[DataRequired("Enter the date."), not_in_future(FUTURE)]
+    )
+
+
+VISIT_FUTURE = "Visits cannot be recorded for a date in the future."
+
+
+class NamedVisitForm(PortalForm):
+    """A participant who walked in: the name and date of birth they gave at the door."""
+
+    first_name = StringField(
+        "First name",
+        validators=[DataRequired("Enter the first name the person gave."), Length(max=120)],
+    )
+    last_name = StringField(
+        "Last name",
+        validators=[DataRequired("Enter the last name the person gave."), Length(max=120)],
+    )
+    dob = LocalDateField(
+        "Date of birth", validators=[DataRequired("Enter the person's date of birth.")]
+    )
+
+
+class VisitorCountForm(PortalForm):
+    """The day's anonymous visitors: one number, replaced when entered again."""
+
+    visitors = WholeNumberField(
+        "Anonymous visitors this day",
+        validators=[
+            InputRequired(f"Enter a number of visitors from 0 to {MAX_DAILY_VISITORS}."),
+            NumberRange(
+                0,
+                MAX_DAILY_VISITORS,
+                f"Enter a number of visitors from 0 to {MAX_DAILY_VISITORS}.",
+            ),
+        ],
     )

@@ -134,6 +134,7 @@ def _context(service: Service, day: dt.date, rows: list[ServiceReferral], **extr
         "day": day,
         "today": local_today(),
         "recordable": attendance_service.is_recordable_date,
+        "group_sessions": attendance_service.has_group_sessions(service),
         "scheduled": sessions_between([service], day, day),
         "rows": rows,
         "records": records,
@@ -157,6 +158,8 @@ def _context(service: Service, day: dt.date, rows: list[ServiceReferral], **extr
 def session(service_id: int, day: str):
     """One session: the participants, one-tap attendance, mark all present, corrections."""
     service, session_date = _load_session(service_id, day)
+    if service.is_drop_in:  # nobody is on a drop-in's roster: its day is a day of visits
+        return redirect(url_for("provider.visits", service_id=service.id, day=day))
     paged = _page_of(service, session_date, request.args)
     services = organization_services(current_user.organization_id)
     return render(

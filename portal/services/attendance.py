@@ -92,6 +92,11 @@ def can_mark(referral: ServiceReferral, session_date: dt.date) -> bool:
     )
 
 
+def has_group_sessions(service: Service) -> bool:
+    """Only a scheduled service meets as a group: "mark all present" is offered for it alone."""
+    return not (service.is_episode or service.is_drop_in)
+
+
 def _check_roster(referral: ServiceReferral, service: Service, actor: User) -> None:
     require(can_record_attendance(actor, service), NOT_ON_ROSTER)
     if referral.status == ReferralStatus.PENDING:
@@ -260,10 +265,16 @@ def accepted_referrals(service_id: int) -> list[ServiceReferral]:
 
 
 def record_group_session(service: Service, session_date: dt.date, actor: User) -> list[Attendance]:
-    """Mark every accepted participant present at one session, skipping those already recorded."""
+    """Mark every accepted participant present at one session, skipping those already recorded;
+    an episode (detox, a crisis bed) has no group sessions, a drop-in records visits instead."""
     require(
         can_record_attendance(actor, service), "This service is not one of your organisation's."
     )
+    if not has_group_sessions(service):
+        raise ValidationFailed(
+            f"{service.name} is {service.kind.label.split(' (')[0].lower()}: it has no group "
+            "sessions to mark all present."
+        )
     _check_date(session_date)
     roster = accepted_referrals(service.id)
     recorded = set(

@@ -19,6 +19,7 @@ from portal.models import (
     Organization,
     Service,
     ServiceCategory,
+    ServiceKind,
     ServiceReferral,
     ServiceSchedule,
     ServiceStatus,
@@ -88,13 +89,20 @@ def check_schedule(by_appointment: bool, rows: list[ScheduleRow]) -> list[Schedu
 
 
 def check_capacity(
-    service: Service | None, capacity_max: int | None, capacity_available: int | None
-) -> tuple[int, int]:
-    """Capacity in range, never below the places open referrals hold.
+    service: Service | None,
+    capacity_max: int | None,
+    capacity_available: int | None,
+    kind: ServiceKind | None = None,
+) -> tuple[int | None, int]:
+    """Capacity in range, never below the places open referrals hold; a drop-in service has
+    no places at all (whatever was entered).
 
     When the maximum changes and the available count was left as it was, the available
     count follows: maximum minus the places held.
     """
+    kind = kind or (service.kind if service is not None else ServiceKind.SCHEDULED)
+    if kind == ServiceKind.DROP_IN:
+        return None, 0
     if capacity_max is None:
         raise ValidationFailed("Enter the maximum number of places.", field="capacity_max")
     if not 0 <= capacity_max <= MAX_CAPACITY:
@@ -172,11 +180,21 @@ def _service_values(values: dict, service: Service | None) -> dict:
         status = ServiceStatus(values.get("status") or ServiceStatus.ACTIVE)
     except ValueError:
         raise ValidationFailed("Choose a status.", field="status") from None
+    chosen = values.get("kind")
+    if chosen is None:  # not given: the service keeps its kind (a new one is scheduled)
+        chosen = service.kind if service is not None else ServiceKind.SCHEDULED
+    try:
+        kind = ServiceKind(chosen)
+    except ValueError:
+        raise ValidationFailed(
+            "Choose the kind of service: episode, scheduled or drop-in.", field="kind"
+        ) from None
     cleaned = {
         "organization_id": organization.id,
         "name": name,
         "category": category,
         "status": status,
+        "kind": kind,
     }
     for field in ("description", "eligibility"):
         text = clean(values.get(field))
@@ -206,7 +224,9 @@ def create_service(
     require_directory_manager(actor)
     cleaned = _service_values(values, None)
     check_schedule(by_appointment, schedule)
-    capacity_max, capacity_available = check_capacity(None, capacity_max, capacity_available)
+    capacity_max, capacity_available = check_capacity(
+        None, capacity_max, capacity_available, cleaned["kind"]
+    )
     service = Service(**cleaned, capacity_max=capacity_max, capacity_available=capacity_available)
     service.schedules = []
     db.session.add(service)
@@ -243,8 +263,17 @@ def update_service(
             "complete, end or decline them before making it inactive.",
             field="status",
         )
+    if cleaned["kind"] == ServiceKind.DROP_IN and service.kind != ServiceKind.DROP_IN and held:
+        # A drop-in holds no places: the places these referrals hold would vanish under them.
+        raise ValidationFailed(
+            f"{held} open referral{'s hold' if held != 1 else ' holds'} places of this service: "
+            "complete, end or decline them before making it drop-in.",
+            field="kind",
+        )
     check_schedule(by_appointment, schedule)
-    capacity_max, capacity_available = check_capacity(service, capacity_max, capacity_available)
+    capacity_max, capacity_available = check_capacity(
+        service, capacity_max, capacity_available, cleaned["kind"]
+    )
     for key, value in cleaned.items():
         setattr(service, key, value)
     service.capacity_max, service.capacity_available = capacity_max, capacity_available

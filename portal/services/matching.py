@@ -19,6 +19,7 @@ from portal.models import (
     ReferralStatus,
     Service,
     ServiceCategory,
+    ServiceKind,
     ServiceReferral,
     ServiceSchedule,
     ServiceStatus,
@@ -93,7 +94,8 @@ class Match:
 
     @property
     def has_capacity(self) -> bool:
-        return self.service.capacity_available > 0
+        """A place is free; a drop-in has no places and always lets people walk in."""
+        return self.service.is_drop_in or self.service.capacity_available > 0
 
     @property
     def assigned(self) -> bool:
@@ -165,7 +167,10 @@ def services_query(filters: MatchFilters):
     if filters.organization_id:
         query = query.where(Service.organization_id == filters.organization_id)
     if filters.with_capacity:
-        query = query.where(Service.capacity_available > 0)
+        # A drop-in service needs no place: it stays in the list, as walk-in information.
+        query = query.where(
+            (Service.capacity_available > 0) | (Service.kind == ServiceKind.DROP_IN)
+        )
     if filters.service_ids is not None:
         query = query.where(Service.id.in_(filters.service_ids))
     return query

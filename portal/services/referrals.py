@@ -17,6 +17,7 @@ from portal.models import (
     Organization,
     ReferralStatus,
     Service,
+    ServiceKind,
     ServiceReferral,
     ServiceStatus,
     TimelineEntry,
@@ -59,6 +60,13 @@ class ProviderInactive(DomainError):
     """The service's organisation was deactivated: it takes no new referrals."""
 
 
+def drop_in_message(service: Service) -> str:
+    return (
+        f"{service.name} is a drop-in service: participants walk in without a referral, and "
+        "the provider records their visits."
+    )
+
+
 def reserve_place(service_id: int) -> None:
     """Take one place atomically: of two people taking the last place at once, one fails."""
     result = db.session.execute(
@@ -82,6 +90,7 @@ def release_place(service_id: int) -> None:
         update(Service)
         .where(
             Service.id == service_id,
+            Service.kind != ServiceKind.DROP_IN,  # no places to give back
             (Service.capacity_max.is_(None)) | (Service.capacity_available < Service.capacity_max),
         )
         .values(capacity_available=Service.capacity_available + 1)
@@ -126,6 +135,8 @@ def assign_service(case: Case, service: Service, actor: User, note: str = "") ->
     require(can_manage_case(actor), "Only the program office assigns services.")
     if not takes_services(case):
         raise InvalidTransition("Services can be assigned only to an active participant.")
+    if service.is_drop_in:
+        raise ValidationFailed(drop_in_message(service))
     organization = db.session.get(Organization, service.organization_id)
     if organization is None or not organization.active:
         raise ProviderInactive("This provider is not taking referrals (it is inactive).")
@@ -215,6 +226,9 @@ def accept_service_referral(referral: ServiceReferral, actor: User) -> ServiceRe
     """The provider takes the participant on; the first acceptance tells the officer 'engaged'."""
     service = _service_of(referral)
     require(can_decide_service_referral(actor, service), DECIDE_MESSAGE)
+    if service.is_drop_in:
+        # A referral from before the service became drop-in: nothing to accept now.
+        raise InvalidTransition(f"{drop_in_message(service)} Decline or end this referral.")
     if service.status != ServiceStatus.ACTIVE:
         raise InvalidTransition(
             f"{service.name} is {service.status.label.lower()}: it cannot take participants now."

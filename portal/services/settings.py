@@ -86,11 +86,13 @@ def update_settings(
     charge_filing_days: int | None = None,
     caseload_guidance: int | None = None,
     caseload_flag_over: int | None = None,
+    drop_in_visits_engage: bool | None = None,
 ) -> ProgramSettings:
     """Change the rules (deadline 1-365 days, non-empty lists, audit rows kept six years or
     more, charges filed 1-3650 days after the incident, a caseload guidance of 1-200 open cases
-    flagged over a count no lower; None keeps the retention, the filing days or a caseload
-    figure as they are); existing cases keep their intake deadline and charge filing date."""
+    flagged over a count no lower; None keeps the retention, the filing days, a caseload figure
+    or the drop-in rule as they are); existing cases keep their intake deadline and charge
+    filing date."""
     require(can_manage_settings(actor), "Only administrators change the program's rules.")
     if intake_deadline_days is None or not 1 <= intake_deadline_days <= 365:
         raise ValidationFailed(
@@ -127,6 +129,8 @@ def update_settings(
         settings.audit_retention_days = audit_retention_days
     if charge_filing_days is not None:
         settings.charge_filing_days = charge_filing_days
+    if drop_in_visits_engage is not None:
+        settings.drop_in_visits_engage = drop_in_visits_engage
     db.session.flush()
     return settings
 

@@ -131,6 +131,7 @@ STAFF_TEXT = {
     TimelineKind.PERSON_LINKED: "Linked to an earlier record of the same person",
     TimelineKind.PERSONS_KEPT_APART: "A possible match kept apart: a different person",
     TimelineKind.CASE_MANAGER_CHANGED: "Case manager changed",
+    TimelineKind.DROP_IN_VISIT: "Visited a drop-in service",
 }
 
 # Payload keys staff see, with their labels, in display order.
@@ -140,6 +141,7 @@ DETAIL_KEYS = [
     ("reason", "Reason"),
     ("exit_reason", "Reason"),
     ("session_date", "Session"),
+    ("visit_date", "Visit"),
     ("status", "Status"),
     ("previous_status", "Was"),
     ("completed_on", "Date"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, FieldList, Form, FormField, IntegerField, SelectField, TimeField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import NumberRange, Optional
 
 from portal.models import Service
 from portal.models.directory import WEEKDAYS
@@ -63,6 +63,17 @@ class ScheduleRowForm(Form):
         return not self.errors
 
 
+class PlacesAsked:
+    """Marks the maximum places as asked (no "optional" beside it) without refusing it empty
+    here: a drop-in service has none, and the directory service, which knows the kind, asks
+    every other service for it beside this field."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field) -> None:
+        return None
+
+
 class AvailabilityForm(PortalForm):
     """Schedule (weekly sessions or by appointment) and capacity of one service."""
 
@@ -73,7 +84,8 @@ class AvailabilityForm(PortalForm):
     capacity_max = WholeNumberField(
         "Maximum places",
         validators=[
-            InputRequired("Enter the maximum number of places."),
+            PlacesAsked(),
+            Optional(),
             NumberRange(0, MAX_CAPACITY, f"Enter a number from 0 to {MAX_CAPACITY:,}."),
         ],
     )

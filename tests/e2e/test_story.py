@@ -32,9 +32,9 @@ OFFICER_NAME = "Deputy Jordan Hall"
 ADMIN = "admin@lead.example.org"
 ADMIN_NAME = "Dana Whitlock"
 FMRS_STAFF = "staff@fmrs.example.org"
-FCHD_STAFF = "staff@fchd.example.org"
+GROUP_STAFF = "staff@recovery.example.org"
 DETOX = "Detoxification"
-HARM_REDUCTION = "Harm Reduction Clinic"
+GROUP = "Peer Recovery Support Group"
 
 PERSON = NewPerson(
     first_name="Casey",
@@ -49,9 +49,10 @@ PERSON = NewPerson(
     notes="Wants help with detox; staying with a cousin in Oak Hill.",
 )
 TODAY = dt.datetime.now(ZoneInfo(TIMEZONE)).date()
-# The harm reduction clinic meets on Wednesdays. The person is referred today and attendance
+# The peer group meets on Mondays (the harm reduction clinic is drop-in: nobody is referred to
+# it, nobody is on its roster). The person is referred today and attendance
 # cannot predate a referral, so the group is logged for today: from the "Today" list on a
-# Wednesday, through the service-and-date form on any other day.
+# Monday, through the service-and-date form on any other day.
 GROUP_DAY = TODAY
 ASSESSMENT = Assessment(
     assessed_on=TODAY.isoformat(),
@@ -71,7 +72,7 @@ ASSESSMENT = Assessment(
 # What the officer must never see: staff, services, providers, clinical notes.
 NOT_FOR_OFFICERS = (
     DETOX,
-    HARM_REDUCTION,
+    GROUP,
     "FMRS",
     "Health Department",
     "Hepatitis",
@@ -127,9 +128,9 @@ def referral_to_engaged_in_services(cast: Cast) -> None:
     admin.filters_matching("Category", "Detoxification", r"category=detox")
     admin.assigns_by_keyboard(DETOX, provider="FMRS")
     admin.filters_matching("Category", "All categories", r"category=&")
-    admin.filters_matching("Provider", "Fayette County Health Department", r"organization=\d+")
-    admin.assigns(HARM_REDUCTION)
-    admin.back_to_case(PERSON, [DETOX, HARM_REDUCTION])
+    admin.filters_matching("Provider", "Fayette Recovery Community", r"organization=\d+")
+    admin.assigns(GROUP)
+    admin.back_to_case(PERSON, [DETOX, GROUP])
 
     fmrs = cast.actor(Provider, FMRS_STAFF, PHONE)
     fmrs.sign_in()
@@ -140,20 +141,20 @@ def referral_to_engaged_in_services(cast: Cast) -> None:
     fmrs.logs_by_keyboard(PERSON, "Attended", TODAY)
     fmrs.opens_participant(PERSON, DETOX, "Attended")
 
-    fchd = cast.actor(Provider, FCHD_STAFF, DESKTOP)
-    fchd.sign_in()
-    fchd.accepts(PERSON, HARM_REDUCTION)
-    fchd.opens_sessions()
-    fchd.opens_session(HARM_REDUCTION, GROUP_DAY, TODAY)
-    fchd.marks_all_present(PERSON)
-    fchd.corrects(PERSON, "Excused", "Left at the start for a medical appointment.")
-    shot(fchd.page, "provider-session-attendance")
+    peers = cast.actor(Provider, GROUP_STAFF, DESKTOP)
+    peers.sign_in()
+    peers.accepts(PERSON, GROUP)
+    peers.opens_sessions()
+    peers.opens_session(GROUP, GROUP_DAY, TODAY)
+    peers.marks_all_present(PERSON)
+    peers.corrects(PERSON, "Excused", "Left at the start for a medical appointment.")
+    shot(peers.page, "provider-session-attendance")
 
     officer.sees_progress(
         "Engaged in services", "Active", never_shown=(ADMIN_NAME, *NOT_FOR_OFFICERS), notice=True
     )
     admin.sees_timeline("Service referral accepted", "Attendance recorded", "Attendance corrected")
-    fmrs.sees_only_own_services((HARM_REDUCTION, "Left at the start"))
+    fmrs.sees_only_own_services((GROUP, "Left at the start"))
     admin.finds_in_cases(PERSON, "Active")
     # Revoking a revocable consent hides further progress from the officer at once.
     admin.reopens_case(PERSON)

@@ -28,6 +28,7 @@ def _service_values(org, **overrides):
         "name": "Harm Reduction Clinic",
         "description": "Supplies and testing.",
         "category": "harm_reduction",
+        "kind": "scheduled",
         "eligibility": "Adults",
         "min_age": 18,
         "max_age": None,

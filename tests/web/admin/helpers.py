@@ -20,6 +20,7 @@ def service_data(org, **overrides):
         "organization_id": str(org.id),
         "name": "Harm Reduction Clinic",
         "category": "harm_reduction",
+        "kind": "scheduled",
         "description": "Supplies and testing.",
         "eligibility": "Open to all adults.",
         "min_age": "18",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -295,7 +297,27 @@ def test_settings_saved(client, acting_admin):
     assert settings.charge_filing_days == 730
     assert settings.eligibility_items == ["Adult", "Low-level offence"]
     assert settings.exclusion_reasons == ["Under 18", "Other (see note)"]
+    assert not settings.drop_in_visits_engage  # off unless ticked
     assert "Low-level offence" in text(client.get("/admin/settings"))
+
+
+def _engage_box(page: str) -> str:
+    """The setting's checkbox, as rendered."""
+    return re.search(r'<input[^>]*id="drop_in_visits_engage"[^>]*>', page).group(0)
+
+
+def test_the_drop_in_setting_is_off_by_default_and_switched_on(client, acting_admin):
+    assert "checked" not in _engage_box(text(client.get("/admin/settings")))
+    data = {
+        "intake_deadline_days": "30",
+        "eligibility_items": "Adult",
+        "exclusion_reasons": "Under 18",
+        "drop_in_visits_engage": "y",
+    }
+    response = post(client, "/admin/settings", data)
+    assert response.status_code == 302, text(response)
+    assert get_settings().drop_in_visits_engage
+    assert "checked" in _engage_box(text(client.get("/admin/settings")))
 
 
 @pytest.mark.parametrize(

@@ -251,8 +251,9 @@ def test_demo_directory_pages_render_and_resave_unchanged(client, f):
         name=clinic.name,
         description=clinic.description,
         eligibility=clinic.eligibility,
-        capacity_max=str(clinic.capacity_max),
-        capacity_available=str(clinic.capacity_available),
+        kind="drop_in",  # walk-in: no places to enter
+        capacity_max="",
+        capacity_available="",
     )
     response = post(client, url, unchanged)
     assert response.status_code == 302, text(response)
