@@ -84,6 +84,8 @@ def rate_limit_settings() -> dict:
     several app servers, in a Redis they share (RATELIMIT_STORAGE_URI=redis://host:6379/0)."""
     return {
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        # Named drop-in visits one member of provider staff may look up an hour.
+        "VISIT_LOOKUPS_PER_HOUR": int(os.environ.get("VISIT_LOOKUPS_PER_HOUR", "60")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
         # Keeps this portal's counters apart from anything else kept in the same Redis.
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "").strip() or "lead-portal",

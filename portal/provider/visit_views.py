@@ -8,6 +8,7 @@ from flask import abort, current_app, request, url_for
 from flask_login import current_user
 
 from portal.clock import local_today
+from portal.extensions import limiter
 from portal.models import MAX_DAILY_VISITORS, Service
 from portal.policy import can_record_attendance
 from portal.provider import bp
@@ -76,7 +77,19 @@ def visits(service_id: int):
     return _page(_drop_in(service_id), _day(request.args.get("day")))
 
 
+def _lookup_limit() -> str:
+    return f"{current_app.config['VISIT_LOOKUPS_PER_HOUR']} per hour"
+
+
+def _lookup_key() -> str:
+    return f"visit-lookup:{current_user.get_id()}"
+
+
 @bp.post("/services/<int:service_id>/visits/<day>/named")
+# A named visit is found by a name and a birth date, so the form could be used to ask whether
+# someone is in the program: each member of staff may look up a bounded number an hour (a
+# clinic afternoon's named visitors), shared by every app server (the limiter's storage).
+@limiter.limit(_lookup_limit, key_func=_lookup_key)
 def record_named_visit(service_id: int, day: str):
     """A participant walked in: recorded once a day, found by the name and birth date given."""
     service, visit_date = _drop_in(service_id), _posted_day(day)

@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.auth import limits
+from portal.clock import local_today
 from portal.extensions import db
-from portal.models import AuditAction, AuditEvent, AuditOutcome
+from portal.models import AuditAction, AuditEvent, AuditOutcome, ServiceKind
 from tests.conftest import CSRF_RE
 from tests.factories import PASSWORD
 from tests.mfa import NOW, code, enrol
@@ -212,3 +213,43 @@ def test_re_authentication_has_the_same_limits(limited, f):
     refused = _post_form(limited, client, "/account/confirm", {"password": PASSWORD})
     assert refused.status_code == 429
     assert LIMITED in refused.get_data(as_text=True)
+
+
+def test_named_visit_lookups_are_limited_per_member_of_staff(app, f):
+    """A named visit is found by name and birth date: the form must not serve to ask, name after
+    name, who is in the program."""
+    limited = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "VISIT_LOOKUPS_PER_HOUR": 3,
+        }
+    )
+    clinic = f.ServiceFactory(
+        kind=ServiceKind.DROP_IN, capacity_max=None, capacity_available=0, by_appointment=False
+    )
+    staff = f.provider(organization=clinic.organization)
+    db.session.commit()
+    client = limited.test_client()
+    assert _post_form(limited, client, "/login", {"email": staff.email, "password": PASSWORD})
+    day = local_today().isoformat()
+    page = f"/provider/services/{clinic.id}/visits?day={day}"
+    named = {"named-first_name": "Nobody", "named-last_name": "Known", "named-dob": "1950-01-01"}
+
+    def look_up():
+        with limited.app_context():
+            match = CSRF_RE.search(client.get(page).get_data(as_text=True))
+        with limited.app_context():
+            return client.post(
+                f"/provider/services/{clinic.id}/visits/{day}/named",
+                data={**named, "csrf_token": match.group(1) or match.group(2)},
+            )
+
+    assert [look_up().status_code for _ in range(3)] == [422, 422, 422]  # no such participant
+    refused = look_up()
+    assert refused.status_code == 429
+    with limited.app_context():
+        db.engine.dispose()
