@@ -18,6 +18,7 @@ from portal.models import (
     CaseStatus,
     ReferralStatus,
     Service,
+    ServiceKind,
     ServiceReferral,
     ServiceSchedule,
     User,
@@ -89,7 +90,8 @@ def bench_pages() -> list[Page]:
     group = db.session.execute(
         select(ServiceReferral.service_id, ServiceSchedule.weekday)
         .join(ServiceSchedule, ServiceSchedule.service_id == ServiceReferral.service_id)
-        .where(accepted, mine)
+        .join(Service, Service.id == ServiceReferral.service_id)
+        .where(accepted, mine, Service.kind == ServiceKind.SCHEDULED)
         .group_by(ServiceReferral.service_id, ServiceSchedule.weekday)
         .order_by(func.count().desc(), ServiceReferral.service_id)
         .limit(1)
