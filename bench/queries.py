@@ -112,35 +112,37 @@ def profile(url: str, repeat: int = 5) -> list[dict]:
     with app.app_context():
         engine = db.engine
     timer = Timer(engine)
-    found = []
-    for page in pages:
-        client = clients[page.role]
-        client.get(page.path, headers=page.headers)  # warm: caches, the planner, the pages
-        statements: dict[str, Statement] = {}
-        timer.current = statements
-        took = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            answer = client.get(page.path, headers=page.headers)
-            took.append((time.perf_counter() - started) * 1000)
-            if answer.status_code != 200:
-                raise RuntimeError(f"{page.path} answered {answer.status_code}")
-        timer.current = None
-        took.sort()
-        costliest = max(statements.values(), key=lambda s: s.median_ms)
-        found.append(
-            {
-                "role": page.role,
-                "page": page.name,
-                "request_ms": round(took[len(took) // 2], 1),
-                "sql_ms": round(sum(s.median_ms for s in statements.values()), 1),
-                "statements": len(statements),
-                "costliest_ms": round(costliest.median_ms, 1),
-                "costliest_sql": " ".join(costliest.sql.split()),
-                "plan": _explain(engine, costliest),
-            }
-        )
-    return found
+    try:
+        return [_profile_page(engine, timer, clients[page.role], page, repeat) for page in pages]
+    finally:
+        engine.dispose()  # its connections closed now, not whenever they are collected
+
+
+def _profile_page(engine, timer: Timer, client, page, repeat: int) -> dict:
+    """One page: requested `repeat` times after a warm-up, each statement timed."""
+    client.get(page.path, headers=page.headers)  # warm: caches, the planner, the pages
+    statements: dict[str, Statement] = {}
+    timer.current = statements
+    took = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        answer = client.get(page.path, headers=page.headers)
+        took.append((time.perf_counter() - started) * 1000)
+        if answer.status_code != 200:
+            raise RuntimeError(f"{page.path} answered {answer.status_code}")
+    timer.current = None
+    took.sort()
+    costliest = max(statements.values(), key=lambda s: s.median_ms)
+    return {
+        "role": page.role,
+        "page": page.name,
+        "request_ms": round(took[len(took) // 2], 1),
+        "sql_ms": round(sum(s.median_ms for s in statements.values()), 1),
+        "statements": len(statements),
+        "costliest_ms": round(costliest.median_ms, 1),
+        "costliest_sql": " ".join(costliest.sql.split()),
+        "plan": _explain(engine, costliest),
+    }
 
 
 def text(found: list[dict], limit: int = 0) -> str:
