@@ -56,3 +56,12 @@ def test_a_providers_case_is_checked_by_its_own_referrals(f):
     steps = _sqlite_plan(one_case_scope(provider, 1))
     assert "LIST SUBQUERY" not in steps, steps
     assert "ix_service_referrals_case" in steps, steps
+
+
+def test_postgresql_connections_compile_no_jit():
+    """A page's statements are short: JIT compilation (on by default above a cost estimate)
+    cost the queue's possible-match check 30 of its 40 ms."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
