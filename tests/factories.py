@@ -37,6 +37,7 @@ from portal.models import (
     Role,
     Service,
     ServiceCategory,
+    ServiceKind,
     ServiceReferral,
     SignatureMethod,
     TimelineEntry,
@@ -449,6 +450,17 @@ class AssessmentFactory(Base):
         _entry(case.id, kind, assessment.assessed_by.id, assessment.created_at, payload)
         db.session.flush()
         return assessment
+
+
+def drop_in_service(**kw) -> Service:
+    """A walk-in service (harm reduction): no places, no acceptance."""
+    defaults = {
+        "kind": ServiceKind.DROP_IN,
+        "capacity_max": None,
+        "capacity_available": 0,
+        "by_appointment": False,
+    }
+    return ServiceFactory(**{**defaults, **kw})
 
 
 def officer(**kw) -> User:

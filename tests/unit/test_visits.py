@@ -15,7 +15,6 @@ from portal.models import (
     DropInCount,
     DropInVisit,
     Notification,
-    ServiceKind,
     TimelineEntry,
     TimelineKind,
 )
@@ -31,13 +30,7 @@ def _count(model, *where):
 
 @pytest.fixture
 def clinic(f):
-    service = f.ServiceFactory(
-        name="Harm Reduction Clinic",
-        kind=ServiceKind.DROP_IN,
-        capacity_max=None,
-        capacity_available=0,
-        by_appointment=False,
-    )
+    service = f.drop_in_service(name="Harm Reduction Clinic")
     staff = f.provider(organization=service.organization)
     return service, staff
 

@@ -18,7 +18,7 @@ from portal import create_app
 from portal.auth import limits
 from portal.clock import local_today
 from portal.extensions import db
-from portal.models import AuditAction, AuditEvent, AuditOutcome, ServiceKind
+from portal.models import AuditAction, AuditEvent, AuditOutcome
 from tests.conftest import CSRF_RE
 from tests.factories import PASSWORD
 from tests.mfa import NOW, code, enrol
@@ -228,9 +228,7 @@ def test_named_visit_lookups_are_limited_per_member_of_staff(app, f):
             "VISIT_LOOKUPS_PER_HOUR": 3,
         }
     )
-    clinic = f.ServiceFactory(
-        kind=ServiceKind.DROP_IN, capacity_max=None, capacity_available=0, by_appointment=False
-    )
+    clinic = f.drop_in_service()
     staff = f.provider(organization=clinic.organization)
     db.session.commit()
     client = limited.test_client()

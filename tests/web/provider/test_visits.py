@@ -16,7 +16,6 @@ from portal.models import (
     AuditEvent,
     DropInCount,
     DropInVisit,
-    ServiceKind,
     ServiceSchedule,
 )
 from portal.services import visits
@@ -33,13 +32,7 @@ def text(response) -> str:
 
 @pytest.fixture
 def clinic(f):
-    service = f.ServiceFactory(
-        name="Harm Reduction Clinic",
-        kind=ServiceKind.DROP_IN,
-        capacity_max=None,
-        capacity_available=0,
-        by_appointment=False,
-    )
+    service = f.drop_in_service(name="Harm Reduction Clinic")
     service.schedules.append(
         ServiceSchedule(weekday=local_today().weekday(), opens_at=dt.time(0), closes_at=dt.time(23))
     )
