@@ -2,13 +2,13 @@
 service, portal/demo/program.py). First the case manager opens the participant's case (and
 reads who referred her), and that officer, whose participant consented to status updates, opens
 the referral and the inbox. Then Priya Nair of the Health Department opens the clinic's visits
-from Our services and goes back to its latest Wednesday. She saves the afternoon's anonymous
-count (a count past the cap is refused beside the field first), then a participant who gave her
-name: a wrong date of birth finds nobody (nothing is shown that she did not say), the right one
-records the visit; both are listed for the day. The case manager's timeline shows the visit; the
-officer's referrals, referral page, timeline and inbox read exactly as before, with no word of
-the clinic, the visit or the count, and no new unread update. Every screen passes axe and fits
-390 px.
+from Our services, and from Sessions' other dates the Wednesday before last (its paper sheet).
+She saves the afternoon's anonymous count (a count past the cap is refused beside the field
+first), then a participant who gave her name: a wrong date of birth finds nobody (nothing is
+shown that she did not say), the right one records the visit; both are listed for the day. The
+case manager's timeline shows the visit; the officer's referrals, referral page, timeline and
+inbox read exactly as before, with no word of the clinic, the visit or the count, and no new
+unread update. Every screen passes axe and fits 390 px.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from portal.demo.program import DEMO_USERS, PEOPLE
 from tests.e2e.checks import PHONE, a11y, phone_friendly
 from tests.e2e.conftest import TIMEZONE
 from tests.e2e.provider import Provider
+from tests.e2e.test_account_story import LOCKED_OUT
 
 pytestmark = pytest.mark.e2e
 
@@ -31,10 +32,10 @@ CLINIC_STAFF = "staff@fchd.example.org"
 CASE_MANAGER = "casemanager@lead.example.org"
 CLINIC = "Harm Reduction Clinic"
 WEDNESDAY = 2
-# An active participant of the demo whom the demo's own clinic afternoon did not record (it
-# records the two oldest active cases), and who consented to status updates for the referring
-# agency: the officer sees their progress, never a visit.
-FIRST, LAST = "Crystal", "Pack"
+# The demo's oldest active participant, who consented to status updates for the referring
+# agency: the officer sees her progress, never a visit. The demo's own clinic afternoon, the last
+# Wednesday before today, recorded her; the story logs the Wednesday before that one.
+FIRST, LAST = "Amanda", "Gwinn"
 DOB = next(dt.date.fromisoformat(p[2]) for p in PEOPLE if p[:2] == (FIRST, LAST))
 NAME = f"{FIRST} {LAST}"
 VISITORS = 47  # past any day of a month, so a date never reads as the count
@@ -50,13 +51,15 @@ NOT_FOR_OFFICERS = (
 )
 
 
-def _latest_wednesday(today: dt.date) -> dt.date:
-    return today - dt.timedelta(days=(today.weekday() - WEDNESDAY) % 7)
+def _wednesday_before_last(today: dt.date) -> dt.date:
+    """The Wednesday a week before the last one before today (the demo's clinic afternoon)."""
+    last = today - dt.timedelta(days=(today.weekday() - WEDNESDAY - 1) % 7 + 1)
+    return last - dt.timedelta(days=7)
 
 
 def test_the_clinic_logs_a_wednesday_that_no_officer_sees(cast):
     today = dt.datetime.now(ZoneInfo(TIMEZONE)).date()
-    day = _latest_wednesday(today)
+    day = _wednesday_before_last(today)
 
     # Before the clinic: the case manager finds who referred the participant, and that officer
     # opens the referral; what they see then is what they must still see afterwards.
@@ -64,6 +67,7 @@ def test_the_clinic_logs_a_wednesday_that_no_officer_sees(cast):
     manager.sign_in()
     officer_name = _opens_case(manager)
     officer_email = next(email for email, name, *_ in DEMO_USERS if name == officer_name)
+    assert officer_email != LOCKED_OUT, "the account story locks this officer out"
     officer = cast.officer(officer_email, PHONE)
     officer.sign_in()
     unread = officer.unread()
@@ -78,7 +82,9 @@ def test_the_clinic_logs_a_wednesday_that_no_officer_sees(cast):
     entry = manager.page.locator("#timeline .portal-timeline__entry").filter(
         has_text="Visited a drop-in service"
     )
-    expect(entry.filter(has_text=CLINIC).filter(has_text=f"{day:%b} {day.day}")).to_have_count(1)
+    expect(
+        entry.filter(has_text=CLINIC).filter(has_text=f"Visit: {day.isoformat()}")
+    ).to_have_count(1)
     manager.checks("case page (drop-in visit on the timeline)")
 
     # The officer: the same timeline and inbox as before, no word of the clinic, no new update.
@@ -134,7 +140,7 @@ def _logs_the_wednesday(staff, today: dt.date, day: dt.date) -> None:
     page = staff.page
     heading = page.get_by_role("heading", level=1)
 
-    # From Our services, the clinic's visits open on today; back, a day at a time, to Wednesday.
+    # From Our services, the clinic's visits open on today.
     page.get_by_role("navigation", name="Main").get_by_role(
         "link", name="Our services", exact=True
     ).click()
@@ -147,8 +153,16 @@ def _logs_the_wednesday(staff, today: dt.date, day: dt.date) -> None:
     expect(page.get_by_role("navigation", name="Other days").get_by_role("link")).to_have_text(
         ["Previous day"]
     )
-    for _ in range((today - day).days):
-        page.get_by_role("link", name="Previous day").click()
+    staff.checks("clinic visits (today)")
+
+    # The paper sheet of an earlier Wednesday: Sessions' other dates open that day's visits.
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Sessions", exact=True
+    ).click()
+    other = page.get_by_role("region", name="Appointments and other dates")
+    other.get_by_label("Service").select_option(label=CLINIC)
+    other.get_by_label("Session date", exact=False).fill(day.isoformat())
+    other.get_by_role("button", name="Open attendance").click()
     expect(heading).to_have_text(f"{CLINIC} Visits, Wednesday {day:%b} {day.day}, {day.year}")
     expect(page.locator("main")).to_contain_text("never by an officer")
     staff.checks("clinic visits (Wednesday)")
