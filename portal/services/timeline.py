@@ -128,6 +128,8 @@ STAFF_TEXT = {
     TimelineKind.CASE_WITHDRAWN: "Case withdrawn",
     TimelineKind.CASE_NON_COMPLIANT: "Case returned for non-compliance",
     TimelineKind.CASE_UPDATED: "Case details updated",
+    TimelineKind.CONSENT_RECORDED: "Consent to disclose recorded",
+    TimelineKind.CONSENT_REVOKED: "Consent to disclose revoked",
     TimelineKind.PERSON_LINKED: "Linked to an earlier record of the same person",
     TimelineKind.PERSONS_KEPT_APART: "A possible match kept apart: a different person",
     TimelineKind.CASE_MANAGER_CHANGED: "Case manager changed",
