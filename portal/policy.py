@@ -337,6 +337,12 @@ def can_decide_service_referral(user: User, service: Service) -> bool:
     return is_staff_of(user, service) or can_manage_case(user)
 
 
+def can_record_contact_attempt(user: User, service: Service) -> bool:
+    """Attempts to reach a referred participant, and closing the referral as could not reach:
+    the staff of the organisation that runs the service."""
+    return is_staff_of(user, service)
+
+
 def can_record_attendance(user: User, service: Service) -> bool:
     """Attendance is logged by the staff of the organisation that runs the service."""
     return is_staff_of(user, service)

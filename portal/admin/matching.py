@@ -100,7 +100,7 @@ def assign_service(case_id: int, service_id: int):
 
     return run_change(
         None,
-        lambda: matching.assign_matched(case, service, current_user),
+        lambda: matching.assign_matched(case, service, current_user, request.form.get("note", "")),
         refused=refused,
         done=lambda _: answer(
             f"{name} assigned; waiting for the provider to accept.",
