@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.admin.views
     import portal.auth.invitations
     import portal.auth.password
+    import portal.auth.phone
     import portal.auth.reauth
     import portal.auth.sessions
     import portal.auth.views

@@ -291,6 +291,12 @@ def can_view_reports(user: User) -> bool:
     return is_program_staff(user)
 
 
+def can_set_own_work_phone(user: User) -> bool:
+    """Program office staff keep their own work phone (the case manager's number providers
+    call); an administrator sets anyone's on the user form."""
+    return is_program_staff(user)
+
+
 def can_manage_settings(user: User) -> bool:
     """The program's rules (deadlines, exclusion reasons, eligibility items)."""
     return is_program_admin(user)

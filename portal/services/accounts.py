@@ -29,6 +29,7 @@ from portal.passwords import (
 )
 from portal.policy import (
     can_manage_users,
+    can_set_own_work_phone,
     holds_duties,
     needs_agency,
     needs_organization,
@@ -458,6 +459,14 @@ def update_user(
         user_sessions.rotate_session(user)
     elif sensitive:
         user_sessions.end_user_sessions(user)
+    return user
+
+
+def set_own_work_phone(user: User, work_phone: str) -> User:
+    """Program office staff set (or clear) their own work phone."""
+    require(can_set_own_work_phone(user), "Only program office staff keep a work phone here.")
+    user.work_phone = _check_work_phone(work_phone)
+    db.session.flush()
     return user
 
 
