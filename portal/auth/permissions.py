@@ -175,12 +175,6 @@ def get_notification_or_404(notification_id: int, user: User, *options) -> Notif
     return notification
 
 
-def audit_shown(object_type: str, object_id: int, case_id: int | None) -> None:
-    """A record shown within a page loaded through one of the loaders above (a referral's
-    packet on the participant page) is audited as a view of its own."""
-    _audit_view(object_type, object_id, case_id)
-
-
 def _audit_view(object_type: str, object_id: int, case_id: int | None) -> None:
     """A page or fragment showing a participant's record is audited; a change is audited as
     what it changed, and a poll (the page refreshing itself) is not a new view."""

@@ -7,7 +7,7 @@ from flask import flash, make_response, redirect, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from portal.auth.permissions import audit_shown, get_service_referral_or_404
+from portal.auth.permissions import get_service_referral_or_404
 from portal.clock import local_today
 from portal.models import Case, ReferralStatus, Service, ServiceReferral
 from portal.provider import bp
@@ -36,11 +36,9 @@ def attempt_form(referral_id: int, submitted: bool = False) -> AttemptForm:
 
 
 def packet_context(case: Case, mine: list[ServiceReferral]) -> dict:
-    """The packets of the participant page (each audited as a view of its referral), with a
-    blank attempt form for each open one."""
+    """The packets of the participant page, with a blank attempt form for each open one. They
+    are part of the participant's record: the page's one view row (its loader's) audits them."""
     packets = packets_for(case, mine, current_user.organization_id)
-    for packet in packets:
-        audit_shown(ServiceReferral.__tablename__, packet.referral.id, case.id)
     return {
         "packets": packets,
         "attempt_forms": {p.referral.id: attempt_form(p.referral.id) for p in packets if p.is_open},
