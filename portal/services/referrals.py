@@ -147,9 +147,7 @@ def assign_service(case: Case, service: Service, actor: User, note: str = "") ->
     if service.is_drop_in:
         raise ValidationFailed(drop_in_message(service))
     if len(note.strip()) > NOTE_MAX:
-        raise ValidationFailed(
-            f"Say why in at most {NOTE_MAX} characters; nothing was assigned.", field="note"
-        )
+        raise ValidationFailed(f"Say why in at most {NOTE_MAX} characters.", field="note")
     organization = db.session.get(Organization, service.organization_id)
     if organization is None or not organization.active:
         raise ProviderInactive("This provider is not taking referrals (it is inactive).")
