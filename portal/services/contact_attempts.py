@@ -23,10 +23,13 @@ from portal.models import (
 from portal.policy import can_record_contact_attempt, require
 from portal.services.dates import require_not_before, require_not_future
 from portal.services.errors import InvalidTransition, ValidationFailed
-from portal.services.referrals import OPEN_STATUSES
+from portal.services.referrals import OPEN_STATUSES, attempt_count
 from portal.services.timeline import add_entry
 
 NOTE_MAX = 500
+# Attempts a referral holds at most: its list stays bounded, and past this many it is time to
+# close the referral as could not reach.
+MAX_ATTEMPTS = 30
 NO_METHOD = "Choose how you tried to reach the person."
 FUTURE = "An attempt cannot be recorded for a date in the future."
 BEFORE_REFERRAL = "The referral was made on {referred_on}: choose that day or later."
@@ -40,7 +43,8 @@ def record_attempt(
     note: str = "",
 ) -> ContactAttempt:
     """Record one attempt to reach the participant of a pending or accepted referral (the
-    organisation's own), on a day from the referral to today, with the case's timeline entry."""
+    organisation's own), on a day from the referral to today, with the case's timeline entry;
+    at most MAX_ATTEMPTS a referral."""
     service = db.session.get(Service, referral.service_id)
     require(
         can_record_contact_attempt(actor, service),
@@ -50,6 +54,11 @@ def record_attempt(
         raise InvalidTransition(
             f"This referral is {referral.status.label.lower()}: attempts are recorded on a"
             " pending or accepted referral only."
+        )
+    if attempt_count(referral.id) >= MAX_ATTEMPTS:
+        raise ValidationFailed(
+            f"{MAX_ATTEMPTS} attempts are recorded on this referral: close it as could not reach"
+            " the person, or ask the case manager."
         )
     if attempted_on is None:
         raise ValidationFailed("Enter the date of the attempt.", field="attempted_on")

@@ -136,3 +136,13 @@ def test_the_ordinary_decline_refuses_could_not_reach(world):
     with pytest.raises(ValidationFailed, match="Record the attempts"):
         referrals.decline_service_referral(referral, world.staff, DeclineReason.COULD_NOT_REACH)
     assert referral.status == ReferralStatus.PENDING
+
+
+def test_a_referral_holds_a_bounded_number_of_attempts(world, monkeypatch):
+    monkeypatch.setattr(contact_attempts, "MAX_ATTEMPTS", 2)
+    referral = world.participant()
+    _try(referral, world.staff)
+    _try(referral, world.staff)
+    with pytest.raises(ValidationFailed, match="2 attempts are recorded on this referral"):
+        _try(referral, world.staff)
+    assert _count(ContactAttempt) == 2
