@@ -73,11 +73,13 @@ def register_blueprints(app: Flask) -> None:
     import portal.admin.views
     import portal.auth.invitations
     import portal.auth.password
+    import portal.auth.phone
     import portal.auth.reauth
     import portal.auth.sessions
     import portal.auth.views
     import portal.officer.inbox
     import portal.officer.views
+    import portal.provider.packet_views
     import portal.provider.service_views
     import portal.provider.session_views
     import portal.provider.views

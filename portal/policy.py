@@ -291,6 +291,12 @@ def can_view_reports(user: User) -> bool:
     return is_program_staff(user)
 
 
+def can_set_own_work_phone(user: User) -> bool:
+    """Program office staff keep their own work phone (the case manager's number providers
+    call); an administrator sets anyone's on the user form."""
+    return is_program_staff(user)
+
+
 def can_manage_settings(user: User) -> bool:
     """The program's rules (deadlines, exclusion reasons, eligibility items)."""
     return is_program_admin(user)
@@ -335,6 +341,12 @@ def service_referral_scope(user: User) -> Select:
 def can_decide_service_referral(user: User, service: Service) -> bool:
     """Accept, decline, complete or end a service referral: the provider's staff or the office."""
     return is_staff_of(user, service) or can_manage_case(user)
+
+
+def can_record_contact_attempt(user: User, service: Service) -> bool:
+    """Attempts to reach a referred participant, and closing the referral as could not reach:
+    the staff of the organisation that runs the service."""
+    return is_staff_of(user, service)
 
 
 def can_record_attendance(user: User, service: Service) -> bool:

@@ -40,6 +40,7 @@ from portal.services.consents import (
     is_irrevocable,
     recipient_label,
 )
+from portal.services.contact_attempts import attempts_by_referral
 from portal.services.referrals import takes_services
 from portal.web.forms import as_id, choices
 
@@ -182,6 +183,8 @@ def sections(case: Case, **overrides) -> dict:
         "latest_assessment": history[0] if history else None,
         "contacts": contact_list(case),
         "service_referrals": service_referrals,
+        # The providers' attempts to reach the participant, by referral.
+        "attempts": attempts_by_referral([r.id for r in service_referrals]),
         "end_forms": end_forms,
         "can_engage": is_assessable(case),
         "can_assign": takes_services(case),

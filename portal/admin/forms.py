@@ -110,3 +110,12 @@ class OfficeReferralForm(ReferralForm):
 class PersonMergeForm(PortalForm):
     """Merge a possible match into this person's record, or confirm or undo a merge: the
     record's state is checked by the service (a repeated or stale submission is refused)."""
+
+
+class AssignServiceForm(PortalForm):
+    """Assign a matched service, with why (the provider reads it in the referral packet)."""
+
+    note = StringField(
+        "Why this service",
+        validators=[Optional(), Length(max=500, message="Say why in at most 500 characters.")],
+    )

@@ -25,6 +25,8 @@ from wtforms.validators import (
 
 from portal.models import Role, ServiceCategory, ServiceKind, ServiceStatus, StaffRole
 from portal.passwords import MAX_LENGTH
+from portal.services.phones import MAX_LENGTH as PHONE_MAX
+from portal.services.phones import phone_problem
 from portal.services.settings import (
     MAX_AUDIT_RETENTION_DAYS,
     MAX_CASELOAD,
@@ -103,6 +105,14 @@ class UserForm(StrippedForm):
     agency_id = SelectField("Agency (officers)", validate_choice=False)
     organization_id = SelectField("Organisation (provider staff)", validate_choice=False)
     badge_number = StringField("Badge number (officers)", validators=optional(40))
+    work_phone = StringField(
+        "Work phone",
+        validators=[
+            Optional(),
+            Length(max=PHONE_MAX, message=f"Use at most {PHONE_MAX} characters."),
+        ],
+        render_kw={"type": "tel", "autocomplete": "off"},
+    )
     password = PasswordField(
         "Password",
         validators=[DataRequired("Enter a password."), at_most(MAX_LENGTH)],
@@ -124,6 +134,11 @@ class UserForm(StrippedForm):
     def chosen_staff_roles(self) -> frozenset[StaffRole]:
         return frozenset(StaffRole(v) for v in self.staff_roles.data or [] if v in DUTIES)
 
+    def validate_work_phone(self, field) -> None:
+        problem = phone_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)
+
     def validate_staff_roles(self, field) -> None:
         if any(v not in DUTIES for v in field.data or []):
             raise ValidationError("Choose duties from the list.")
@@ -137,6 +152,7 @@ class UserForm(StrippedForm):
             "agency_id": self.selected_id("agency_id"),
             "organization_id": self.selected_id("organization_id"),
             "badge_number": self.badge_number.data,
+            "work_phone": self.work_phone.data,
         }
 
 
@@ -236,6 +252,11 @@ class ServiceForm(StrippedForm, AvailabilityForm):
 
     def chosen_staff_roles(self) -> frozenset[StaffRole]:
         return frozenset(StaffRole(v) for v in self.staff_roles.data or [] if v in DUTIES)
+
+    def validate_work_phone(self, field) -> None:
+        problem = phone_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)
 
     def validate_staff_roles(self, field) -> None:
         if any(v not in DUTIES for v in field.data or []):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from portal import policy
 from portal.admin import bp
 from portal.admin.case_page import load_case
+from portal.admin.forms import AssignServiceForm
 from portal.auth.permissions import allowed_for
 from portal.extensions import db
 from portal.models import Case, Organization, Service, ServiceCategory
@@ -90,8 +91,11 @@ def assign_service(case_id: int, service_id: int):
     if service is None:
         abort(404)
     name = service.name
+    form = AssignServiceForm()
 
     def refused(status: int, error: str | None):
+        # A refused form (the reason too long, a character no text holds) says why in the row.
+        error = error or " ".join(m for found in form.errors.values() for m in found)
         fresh = load_case(case_id)
         if not is_htmx():
             context = _page_context(fresh, matching.MatchFilters())
@@ -99,8 +103,8 @@ def assign_service(case_id: int, service_id: int):
         return _row(fresh, service_id, status, row_error=f"{error} Nothing was assigned.")
 
     return run_change(
-        None,
-        lambda: matching.assign_matched(case, service, current_user),
+        form,
+        lambda: matching.assign_matched(case, service, current_user, form.note.data or ""),
         refused=refused,
         done=lambda _: answer(
             f"{name} assigned; waiting for the provider to accept.",

@@ -9,8 +9,10 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+from portal.clock import local_today, utcnow
 from portal.extensions import db
 from portal.models import (
+    AttemptMethod,
     Case,
     ContactKind,
     NeedDomain,
@@ -21,12 +23,13 @@ from portal.models import (
     TimelineEntry,
     User,
 )
-from portal.services import assessments, referrals
+from portal.services import assessments, contact_attempts, referrals
 
 NONE, LOW, MOD, HIGH = NeedLevel.NONE, NeedLevel.LOW, NeedLevel.MODERATE, NeedLevel.HIGH
 
 # For each active participant (oldest referral first): the assessment, contacts and services.
-# services: (organisation, service, provider staff who accepts it or None to leave it pending)
+# services: (organisation, service, provider staff who accepts it or None to leave it pending,
+# why the case manager referred the person: the provider reads it in the referral packet)
 PLANS = [
     {
         "substances": "Heroin, fentanyl",
@@ -45,7 +48,14 @@ PLANS = [
             (8, ContactKind.OUTREACH_ATTEMPT, "Not at the usual spot; left a card."),
             (12, ContactKind.PHONE, "Confirmed the housing appointment."),
         ],
-        "services": [("Fayette Community Action", "Housing Assistance", None)],
+        "services": [
+            (
+                "Fayette Community Action",
+                "Housing Assistance",
+                None,
+                "Sleeping in a car since March; asked for help with a place before winter.",
+            )
+        ],
     },
     {
         "substances": "Opioids (pills), alcohol",
@@ -61,7 +71,12 @@ PLANS = [
             (3, ContactKind.PHONE, "Checked in during detox."),
         ],
         "services": [
-            ("FMRS", "Detoxification", "staff@fmrs.example.org"),
+            (
+                "FMRS",
+                "Detoxification",
+                "staff@fmrs.example.org",
+                "Asked for detox at the hand-off; wants to start treatment afterwards.",
+            ),
         ],
     },
     {
@@ -81,8 +96,14 @@ PLANS = [
                 "Fayette Recovery Community",
                 "Peer Recovery Support Group",
                 "staff@recovery.example.org",
+                "Wants a peer group; free on Monday evenings.",
             ),
-            ("FMRS", "Outpatient Counselling", None),
+            (
+                "FMRS",
+                "Outpatient Counselling",
+                None,
+                "Agreed to counselling alongside the group; works days, so evenings suit.",
+            ),
         ],
     },
 ]
@@ -135,13 +156,15 @@ def engage(active_cases: list[Case], admin: User, users: dict[str, User]) -> Non
                     case, admin, day, kind, note
                 ),
             )
-        for step, (organization, name, accepter) in enumerate(plan["services"]):
+        for step, (organization, name, accepter, why) in enumerate(plan["services"]):
             service = _service(organization, name)
             when = start + dt.timedelta(days=1, hours=step)
             referral: ServiceReferral = _dated(
                 case,
                 when,
-                lambda case=case, service=service: referrals.assign_service(case, service, admin),
+                lambda case=case, service=service, why=why: referrals.assign_service(
+                    case, service, admin, why
+                ),
             )
             referral.created_at = when
             if accepter:
@@ -154,4 +177,44 @@ def engage(active_cases: list[Case], admin: User, users: dict[str, User]) -> Non
                     ),
                 )
                 referral.decided_at = accepted_at
+    if active_cases:
+        _unreachable(active_cases[0], admin, users["staff@fmrs.example.org"])
     db.session.flush()
+
+
+# The referral FMRS could not reach: (days ago, how, what happened) of each attempt.
+ATTEMPTS = [
+    (9, AttemptMethod.PHONE, "No answer; the voicemail is full."),
+    (6, AttemptMethod.TEXT, "Texted the evening counselling times; no reply."),
+]
+
+
+def _unreachable(case: Case, admin: User, staff: User) -> None:
+    """A counselling referral FMRS accepted, tried twice to reach the person about, and closed
+    as "could not reach the person": the case manager sees the attempts and the outcome."""
+    now = utcnow()
+    today = local_today()
+    service = _service("FMRS", "Outpatient Counselling")
+    referred_at = now - dt.timedelta(days=12)
+    referral: ServiceReferral = _dated(
+        case,
+        referred_at,
+        lambda: referrals.assign_service(
+            case, service, admin, "Asked for counselling after the housing appointment."
+        ),
+    )
+    referral.created_at = referred_at
+    accepted_at = now - dt.timedelta(days=11)
+    _dated(case, accepted_at, lambda: referrals.accept_service_referral(referral, staff))
+    referral.decided_at = accepted_at
+    for days, method, note in ATTEMPTS:
+        _dated(
+            case,
+            now - dt.timedelta(days=days),
+            lambda days=days, method=method, note=note: contact_attempts.record_attempt(
+                referral, staff, today - dt.timedelta(days=days), method.value, note
+            ),
+        )
+    closed_at = now - dt.timedelta(days=5)
+    _dated(case, closed_at, lambda: referrals.close_unreachable(referral, staff))
+    referral.closed_at = closed_at

@@ -26,6 +26,7 @@ from portal.models import (
     Service,
     ServiceCategory,
     ServiceKind,
+    ServiceReferral,
     ServiceSchedule,
     SignatureMethod,
     StaffRole,
@@ -79,6 +80,14 @@ PEOPLE = [
     ("Dustin", "Meadows", "1987-10-03", ""),
     ("Heather", "Wriston", "1993-05-26", ""),
 ]
+# The number each person gave at referral (the provider calls it from the referral packet);
+# the 555-01xx range is reserved for fiction.
+PHONES = [f"(304) 555-01{n:02d}" for n in range(20, 32)]
+# The office's case managers' work numbers: the packet gives providers the one to call.
+WORK_PHONES = {
+    "admin@lead.example.org": "(304) 555-0101 ext. 11",
+    "casemanager@lead.example.org": "(304) 555-0101 ext. 14",
+}
 
 OFFENCES = [
     ("Possession of a controlled substance (heroin)", "W. Va. Code 60A-4-401(c)"),
@@ -261,6 +270,7 @@ def seed(rng_seed: int = 7) -> None:
             name=name,
             role=Role(role),
             staff_roles=frozenset(StaffRole(d) for d in duties.split(",") if d),
+            work_phone=WORK_PHONES.get(email),
             **affiliation.get(where, {}),
         )
     officers = [u for u in users.values() if is_officer(u)]
@@ -270,7 +280,9 @@ def seed(rng_seed: int = 7) -> None:
     now = utcnow()
     active, completed = [], []
     screened: list[Case] = []
-    for (first, last, dob, aliases), (days_ago, status) in zip(PEOPLE, CASE_PLAN, strict=True):
+    for (first, last, dob, aliases), phone, (days_ago, status) in zip(
+        PEOPLE, PHONES, CASE_PLAN, strict=True
+    ):
         offence, statute = rng.choice(OFFENCES)
         referred_at = now - dt.timedelta(days=days_ago, hours=rng.randint(1, 8))
         # Drawn for each (an officer's types): the others stay as seeded.
@@ -282,6 +294,7 @@ def seed(rng_seed: int = 7) -> None:
             last_name=last,
             dob=dt.date.fromisoformat(dob),
             aliases=aliases,
+            phone=phone,
             referral_type=referral_type,
             incident_number=f"{referred_at:%Y}-{rng.randint(10000, 99999)}",
             offences=offence,
@@ -352,8 +365,16 @@ def _family_referral(earlier: Case, admin: User, referred_at: dt.datetime) -> No
 
 def _consents(active: list[Case], admin: User) -> None:
     """Every other active participant consented, at intake, to their referring agency being
-    told their program status; the others did not, so their officers see only screening."""
+    told their program status, naming the providers they were referred to as parties (whose
+    referral packets then show the needs relevant to their service); the others did not, so
+    their officers see only screening and their providers no need."""
     for case in active[::2]:
+        providers = db.session.scalars(
+            select(Service.organization_id)
+            .join(ServiceReferral, ServiceReferral.service_id == Service.id)
+            .where(ServiceReferral.case_id == case.id)
+            .distinct()
+        ).all()
         consents.record_consent(
             case,
             admin,
@@ -361,6 +382,7 @@ def _consents(active: list[Case], admin: User) -> None:
                 scopes=[ConsentScope.STATUS.value],
                 recipient_kind=RecipientKind.AGENCY.value,
                 recipient_agency_id=case.agency_id,
+                provider_ids=sorted(providers),
                 purpose="Keep the referring agency informed of the participant's progress.",
                 signed_on=case.intake_completed_on,
                 signature_method=SignatureMethod.WET.value,

@@ -246,6 +246,8 @@ class TimelineKind(enum.StrEnum):
     PERSONS_KEPT_APART = "persons_kept_apart"
     CASE_MANAGER_CHANGED = "case_manager_changed"
     DROP_IN_VISIT = "drop_in_visit"  # never an officer's: see policy's kinds
+    # A provider's attempt to reach a referred participant: the provider's and the office's only.
+    REACH_ATTEMPTED = "reach_attempted"
 
 
 class TimelineEntry(Base):

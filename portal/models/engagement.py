@@ -132,6 +132,8 @@ class DeclineReason(enum.StrEnum):
     NOT_ELIGIBLE = "not_eligible"
     PERSON_DECLINED = "person_declined"
     OTHER = "other"
+    # Closed after contact attempts (recorded first): never chosen from the decline form.
+    COULD_NOT_REACH = "could_not_reach"
 
     @property
     def label(self) -> str:
@@ -140,7 +142,11 @@ class DeclineReason(enum.StrEnum):
             "not_eligible": "Not eligible",
             "person_declined": "Person declined",
             "other": "Other",
+            "could_not_reach": COULD_NOT_REACH_LABEL,
         }[self.value]
+
+
+COULD_NOT_REACH_LABEL = "Could not reach the person"
 
 
 class ServiceReferral(Base):
@@ -169,6 +175,48 @@ class ServiceReferral(Base):
 
     service: Mapped[Service] = relationship()
     case: Mapped[Case] = relationship()
+
+
+class AttemptMethod(enum.StrEnum):
+    """How provider staff tried to reach a referred participant."""
+
+    PHONE = "phone"
+    TEXT = "text"
+    IN_PERSON = "in_person"
+    LETTER = "letter"
+    EMAIL = "email"
+
+    @property
+    def label(self) -> str:
+        return {
+            "phone": "Phone call",
+            "text": "Text message",
+            "in_person": "In person",
+            "letter": "Letter",
+            "email": "Email",
+        }[self.value]
+
+
+class ContactAttempt(Base):
+    """Provider staff's attempt to reach the participant of one of their service referrals
+    (the case manager sees them; an officer never does)."""
+
+    __tablename__ = "service_referral_attempts"
+    __table_args__ = (
+        Index("ix_service_referral_attempts_referral_date", "service_referral_id", "attempted_on"),
+    )
+
+    id: Mapped[intpk]
+    service_referral_id: Mapped[int] = mapped_column(
+        ForeignKey("service_referrals.id", ondelete="CASCADE")
+    )
+    attempted_on: Mapped[dt.date]
+    method: Mapped[AttemptMethod] = mapped_column(enum_type(AttemptMethod))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[created_at]
+
+    recorded_by: Mapped[User] = relationship()
 
 
 class AttendanceStatus(enum.StrEnum):

@@ -77,6 +77,8 @@ class User(Base):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     badge_number: Mapped[str | None] = mapped_column(String(40))
+    # A work number others may call (a provider calls the participant's case manager on it).
+    work_phone: Mapped[str | None] = mapped_column(String(40))
     # The program office's duties (see StaffRole).
     case_manager: Mapped[bool] = mapped_column(default=False, server_default=false())
     program_admin: Mapped[bool] = mapped_column(default=False, server_default=false())

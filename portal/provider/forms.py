@@ -9,7 +9,7 @@ from wtforms.validators import (
     Optional,
 )
 
-from portal.models import MAX_DAILY_VISITORS, AttendanceStatus, DeclineReason
+from portal.models import MAX_DAILY_VISITORS, AttemptMethod, AttendanceStatus, DeclineReason
 from portal.web.directory_forms import WholeNumberField
 from portal.web.forms import LocalDateField, PortalForm, VersionedForm, choices, not_in_future
 
@@ -21,7 +21,13 @@ class DeclineForm(PortalForm):
 
     reason = SelectField(
         "Reason",
-        choices=choices([("", "Choose a reason"), *((r.value, r.label) for r in DeclineReason)]),
+        # "Could not reach" closes a referral after recorded attempts, from the packet.
+        choices=choices(
+            [
+                ("", "Choose a reason"),
+                *((r.value, r.label) for r in DeclineReason if r != DeclineReason.COULD_NOT_REACH),
+            ]
+        ),
         validators=[DataRequired("Choose a reason.")],
     )
     note = TextAreaField(
@@ -110,4 +116,25 @@ class VisitorCountForm(PortalForm):
                 f"Enter a number of visitors from 0 to {MAX_DAILY_VISITORS}.",
             ),
         ],
+    )
+
+
+class AttemptForm(PortalForm):
+    """One attempt to reach a referred participant: when, how, and a short note."""
+
+    attempted_on = LocalDateField(
+        "Date of the attempt",
+        validators=[
+            DataRequired("Enter the date of the attempt."),
+            not_in_future("An attempt cannot be recorded for a date in the future."),
+        ],
+    )
+    method = RadioField(
+        "How",
+        choices=choices((m.value, m.label) for m in AttemptMethod),
+        validators=[InputRequired("Choose how you tried to reach the person.")],
+    )
+    note = StringField(
+        "Note",
+        validators=[Optional(), Length(max=500, message="Use at most 500 characters.")],
     )

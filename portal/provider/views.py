@@ -21,6 +21,7 @@ from portal.models import Case, DeclineReason, Person, ReferralStatus, Service, 
 from portal.policy import service_referral_scope
 from portal.provider import bp
 from portal.provider.forms import DeclineForm
+from portal.provider.packet_views import packet_context, referral_options
 from portal.services import referrals
 from portal.services.attendance import attendance_history, recent_attendance
 from portal.services.paging import Key, keyset_page, search_term
@@ -201,13 +202,14 @@ def _participant(case_id: int) -> Case:
 
 @bp.get("/participants/<int:case_id>")
 def participant(case_id: int):
-    """One participant as this organisation sees them: its referrals, attendance, timeline."""
+    """One participant as this organisation sees them: its referrals with their packets,
+    attendance, timeline."""
     case = _participant(case_id)
     mine = list(
         db.session.scalars(
             service_referral_scope(current_user)
             .where(ServiceReferral.case_id == case.id)
-            .options(joinedload(ServiceReferral.service))
+            .options(*referral_options())
             .order_by(ServiceReferral.created_at.desc(), ServiceReferral.id.desc())
         )
     )
@@ -223,6 +225,7 @@ def participant(case_id: int):
         attendance_page=attendance,
         corrections=corrections,
         timeline=get_timeline(case, current_user),
+        **packet_context(case, mine),
     )
 
 

@@ -29,6 +29,7 @@ from portal.passwords import (
 )
 from portal.policy import (
     can_manage_users,
+    can_set_own_work_phone,
     holds_duties,
     needs_agency,
     needs_organization,
@@ -36,6 +37,7 @@ from portal.policy import (
 )
 from portal.services import audit, invitations, user_sessions
 from portal.services.errors import ValidationFailed
+from portal.services.phones import phone_problem
 
 
 def normalise_email(email: str) -> str:
@@ -204,6 +206,14 @@ def _check_staff_roles(role: Role, staff_roles) -> frozenset[StaffRole]:
     return staff_roles
 
 
+def _check_work_phone(work_phone: str | None) -> str | None:
+    """A work phone is optional; given, it must be a phone number. Returns it tidied."""
+    problem = phone_problem(work_phone or "")
+    if problem:
+        raise ValidationFailed(problem, field="work_phone")
+    return (work_phone or "").strip() or None
+
+
 def _check_identity(email: str, name: str, badge: str | None) -> None:
     local, _, domain = email.partition("@")
     if not local or "." not in domain or len(email) > 255 or any(c.isspace() for c in email):
@@ -234,6 +244,7 @@ def create_user(
     agency_id: int | None = None,
     organization_id: int | None = None,
     badge_number: str | None = None,
+    work_phone: str | None = None,
     must_change_password: bool = True,
 ) -> User:
     """Create a user; officers need an agency, provider staff an organisation. The password
@@ -246,6 +257,7 @@ def create_user(
         agency_id=agency_id,
         organization_id=organization_id,
         badge_number=badge_number,
+        work_phone=work_phone,
         password=password,
         must_change_password=must_change_password,
     )
@@ -261,6 +273,7 @@ def invite_user(
     agency_id: int | None = None,
     organization_id: int | None = None,
     badge_number: str | None = None,
+    work_phone: str | None = None,
 ) -> Invitation:
     """Create a user as `create_user` does (same checks), but inactive and with the hash of a
     random password nobody knows, and e-mail them a one-time link to choose their own: no
@@ -274,6 +287,7 @@ def invite_user(
         agency_id=agency_id,
         organization_id=organization_id,
         badge_number=badge_number,
+        work_phone=work_phone,
         password=None,
         active=False,
     )
@@ -292,12 +306,14 @@ def _new_user(
     password: str | None,
     must_change_password: bool = False,
     active: bool = True,
+    work_phone: str | None = None,
 ) -> User:
     """The checks every new account passes, in the order their messages come: identity, a free
     e-mail, the password rule (`password` None: a random one nobody knows, never checked),
     affiliation and office duties."""
     email = normalise_email(email)
     _check_identity(email, name, badge_number)
+    work_phone = _check_work_phone(work_phone)
     _check_email_free(email)
     if password is not None:
         check_new_password(password, email=email, name=name)
@@ -313,6 +329,7 @@ def _new_user(
         must_change_password,
         staff_roles=_check_staff_roles(role, staff_roles),
         active=active,
+        work_phone=work_phone,
     )
 
 
@@ -324,6 +341,7 @@ def create_demo_user(
     staff_roles: frozenset[StaffRole] = frozenset(),
     agency_id: int | None = None,
     organization_id: int | None = None,
+    work_phone: str | None = None,
 ) -> User:
     """A demo user with the demo's published password, which the password rule refuses for any
     other account; not made to change it, so the demo signs in directly."""
@@ -340,6 +358,7 @@ def create_demo_user(
         None,
         DEMO_PASSWORD,
         staff_roles=_check_staff_roles(role, staff_roles),
+        work_phone=_check_work_phone(work_phone),
     )
 
 
@@ -362,6 +381,7 @@ def _add_user(
     *,
     staff_roles: frozenset[StaffRole] = frozenset(),
     active: bool = True,
+    work_phone: str | None = None,
 ) -> User:
     user = User(
         email=email,
@@ -370,6 +390,7 @@ def _add_user(
         agency_id=agency_id,
         organization_id=organization_id,
         badge_number=(badge_number or "").strip() or None,
+        work_phone=work_phone,
         password_hash=hash_password(password),
         must_change_password=must_change_password,
         active=active,
@@ -393,6 +414,7 @@ def update_user(
     staff_roles: frozenset[StaffRole] = frozenset(),
     password: str | None = None,
     actor: User | None = None,
+    work_phone: str | None = None,
 ) -> User:
     """Edit a user; a role, password or deactivation change ends their sessions.
 
@@ -400,6 +422,7 @@ def update_user(
     """
     email = normalise_email(email)
     _check_identity(email, name, badge_number)
+    work_phone = _check_work_phone(work_phone)
     _check_email_free(email, user.id)
     agency_id, organization_id = _check_affiliation(role, agency_id, organization_id, user)
     staff_roles = _check_staff_roles(role, staff_roles)
@@ -421,6 +444,7 @@ def update_user(
     user.staff_roles = staff_roles
     user.agency_id, user.organization_id = agency_id, organization_id
     user.badge_number = (badge_number or "").strip() or None
+    user.work_phone = work_phone
     user.active = active
     if password:
         user.password_hash = hash_password(password)
@@ -435,6 +459,14 @@ def update_user(
         user_sessions.rotate_session(user)
     elif sensitive:
         user_sessions.end_user_sessions(user)
+    return user
+
+
+def set_own_work_phone(user: User, work_phone: str) -> User:
+    """Program office staff set (or clear) their own work phone."""
+    require(can_set_own_work_phone(user), "Only program office staff keep a work phone here.")
+    user.work_phone = _check_work_phone(work_phone)
+    db.session.flush()
     return user
 
 

@@ -11,8 +11,10 @@ from sqlalchemy import exists, func, select, update
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import (
+    COULD_NOT_REACH_LABEL,
     Case,
     CaseStatus,
+    ContactAttempt,
     DeclineReason,
     Organization,
     ReferralStatus,
@@ -24,7 +26,12 @@ from portal.models import (
     TimelineKind,
     User,
 )
-from portal.policy import can_decide_service_referral, can_manage_case, require
+from portal.policy import (
+    can_decide_service_referral,
+    can_manage_case,
+    can_record_contact_attempt,
+    require,
+)
 from portal.services.errors import (
     Conflict,
     DomainError,
@@ -49,6 +56,8 @@ KIND = {
 }
 
 
+# Why the person is referred to the service: the provider reads it in the referral packet.
+NOTE_MAX = 500
 DECIDE_MESSAGE = "Only the provider's staff or the program office can do this."
 
 
@@ -137,6 +146,8 @@ def assign_service(case: Case, service: Service, actor: User, note: str = "") ->
         raise InvalidTransition("Services can be assigned only to an active participant.")
     if service.is_drop_in:
         raise ValidationFailed(drop_in_message(service))
+    if len(note.strip()) > NOTE_MAX:
+        raise ValidationFailed(f"Say why in at most {NOTE_MAX} characters.", field="note")
     organization = db.session.get(Organization, service.organization_id)
     if organization is None or not organization.active:
         raise ProviderInactive("This provider is not taking referrals (it is inactive).")
@@ -253,7 +264,10 @@ def accept_service_referral(referral: ServiceReferral, actor: User) -> ServiceRe
 def decline_service_referral(
     referral: ServiceReferral, actor: User, reason: DeclineReason, note: str = ""
 ) -> ServiceReferral:
-    """The provider cannot take the participant; the reserved place is released."""
+    """The provider cannot take the participant; the reserved place is released. "Could not
+    reach" is not chosen here: it closes a referral after attempts (`close_unreachable`)."""
+    if reason == DeclineReason.COULD_NOT_REACH:
+        raise ValidationFailed(UNREACHABLE_HERE, field="reason")
     referral.decline_reason = reason
     _move(referral, ReferralStatus.DECLINED, actor, reason=reason.label, note=note.strip())
     return referral
@@ -274,6 +288,55 @@ def end_service_referral(referral: ServiceReferral, actor: User, reason: str) ->
     referral.end_reason = reason.strip()[:255]
     _move(referral, ReferralStatus.ENDED, actor, reason=reason.strip())
     return referral
+
+
+UNREACHABLE_HERE = "Record the attempts to reach the person, then close it as could not reach."
+NO_ATTEMPTS = (
+    "Record at least one attempt to reach the person before closing the referral as could not"
+    " reach."
+)
+CLOSE_UNREACHABLE_MESSAGE = "Only the provider's staff close their referral as could not reach."
+
+
+def attempt_count(referral_id: int) -> int:
+    """How many attempts to reach the participant were recorded on a referral."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(ContactAttempt)
+        .where(ContactAttempt.service_referral_id == referral_id)
+    )
+
+
+def close_unreachable(referral: ServiceReferral, actor: User) -> ServiceReferral:
+    """The provider's staff tried and could not reach the participant: a pending referral is
+    declined, an accepted one ended, "could not reach the person", and its place given back.
+    Only after at least one recorded attempt."""
+    service = _service_of(referral)
+    require(can_record_contact_attempt(actor, service), CLOSE_UNREACHABLE_MESSAGE)
+    if referral.status not in OPEN_STATUSES:
+        raise InvalidTransition(
+            f"This referral is {referral.status.label.lower()}: only a pending or accepted one"
+            " is closed as could not reach."
+        )
+    attempts = attempt_count(referral.id)
+    if not attempts:
+        raise ValidationFailed(NO_ATTEMPTS)
+    tried = f"{attempts} attempt{'s' if attempts != 1 else ''} to reach the person"
+    if referral.status == ReferralStatus.PENDING:
+        referral.decline_reason = DeclineReason.COULD_NOT_REACH
+        _move(referral, ReferralStatus.DECLINED, actor, reason=COULD_NOT_REACH_LABEL, note=tried)
+    else:
+        referral.end_reason = COULD_NOT_REACH_LABEL
+        _move(referral, ReferralStatus.ENDED, actor, reason=COULD_NOT_REACH_LABEL, note=tried)
+    return referral
+
+
+def is_unreachable(referral: ServiceReferral) -> bool:
+    """The referral was closed because the provider could not reach the participant."""
+    return (
+        referral.decline_reason == DeclineReason.COULD_NOT_REACH
+        or referral.end_reason == COULD_NOT_REACH_LABEL
+    )
 
 
 def held_places(service_id: int) -> int:

@@ -134,6 +134,7 @@ STAFF_TEXT = {
     TimelineKind.PERSONS_KEPT_APART: "A possible match kept apart: a different person",
     TimelineKind.CASE_MANAGER_CHANGED: "Case manager changed",
     TimelineKind.DROP_IN_VISIT: "Visited a drop-in service",
+    TimelineKind.REACH_ATTEMPTED: "The provider tried to reach the participant",
 }
 
 # Payload keys staff see, with their labels, in display order.
@@ -144,6 +145,7 @@ DETAIL_KEYS = [
     ("exit_reason", "Reason"),
     ("session_date", "Session"),
     ("visit_date", "Visit"),
+    ("attempted_on", "Tried on"),
     ("status", "Status"),
     ("previous_status", "Was"),
     ("completed_on", "Date"),

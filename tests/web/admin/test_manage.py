@@ -123,6 +123,26 @@ def test_create_officer(client, acting_admin, f):
     assert "Olive Officer" in text(client.get("/admin/users"))
 
 
+def test_a_case_managers_work_phone_is_set_and_cleared(client, acting_admin, f):
+    data = user_data(
+        role="staff",
+        staff_roles="case_manager",
+        badge_number="",
+        work_phone="  (304) 555-0101 ext. 14 ",
+    )
+    response = post(client, "/admin/users/new", data)
+    assert response.status_code == 302, text(response)
+    user = db.session.scalar(select(User).where(User.email == "olive@fcso.example.org"))
+    assert user.work_phone == "(304) 555-0101 ext. 14"
+    page = text(client.get(f"/admin/users/{user.id}"))
+    assert 'value="(304) 555-0101 ext. 14"' in page and 'type="tel"' in page
+    edit = {**data, "work_phone": "", "active": "y", "password": "", "password_confirm": ""}
+    response = post(client, f"/admin/users/{user.id}", edit)
+    assert response.status_code == 302, text(response)
+    db.session.refresh(user)
+    assert user.work_phone is None
+
+
 def test_create_provider_staff(client, acting_admin, f):
     org = f.OrganizationFactory()
     db.session.commit()
@@ -152,6 +172,9 @@ def test_create_provider_staff(client, acting_admin, f):
             "Choose the staff member&#39;s organisation.",
         ),
         ({"badge_number": "9" * 41}, "Use at most 40 characters."),
+        ({"work_phone": "call me"}, "Enter a phone number of 7 to 15 digits"),
+        ({"work_phone": "304-555"}, "Enter a phone number of 7 to 15 digits"),
+        ({"work_phone": "3" * 41}, "Use at most 40 characters."),
         ({"password": "short", "password_confirm": "short"}, "Use at least 12 characters."),
         ({"password_confirm": "something else"}, "The two passwords do not match."),
     ],

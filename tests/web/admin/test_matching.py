@@ -91,6 +91,29 @@ def test_assign_creates_a_pending_referral_and_lowers_capacity(screen):
     assert TimelineKind.SERVICE_REFERRED in kinds
 
 
+def test_why_this_service_goes_with_the_referral_for_the_provider(screen):
+    client, case, s, url = screen
+    page = client.get(url).get_data(as_text=True)
+    assert f'id="why-{s["housing"].id}" name="note"' in page
+    why = "  Sleeping in a car; wants a place before winter.  "
+    response = post(client, f"{url}/{s['housing'].id}/assign", {"note": why}, page=url, htmx=True)
+    assert response.status_code == 200
+    referral = db.session.scalar(select(ServiceReferral))
+    assert referral.note == "Sleeping in a car; wants a place before winter."
+
+
+def test_a_reason_too_long_is_refused_and_nothing_assigned(screen):
+    client, case, s, url = screen
+    long = {"note": "x" * 501}
+    response = post(client, f"{url}/{s['housing'].id}/assign", long, page=url, htmx=True)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Say why in at most 500 characters. Nothing was assigned." in html
+    assert db.session.scalar(select(func.count()).select_from(ServiceReferral)) == 0
+    db.session.refresh(s["housing"])
+    assert s["housing"].capacity_available == 2
+
+
 def test_no_capacity_refused_with_422_and_nothing_saved(screen):
     client, case, s, url = screen
     s["housing"].capacity_available = 0
