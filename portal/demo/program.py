@@ -11,6 +11,7 @@ from portal.clock import utcnow
 from portal.demo import attendance as demo_attendance
 from portal.demo import engagement as demo_engagement
 from portal.demo import notifications as demo_notifications
+from portal.demo import outcomes as demo_outcomes
 from portal.extensions import db
 from portal.models import (
     OFFICER_REFERRAL_TYPES,
@@ -331,6 +332,7 @@ def seed(rng_seed: int = 7) -> None:
     demo_notifications.settle()
     demo_attendance.seed_attendance()
     demo_attendance.seed_visits()
+    demo_outcomes.seed_outcomes(admin)
 
 
 def _family_referral(earlier: Case, admin: User, referred_at: dt.datetime) -> None:

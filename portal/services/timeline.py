@@ -132,6 +132,8 @@ STAFF_TEXT = {
     TimelineKind.PERSONS_KEPT_APART: "A possible match kept apart: a different person",
     TimelineKind.CASE_MANAGER_CHANGED: "Case manager changed",
     TimelineKind.DROP_IN_VISIT: "Visited a drop-in service",
+    TimelineKind.JUSTICE_EVENT_RECORDED: "Arrest or citation recorded",
+    TimelineKind.MONTHLY_STATUS_RECORDED: "Monthly status recorded",
 }
 
 # Payload keys staff see, with their labels, in display order.
