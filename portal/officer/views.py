@@ -12,14 +12,21 @@ from portal.extensions import db
 from portal.models import Case, CaseStatus, Consent, JusticeEventKind, OffenceLevel, ReferralType
 from portal.officer import bp
 from portal.officer.forms import ReferralForm
-from portal.policy import OFFICER_FILTERS, can_see_held_charge, case_scope, officer_status
+from portal.policy import (
+    OFFICER_FILTER_LABELS,
+    OFFICER_FILTERS,
+    can_see_held_charge,
+    case_scope,
+    officer_status,
+)
 from portal.services import cases, outcomes
 from portal.services.consents import consents_for
+from portal.services.dashboard import officer_outcomes
 from portal.services.disclosures import REDISCLOSURE_NOTICE, record_disclosures
 from portal.services.paging import Key, capped_count, keyset_page
 from portal.services.timeline import get_timeline
 from portal.web.changes import save_page
-from portal.web.htmx import render
+from portal.web.htmx import is_htmx, render
 from portal.web.outcome_forms import ArrestReportForm
 from portal.web.referrals import referral_page
 from portal.web.timeline import timeline_fragment
@@ -77,12 +84,7 @@ class OfficerCase:
 
 
 # An officer filters by what screening decided; later progress is the participant's to disclose.
-FILTER_LABELS = {
-    "referred": "Referred",
-    "accepted": "Accepted by the program",
-    "declined": "Declined",
-    "non_compliant": "Returned for non-compliance",
-}
+FILTER_LABELS = OFFICER_FILTER_LABELS
 
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
@@ -121,6 +123,7 @@ def referrals():
     return render(
         "officer/referrals.html",
         block="results",
+        outcomes=None if is_htmx() else officer_outcomes(current_user),
         page=page,
         total=capped_count(query, Case.id),
         rows=rows,

@@ -32,13 +32,13 @@ ADMINISTRATION = {
     "agency_edit", "agency_active", "organizations", "organization_new", "organization_edit",
     "organization_active", "service_new", "service_edit", "settings", "rules", "update_rule",
     "audit_log", "audit_export", "mail_failures", "retry_mail", "user_invite", "user_invitation",
-    "caseloads",
+    "caseloads", "evaluation_file",
 }  # fmt: skip
-REPORTS = {"reports"}
+REPORTS = {"reports", "report_csv"}
 ALLOWED = {
     "case_manager": CASE_WORK | REPORTS,
     "program_admin": ADMINISTRATION | REPORTS,
-    "evaluator": REPORTS,
+    "evaluator": REPORTS | {"evaluation_file"},  # the de-identified file: not case managers'
 }
 HOME = {"case_manager": "/admin/", "program_admin": "/admin/users", "evaluator": "/admin/reports"}
 
