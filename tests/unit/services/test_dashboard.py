@@ -190,7 +190,8 @@ def test_housing_and_income_at_enrollment_against_the_latest_month(f):
     a, b = _enrolled(f, 120), _enrolled(f, 120)
     start = a.intake_completed_on.replace(day=1)
     months = [start, dashboard.month_start(start, 1), dashboard.month_start(start, 2)]
-    for month, housing in zip(months, [Housing.UNSHELTERED, Housing.SHELTER, Housing.PERMANENT]):
+    steps = [Housing.UNSHELTERED, Housing.SHELTER, Housing.PERMANENT]
+    for month, housing in zip(months, steps, strict=True):
         db.session.add(
             MonthlyStatus(
                 case_id=a.id, month=month, housing=housing, employment="unemployed",
