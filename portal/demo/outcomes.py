@@ -78,16 +78,22 @@ def seed_outcomes(admin: User, rng_seed: int = 11) -> None:
             )
         if case.intake_completed_on is None:
             continue
-        if case.status == CaseStatus.ACTIVE:
-            _monthly(admin, case, rng, today)
-        # One in four enrolled is arrested again, a while after enrollment.
-        later = case.intake_completed_on + dt.timedelta(days=rng.randint(20, 60))
+        if case.status in (CaseStatus.ACTIVE, CaseStatus.COMPLETED, CaseStatus.WITHDRAWN):
+            _monthly(admin, case, rng, case.closed_on or today)
+        # One in four enrolled is arrested or cited again, a while after enrollment.
+        later = case.intake_completed_on + dt.timedelta(days=rng.randint(20, 200))
         if rng.random() < 0.25 and later < today:
+            booked = rng.random() < 0.6
             _record(
                 admin,
                 case,
                 outcomes.JusticeEventData(
-                    later, JusticeEventKind.CITATION, OffenceLevel.MISDEMEANOR, False, 0, None
+                    later,
+                    JusticeEventKind.ARREST if booked else JusticeEventKind.CITATION,
+                    OffenceLevel.MISDEMEANOR,
+                    booked,
+                    rng.randint(1, 5) if booked else 0,
+                    case.agency_id,
                 ),
             )
 
@@ -97,12 +103,13 @@ def _record(admin: User, case: Case, data: outcomes.JusticeEventData) -> None:
     _dated(case, when, lambda: outcomes.record_justice_event(admin, case.person, data))
 
 
-def _monthly(admin: User, case: Case, rng: random.Random, today: dt.date) -> None:
-    """Every month since intake but this one (left due, for the prompt): housing and income
-    climb a step now and then."""
+def _monthly(admin: User, case: Case, rng: random.Random, until: dt.date) -> None:
+    """Every month from intake until the month before `until` (this month is left due for an
+    active participant, for the prompt): housing and income climb a step now and then."""
+    today = local_today()
     housing, income = rng.randint(0, 1), rng.randint(0, 1)
     employment = Employment.UNEMPLOYED
-    for month in _months(case.intake_completed_on, today)[:-1]:
+    for month in _months(case.intake_completed_on, until)[:-1]:
         if rng.random() < 0.35:
             housing = min(housing + 1, len(HOUSING_STEPS) - 1)
         if rng.random() < 0.3:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from portal.clock import utcnow
 from portal.demo import attendance as demo_attendance
 from portal.demo import engagement as demo_engagement
+from portal.demo import history as demo_history
 from portal.demo import notifications as demo_notifications
 from portal.demo import outcomes as demo_outcomes
 from portal.extensions import db
@@ -325,6 +326,7 @@ def seed(rng_seed: int = 7) -> None:
         if status == CaseStatus.COMPLETED:
             completed.append(case)
     _family_referral(completed[0], admin, now - dt.timedelta(days=2, hours=3))
+    demo_history.seed_history(officers, users["admin@lead.example.org"])
     active.sort(key=lambda c: c.referred_at)
     demo_engagement.engage(active, admin, users)
     _consents(active, admin)
