@@ -12,6 +12,7 @@ import random
 from sqlalchemy import select
 
 from portal.clock import local_instant, local_today
+from portal.demo.clock import backdate
 from portal.extensions import db
 from portal.models import (
     Case,
@@ -37,8 +38,6 @@ PER_MONTH = 4
 
 def seed_history(officers: list[User], admin: User, rng_seed: int = 23) -> list[Case]:
     """The first year's referrals, each closed; returns them."""
-    from portal.demo.program import _backdate  # the demo's own clock (program imports this)
-
     rng = random.Random(rng_seed)
     settings = get_settings()
     today = local_today()
@@ -68,7 +67,7 @@ def seed_history(officers: list[User], admin: User, rng_seed: int = 23) -> list[
             steps = [1]
             if rng.random() < 0.2:
                 cases.decline_referral(case, admin, settings.exclusion_reasons[0], "")
-                _backdate(case, referred_at, steps, settings.intake_deadline_days)
+                backdate(case, referred_at, steps, settings.intake_deadline_days)
                 made.append(case)
                 continue
             cases.accept_referral(case, admin)
@@ -82,7 +81,7 @@ def seed_history(officers: list[User], admin: User, rng_seed: int = 23) -> list[
             )
             cases.close_case(case, admin, reason.status, closed, reason, "")
             steps.append((closed - day).days)
-            _backdate(case, referred_at, steps, settings.intake_deadline_days)
+            backdate(case, referred_at, steps, settings.intake_deadline_days)
             made.append(case)
     _sent(made)
     return made

@@ -13,6 +13,7 @@ from portal.demo import engagement as demo_engagement
 from portal.demo import history as demo_history
 from portal.demo import notifications as demo_notifications
 from portal.demo import outcomes as demo_outcomes
+from portal.demo.clock import backdate as _backdate
 from portal.extensions import db
 from portal.models import (
     OFFICER_REFERRAL_TYPES,
@@ -31,7 +32,6 @@ from portal.models import (
     ServiceSchedule,
     SignatureMethod,
     StaffRole,
-    TimelineEntry,
     User,
 )
 from portal.passwords import DEMO_PASSWORD  # noqa: F401 - the demo's, printed by `flask demo`
@@ -371,17 +371,3 @@ def _consents(active: list[Case], admin: User) -> None:
                 expiry_event="The participant's exit from the program",
             ),
         )
-
-
-def _backdate(case: Case, referred_at: dt.datetime, step_days: list[int], deadline_days: int):
-    """Demo cases happened over past weeks: move their clock back consistently."""
-    case.referred_at = referred_at
-    case.intake_deadline = referred_at.date() + dt.timedelta(days=deadline_days)
-    if case.screened_at:
-        case.screened_at = referred_at + dt.timedelta(days=step_days[0])
-    entries = db.session.scalars(
-        select(TimelineEntry).where(TimelineEntry.case_id == case.id).order_by(TimelineEntry.id)
-    ).all()
-    offsets = [0, *step_days]
-    for entry, days in zip(entries, offsets, strict=False):
-        entry.created_at = referred_at + dt.timedelta(days=days, minutes=5)
