@@ -161,8 +161,8 @@ def test_events_of_every_referral_of_the_person_are_listed_before_and_after_enro
     assert "Before" in page
 
 
-def test_the_list_of_events_is_paged(client, me, f, app):
-    app.config["PAGE_SIZE"] = 2
+def test_the_list_of_events_is_paged(client, me, f, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
     case = f.CaseFactory(active=True)
     db.session.commit()
     for days in range(5):

@@ -148,12 +148,14 @@ def test_the_evaluation_file_is_de_identified(client, f, evaluator):
     assert exported.user_id == evaluator.id
 
 
-def test_the_pseudonymous_id_is_stable_and_changes_with_the_key(client, f, evaluator, app):
+def test_the_pseudonymous_id_is_stable_and_changes_with_the_key(
+    client, f, evaluator, app, monkeypatch
+):
     _some_cases(f)
     first = [r["person_id"] for r in _evaluation_rows(client)]
     again = [r["person_id"] for r in _evaluation_rows(client)]
     assert first == again and len(set(first)) == 2
-    app.config["EVALUATION_ID_KEY"] = "another-key-of-thirty-two-chars!"
+    monkeypatch.setitem(app.config, "EVALUATION_ID_KEY", "another-key-of-thirty-two-chars!")
     other = [r["person_id"] for r in _evaluation_rows(client)]
     assert not set(other) & set(first)
 
