@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.admin.manage_directory
     import portal.admin.matching
     import portal.admin.mfa
+    import portal.admin.outcomes
     import portal.admin.people
     import portal.admin.person_matches
     import portal.admin.reports

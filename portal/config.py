@@ -120,6 +120,18 @@ def mfa_key_settings(production: bool) -> dict:
     return {"MFA_ENCRYPTION_KEY": value}
 
 
+def _evaluation_key(production: bool) -> str | None:
+    value = os.environ.get("EVALUATION_ID_KEY", "").strip() or None
+    if value is None and production:
+        raise ConfigError(
+            "EVALUATION_ID_KEY must be set when PORTAL_ENV=production (make one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    if value is not None and len(value) < 16:
+        raise ConfigError("EVALUATION_ID_KEY must be at least 16 characters")
+    return value
+
+
 def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
     """Build the Flask config from environment variables (`secret_key` given by a test wins)."""
     env = os.environ.get("PORTAL_ENV", "development")
@@ -161,6 +173,9 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
         # users may still set one up, and whoever has one is always asked for a code.
         "MFA_REQUIRED": _flag("MFA_REQUIRED", production),
         **mfa_key_settings(production),
+        # The key of the evaluators' pseudonymous person ids (a keyed hash): the same key gives
+        # the same ids in every export; another key, unlinkable ones. Required in production.
+        "EVALUATION_ID_KEY": _evaluation_key(production),
         # A sensitive action (confirming non-compliance, changing a consent, a user's role or
         # state, an MFA reset, an export) asks for the password (and code) again when the
         # session's last check is older than this (portal/auth/reauth.py).

@@ -297,6 +297,12 @@ def can_set_own_work_phone(user: User) -> bool:
     return is_program_staff(user)
 
 
+def can_export_evaluation(user: User) -> bool:
+    """The de-identified case-level file: program administrators and evaluators (the reports
+    duty), not case managers, whose work is the people themselves."""
+    return is_program_admin(user) or has_staff_role(user, StaffRole.REPORTS)
+
+
 def can_manage_settings(user: User) -> bool:
     """The program's rules (deadlines, exclusion reasons, eligibility items)."""
     return is_program_admin(user)
@@ -586,6 +592,12 @@ OFFICER_FILTERS = {
     "accepted": and_(Case.status.not_in([CaseStatus.REFERRED, CaseStatus.DECLINED]), ~_RETURNED),
     "declined": Case.status == CaseStatus.DECLINED,
     "non_compliant": _RETURNED,
+}
+OFFICER_FILTER_LABELS = {
+    "referred": "Referred",
+    "accepted": "Accepted by the program",
+    "declined": "Declined",
+    "non_compliant": "Returned for non-compliance",
 }
 
 

@@ -23,6 +23,7 @@ from portal.clock import local_today
 from portal.models import Case, ServiceReferral
 from portal.services.caseload import manager_choices
 from portal.services.cases import decline_reasons, next_steps
+from portal.services.outcomes import status_due
 from portal.services.person_matches import possible_matches
 from portal.services.same_person import other_open_referrals
 from portal.services.timeline import get_timeline
@@ -114,6 +115,7 @@ def case_page(
         "case": case,
         "timeline": get_timeline(case, current_user),
         "error": error,
+        "status_due": status_due(case),
         **sections(case, **forms),
         **workflow_forms(case, **forms),
         **match_context(case, **matching),

@@ -10,7 +10,10 @@ from sqlalchemy import func, select
 from portal.clock import utcnow
 from portal.demo import attendance as demo_attendance
 from portal.demo import engagement as demo_engagement
+from portal.demo import history as demo_history
 from portal.demo import notifications as demo_notifications
+from portal.demo import outcomes as demo_outcomes
+from portal.demo.clock import backdate as _backdate
 from portal.extensions import db
 from portal.models import (
     OFFICER_REFERRAL_TYPES,
@@ -30,7 +33,6 @@ from portal.models import (
     ServiceSchedule,
     SignatureMethod,
     StaffRole,
-    TimelineEntry,
     User,
 )
 from portal.passwords import DEMO_PASSWORD  # noqa: F401 - the demo's, printed by `flask demo`
@@ -337,6 +339,7 @@ def seed(rng_seed: int = 7) -> None:
         if status == CaseStatus.COMPLETED:
             completed.append(case)
     _family_referral(completed[0], admin, now - dt.timedelta(days=2, hours=3))
+    demo_history.seed_history(officers, users["admin@lead.example.org"])
     active.sort(key=lambda c: c.referred_at)
     demo_engagement.engage(active, admin, users)
     _consents(active, admin)
@@ -344,6 +347,7 @@ def seed(rng_seed: int = 7) -> None:
     demo_notifications.settle()
     demo_attendance.seed_attendance()
     demo_attendance.seed_visits()
+    demo_outcomes.seed_outcomes(admin)
 
 
 def _family_referral(earlier: Case, admin: User, referred_at: dt.datetime) -> None:
@@ -389,17 +393,3 @@ def _consents(active: list[Case], admin: User) -> None:
                 expiry_event="The participant's exit from the program",
             ),
         )
-
-
-def _backdate(case: Case, referred_at: dt.datetime, step_days: list[int], deadline_days: int):
-    """Demo cases happened over past weeks: move their clock back consistently."""
-    case.referred_at = referred_at
-    case.intake_deadline = referred_at.date() + dt.timedelta(days=deadline_days)
-    if case.screened_at:
-        case.screened_at = referred_at + dt.timedelta(days=step_days[0])
-    entries = db.session.scalars(
-        select(TimelineEntry).where(TimelineEntry.case_id == case.id).order_by(TimelineEntry.id)
-    ).all()
-    offsets = [0, *step_days]
-    for entry, days in zip(entries, offsets, strict=False):
-        entry.created_at = referred_at + dt.timedelta(days=days, minutes=5)

@@ -29,6 +29,7 @@ from portal.models.consent import (
     RecipientKind,
     SignatureMethod,
 )
+from portal.models.demographics import Ethnicity, Gender, Race
 from portal.models.directory import (
     Agency,
     Organization,
@@ -66,12 +67,35 @@ from portal.models.notification import (
     OutboxEmail,
     OutboxStatus,
 )
+from portal.models.outcome import (
+    MAX_JAIL_DAYS,
+    Employment,
+    EventSource,
+    Housing,
+    Income,
+    JusticeEvent,
+    JusticeEventKind,
+    MonthlyStatus,
+    OffenceLevel,
+)
 from portal.models.person_match import MatchDecision, PersonMatchDecision
 from portal.models.user import Role, StaffRole, User
 from portal.models.user_session import UserSession
 from portal.models.visit import MAX_DAILY_VISITORS, DropInCount, DropInVisit
 
 __all__ = [
+    "MAX_JAIL_DAYS",
+    "Employment",
+    "Ethnicity",
+    "EventSource",
+    "Gender",
+    "Housing",
+    "Income",
+    "JusticeEvent",
+    "JusticeEventKind",
+    "MonthlyStatus",
+    "OffenceLevel",
+    "Race",
     "MAX_DAILY_VISITORS",
     "DropInCount",
     "DropInVisit",

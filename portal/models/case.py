@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, created_at, enum_type, intpk, str120, str255, utcnow
+from portal.models.demographics import Ethnicity, Gender, Race
 from portal.models.directory import Agency
 from portal.models.user import User
 
@@ -33,6 +34,10 @@ class Person(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     merged_at: Mapped[dt.datetime | None]
+    # Demographics for disparity reporting: each optional (None: not asked yet).
+    race: Mapped[Race | None] = mapped_column(enum_type(Race))
+    ethnicity: Mapped[Ethnicity | None] = mapped_column(enum_type(Ethnicity))
+    gender: Mapped[Gender | None] = mapped_column(enum_type(Gender))
 
     @property
     def full_name(self) -> str:
@@ -248,6 +253,9 @@ class TimelineKind(enum.StrEnum):
     DROP_IN_VISIT = "drop_in_visit"  # never an officer's: see policy's kinds
     # A provider's attempt to reach a referred participant: the provider's and the office's only.
     REACH_ATTEMPTED = "reach_attempted"
+    # The evaluation's records: the program office's alone (see policy's kinds).
+    JUSTICE_EVENT_RECORDED = "justice_event"
+    MONTHLY_STATUS_RECORDED = "monthly_status"
 
 
 class TimelineEntry(Base):

@@ -9,16 +9,25 @@ from sqlalchemy.orm import joinedload
 
 from portal.auth.permissions import get_case_or_404
 from portal.extensions import db
-from portal.models import Case, CaseStatus, Consent, ReferralType
+from portal.models import Case, CaseStatus, Consent, JusticeEventKind, OffenceLevel, ReferralType
 from portal.officer import bp
 from portal.officer.forms import ReferralForm
-from portal.policy import OFFICER_FILTERS, can_see_held_charge, case_scope, officer_status
-from portal.services import cases
+from portal.policy import (
+    OFFICER_FILTER_LABELS,
+    OFFICER_FILTERS,
+    can_see_held_charge,
+    case_scope,
+    officer_status,
+)
+from portal.services import cases, outcomes
 from portal.services.consents import consents_for
+from portal.services.dashboard import officer_outcomes
 from portal.services.disclosures import REDISCLOSURE_NOTICE, record_disclosures
 from portal.services.paging import Key, capped_count, keyset_page
 from portal.services.timeline import get_timeline
-from portal.web.htmx import render
+from portal.web.changes import save_page
+from portal.web.htmx import is_htmx, render
+from portal.web.outcome_forms import ArrestReportForm
 from portal.web.referrals import referral_page
 from portal.web.timeline import timeline_fragment
 
@@ -75,12 +84,7 @@ class OfficerCase:
 
 
 # An officer filters by what screening decided; later progress is the participant's to disclose.
-FILTER_LABELS = {
-    "referred": "Referred",
-    "accepted": "Accepted by the program",
-    "declined": "Declined",
-    "non_compliant": "Returned for non-compliance",
-}
+FILTER_LABELS = OFFICER_FILTER_LABELS
 
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
@@ -119,6 +123,7 @@ def referrals():
     return render(
         "officer/referrals.html",
         block="results",
+        outcomes=None if is_htmx() else officer_outcomes(current_user),
         page=page,
         total=capped_count(query, Case.id),
         rows=rows,
@@ -138,16 +143,47 @@ def _disclosed(case: Case, entries) -> OfficerCase:
     return OfficerCase.of(case, case.consents)
 
 
-@bp.get("/referrals/<int:case_id>")
-def case_detail(case_id: int):
-    """A referral's status, as far as the participant's consent lets the program tell it."""
-    case = _load(case_id)
+def _detail(case: Case, arrest_form: ArrestReportForm | None = None, error: str | None = None):
     page = get_timeline(case, current_user)
     return render(
         "officer/case_detail.html",
         case=_disclosed(case, page.entries),
         timeline=page,
         notice=REDISCLOSURE_NOTICE,
+        arrest_form=arrest_form or ArrestReportForm(prefix="arrest", formdata=None),
+        arrest_error=error,
+    )
+
+
+@bp.get("/referrals/<int:case_id>")
+def case_detail(case_id: int):
+    """A referral's status, as far as the participant's consent lets the program tell it."""
+    return _detail(_load(case_id))
+
+
+@bp.post("/referrals/<int:case_id>/arrests")
+def report_arrest(case_id: int):
+    """The referring officer reports a new arrest or citation of the person, for the program's
+    evaluation; nothing of the person's record comes back."""
+    case = _load(case_id)
+    form = ArrestReportForm(prefix="arrest")
+    return save_page(
+        form,
+        lambda: outcomes.report_arrest(
+            current_user,
+            case,
+            outcomes.JusticeEventData(
+                form.occurred_on.data,
+                JusticeEventKind(form.kind.data),
+                OffenceLevel(form.offence_level.data),
+                form.booked.data,
+                0,
+                None,
+            ),
+        ),
+        lambda error: _detail(_load(case_id), form, error),
+        "Arrest reported to the program office. Thank you.",
+        lambda _: url_for("officer.case_detail", case_id=case_id),
     )
 
 

@@ -135,6 +135,8 @@ STAFF_TEXT = {
     TimelineKind.CASE_MANAGER_CHANGED: "Case manager changed",
     TimelineKind.DROP_IN_VISIT: "Visited a drop-in service",
     TimelineKind.REACH_ATTEMPTED: "The provider tried to reach the participant",
+    TimelineKind.JUSTICE_EVENT_RECORDED: "Arrest or citation recorded",
+    TimelineKind.MONTHLY_STATUS_RECORDED: "Monthly status recorded",
 }
 
 # Payload keys staff see, with their labels, in display order.

@@ -22,6 +22,7 @@ def env(monkeypatch):
         "DATABASE_URL",
         "MFA_REQUIRED",
         "MFA_ENCRYPTION_KEY",
+        "EVALUATION_ID_KEY",
         "REAUTH_AFTER_MINUTES",
     ):
         monkeypatch.delenv(name, raising=False)
@@ -41,6 +42,7 @@ def test_production_with_a_secret_key_uses_it_and_secure_cookies(env, tmp_path):
     env.setenv("PORTAL_ENV", "production")
     env.setenv("SECRET_KEY", "from-the-environment")
     env.setenv("MFA_ENCRYPTION_KEY", KEY)
+    env.setenv("EVALUATION_ID_KEY", "an-evaluation-key-of-32-characters")
     settings = load_settings(tmp_path)
     assert settings["SECRET_KEY"] == "from-the-environment"
     assert settings["SESSION_COOKIE_SECURE"] is True
@@ -99,6 +101,7 @@ def test_mfa_is_required_in_production_unless_turned_off(env, tmp_path):
     env.setenv("PORTAL_ENV", "production")
     env.setenv("SECRET_KEY", "from-the-environment")
     env.setenv("MFA_ENCRYPTION_KEY", KEY)
+    env.setenv("EVALUATION_ID_KEY", "an-evaluation-key-of-32-characters")
     env.delenv("MFA_REQUIRED")
     assert load_settings(tmp_path)["MFA_REQUIRED"] is True
     env.setenv("MFA_REQUIRED", "0")
@@ -114,6 +117,7 @@ def test_production_refuses_to_start_without_an_mfa_encryption_key(env, tmp_path
     with pytest.raises(ConfigError, match="MFA_ENCRYPTION_KEY must be set"):
         load_settings(tmp_path)
     env.setenv("MFA_ENCRYPTION_KEY", "not-a-key")
+    env.setenv("EVALUATION_ID_KEY", "an-evaluation-key-of-32-characters")
     with pytest.raises(ConfigError, match="MFA_ENCRYPTION_KEY must be a Fernet key"):
         load_settings(tmp_path)
     other = Fernet.generate_key().decode()
@@ -124,6 +128,7 @@ def test_production_refuses_to_start_without_an_mfa_encryption_key(env, tmp_path
 def test_outside_production_the_mfa_key_may_be_left_to_the_secret_key(env, tmp_path):
     assert load_settings(tmp_path)["MFA_ENCRYPTION_KEY"] is None
     env.setenv("MFA_ENCRYPTION_KEY", "not-a-key")
+    env.setenv("EVALUATION_ID_KEY", "an-evaluation-key-of-32-characters")
     with pytest.raises(ConfigError, match="MFA_ENCRYPTION_KEY"):
         load_settings(tmp_path)
 
@@ -135,3 +140,16 @@ def test_reauthentication_is_asked_after_15_minutes_unless_set(env, tmp_path):
     env.setenv("REAUTH_AFTER_MINUTES", "0")
     with pytest.raises(ConfigError, match="REAUTH_AFTER_MINUTES"):
         load_settings(tmp_path)
+
+
+def test_production_refuses_to_start_without_an_evaluation_key(env, tmp_path):
+    env.setenv("PORTAL_ENV", "production")
+    env.setenv("SECRET_KEY", "from-the-environment")
+    env.setenv("MFA_ENCRYPTION_KEY", KEY)
+    with pytest.raises(ConfigError, match="EVALUATION_ID_KEY must be set"):
+        load_settings(tmp_path)
+    env.setenv("EVALUATION_ID_KEY", "short")
+    with pytest.raises(ConfigError, match="at least 16 characters"):
+        load_settings(tmp_path)
+    env.setenv("EVALUATION_ID_KEY", "an-evaluation-key-of-32-characters")
+    assert load_settings(tmp_path)["EVALUATION_ID_KEY"] == "an-evaluation-key-of-32-characters"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.clock import local_date
 from portal.demo.program import seed
 from portal.extensions import db
 from portal.models import (
@@ -15,6 +16,8 @@ from portal.models import (
     ReferralStatus,
     Service,
     ServiceReferral,
+    TimelineEntry,
+    TimelineKind,
 )
 
 
@@ -46,3 +49,24 @@ def test_demo_active_participants_are_assessed_and_referred():
     # Capacity reflects the places held.
     detox = next(r.service for r in rows if r.service.name == "Detoxification")
     assert detox.capacity_available == detox.capacity_max - 1
+
+
+def test_each_demo_step_is_dated_when_it_happened():
+    """Screening writes two entries (the decision and the case manager): intake is still dated
+    on its own day, before the engagement that followed it."""
+    seed()
+    db.session.flush()
+    for case in db.session.scalars(select(Case).where(Case.status == CaseStatus.ACTIVE)):
+        entries = {
+            e.kind: e
+            for e in db.session.scalars(
+                select(TimelineEntry)
+                .where(TimelineEntry.case_id == case.id)
+                .order_by(TimelineEntry.created_at.desc())
+            )
+        }
+        intake = entries[TimelineKind.INTAKE_COMPLETED]
+        assert local_date(intake.created_at) == case.intake_completed_on
+        assert entries[TimelineKind.REFERRAL_ACCEPTED].created_at < intake.created_at
+        if TimelineKind.ENGAGED in entries:
+            assert intake.created_at < entries[TimelineKind.ENGAGED].created_at

@@ -146,6 +146,7 @@ def test_production_cookies_carry_the_host_prefix(app, client, monkeypatch, tmp_
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
     monkeypatch.setenv("MFA_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    monkeypatch.setenv("EVALUATION_ID_KEY", "an-evaluation-key-of-32-characters")
     settings = load_settings(tmp_path)
     for key in (
         "SESSION_COOKIE_NAME",

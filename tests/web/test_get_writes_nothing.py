@@ -89,6 +89,8 @@ def _urls(app, prefix: str) -> list[str]:
         for argument in rule.arguments:
             if argument == "day":
                 values[argument] = (local_today() - dt.timedelta(days=7)).isoformat()
+            elif argument == "key":  # a report's table
+                values[argument] = sorted(rule._converters[argument].items)[0]
             else:
                 model = IDS[argument]
                 values[argument] = db.session.scalar(select(func.min(model.id)))

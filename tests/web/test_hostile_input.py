@@ -222,6 +222,7 @@ def build_world(f):
         "session_id": [session_id],
         "token": [token],
         "day": [today.isoformat()],
+        "key": ["rearrest"],  # a report's table
         "action": ["deactivate"],
         "filename": ["css/portal.css"],
     }

@@ -25,19 +25,20 @@ CASE_WORK = {
     "revoke_consent", "review_queue", "dismiss", "confirm", "consent_officers",
     "assign_case_manager", "outreach_queue", "caseloads",
     "office_referral", "person_detail", "merge_person", "confirm_merge", "undo_merge",
+    "case_outcomes", "save_demographics", "record_justice_event", "record_monthly_status",
 }  # fmt: skip
 ADMINISTRATION = {
     "users", "user_new", "user_edit", "user_active", "user_mfa_reset", "agencies", "agency_new",
     "agency_edit", "agency_active", "organizations", "organization_new", "organization_edit",
     "organization_active", "service_new", "service_edit", "settings", "rules", "update_rule",
     "audit_log", "audit_export", "mail_failures", "retry_mail", "user_invite", "user_invitation",
-    "caseloads",
+    "caseloads", "evaluation_file",
 }  # fmt: skip
-REPORTS = {"reports"}
+REPORTS = {"reports", "report_csv"}
 ALLOWED = {
     "case_manager": CASE_WORK | REPORTS,
     "program_admin": ADMINISTRATION | REPORTS,
-    "evaluator": REPORTS,
+    "evaluator": REPORTS | {"evaluation_file"},  # the de-identified file: not case managers'
 }
 HOME = {"case_manager": "/admin/", "program_admin": "/admin/users", "evaluator": "/admin/reports"}
 

@@ -188,6 +188,7 @@ SENSITIVE = {
     "admin.user_active",
     "admin.user_mfa_reset",
     "admin.audit_export",  # exporting
+    "admin.evaluation_file",
 }
 
 
