@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.auth.views
     import portal.officer.inbox
     import portal.officer.views
+    import portal.provider.episode_views
     import portal.provider.service_views
     import portal.provider.session_views
     import portal.provider.views

@@ -65,10 +65,13 @@ PLANS = [
         ],
     },
     {
-        "substances": "Methamphetamine",
-        "detox": False,
+        "substances": "Methamphetamine, alcohol",
+        "detox": True,
         "needs": {
-            NeedDomain.SUBSTANCE_USE: (HIGH, "Daily use; interested in a peer group."),
+            NeedDomain.SUBSTANCE_USE: (
+                HIGH,
+                "Daily use, drinking heavily; interested in a peer group after a crisis bed.",
+            ),
             NeedDomain.EMPLOYMENT: (MOD, "Lost a construction job in the spring."),
             NeedDomain.LEGAL: (LOW, "Unpaid fines in magistrate court."),
         },
@@ -83,6 +86,7 @@ PLANS = [
                 "staff@recovery.example.org",
             ),
             ("FMRS", "Outpatient Counselling", None),
+            ("FMRS", "Crisis Stabilization", "staff@fmrs.example.org"),
         ],
     },
 ]

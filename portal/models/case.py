@@ -246,6 +246,11 @@ class TimelineKind(enum.StrEnum):
     PERSONS_KEPT_APART = "persons_kept_apart"
     CASE_MANAGER_CHANGED = "case_manager_changed"
     DROP_IN_VISIT = "drop_in_visit"  # never an officer's: see policy's kinds
+    # An episode's admission, discharge and step-down are clinical: never an officer's either.
+    EPISODE_ADMITTED = "episode_admitted"
+    EPISODE_DISCHARGED = "episode_discharged"
+    STEP_DOWN_CONFIRMED = "step_down_confirmed"
+    STEP_DOWN_DECLINED = "step_down_declined"
 
 
 class TimelineEntry(Base):

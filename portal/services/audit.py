@@ -42,6 +42,7 @@ from portal.models import (
     Contact,
     DropInCount,
     DropInVisit,
+    Episode,
     Invitation,
     NotificationPreference,
     Organization,
@@ -107,6 +108,7 @@ AUDITED: tuple[type, ...] = (
     Contact,
     DropInCount,
     DropInVisit,
+    Episode,
     Invitation,
     NotificationPreference,
     Organization,
@@ -134,6 +136,7 @@ PARENTS: dict[type, tuple[type, str]] = {
     Attendance: (ServiceReferral, "service_referral_id"),
     AttendanceCorrection: (Attendance, "attendance_id"),
     ConsentDocument: (Consent, "consent_id"),
+    Episode: (ServiceReferral, "service_referral_id"),
 }
 
 PENDING = "audit_pending"

@@ -132,6 +132,10 @@ STAFF_TEXT = {
     TimelineKind.PERSONS_KEPT_APART: "A possible match kept apart: a different person",
     TimelineKind.CASE_MANAGER_CHANGED: "Case manager changed",
     TimelineKind.DROP_IN_VISIT: "Visited a drop-in service",
+    TimelineKind.EPISODE_ADMITTED: "Admitted",
+    TimelineKind.EPISODE_DISCHARGED: "Discharged",
+    TimelineKind.STEP_DOWN_CONFIRMED: "Step-down confirmed: referral made",
+    TimelineKind.STEP_DOWN_DECLINED: "Step-down declined",
 }
 
 # Payload keys staff see, with their labels, in display order.
@@ -142,6 +146,10 @@ DETAIL_KEYS = [
     ("exit_reason", "Reason"),
     ("session_date", "Session"),
     ("visit_date", "Visit"),
+    ("admitted_on", "Admitted"),
+    ("discharged_on", "Discharged"),
+    ("outcome", "Outcome"),
+    ("step_down_service", "Step-down to"),
     ("status", "Status"),
     ("previous_status", "Was"),
     ("completed_on", "Date"),
