@@ -61,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.admin.compliance
     import portal.admin.consents
     import portal.admin.engagement
+    import portal.admin.episodes
     import portal.admin.invitations
     import portal.admin.mail
     import portal.admin.manage

@@ -42,8 +42,6 @@ from portal.services.timeline import add_entry
 
 NOTE_MAX = 2000
 REASON_MAX = 500
-CRITERIA_MAX = 12  # checklist sentences a service may ask at admission
-CRITERION_MAX = 200
 STEP_DOWN_CHOICES = 200  # services offered as a step-down, at most
 NOT_YOURS = "This participant is not on your organisation's roster."
 NOT_CONFIRMED = (
@@ -97,23 +95,6 @@ def awaits_admission(referral: ServiceReferral, episode: Episode | None) -> bool
         and episode is None
         and referral.service.is_episode
     )
-
-
-# --- admission criteria ----------------------------------------------------------------------
-
-
-def clean_criteria(lines: list[str]) -> list[str]:
-    """A service's admission criteria: one sentence a line, blank lines dropped, bounded."""
-    criteria = [" ".join(line.split()) for line in lines if line and line.strip()]
-    if len(criteria) > CRITERIA_MAX:
-        raise ValidationFailed(
-            f"Enter at most {CRITERIA_MAX} criteria.", field="admission_criteria"
-        )
-    if any(len(c) > CRITERION_MAX for c in criteria):
-        raise ValidationFailed(
-            f"Keep each criterion to {CRITERION_MAX} characters.", field="admission_criteria"
-        )
-    return list(dict.fromkeys(criteria))
 
 
 # --- admission -------------------------------------------------------------------------------
@@ -410,19 +391,28 @@ def case_episodes(case: Case) -> list[Episode]:
 PENDING_LIST = 20  # proposed step-downs listed on the queue, at most (oldest first)
 
 
-def proposed_step_downs(limit: int = PENDING_LIST) -> tuple[int, list[tuple[Episode, Case]]]:
-    """Step-downs waiting for a case manager: how many, and the oldest few with their case."""
-    waiting = Episode.step_down_state == StepDownState.PROPOSED
-    total = db.session.scalar(select(func.count()).select_from(Episode).where(waiting))
-    rows = db.session.execute(
+def proposed_step_downs(
+    condition=None, limit: int = PENDING_LIST
+) -> tuple[int, list[tuple[Episode, Case]]]:
+    """Step-downs waiting for a case manager (of the cases `condition` keeps): how many, and
+    the oldest few with their case."""
+    query = (
         select(Episode, Case)
         .join(ServiceReferral, ServiceReferral.id == Episode.service_referral_id)
         .join(Case, Case.id == ServiceReferral.case_id)
-        .where(waiting)
-        .options(
+        .where(Episode.step_down_state == StepDownState.PROPOSED)
+    )
+    if condition is not None:
+        query = query.where(condition)
+    total = db.session.scalar(
+        select(func.count()).select_from(query.with_only_columns(Episode.id).subquery())
+    )
+    rows = db.session.execute(
+        query.options(
             joinedload(Episode.step_down_service),
             joinedload(Episode.service_referral).joinedload(ServiceReferral.service),
             joinedload(Case.person),
+            joinedload(Case.case_manager),
         )
         .order_by(Episode.discharged_on, Episode.id)
         .limit(limit)

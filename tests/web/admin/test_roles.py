@@ -25,6 +25,7 @@ CASE_WORK = {
     "revoke_consent", "review_queue", "dismiss", "confirm", "consent_officers",
     "assign_case_manager", "outreach_queue", "caseloads",
     "office_referral", "person_detail", "merge_person", "confirm_merge", "undo_merge",
+    "confirm_step_down", "decline_step_down",
 }  # fmt: skip
 ADMINISTRATION = {
     "users", "user_new", "user_edit", "user_active", "user_mfa_reset", "agencies", "agency_new",
