@@ -125,7 +125,7 @@ class AdmitForm(PortalForm):
     """Admit a participant to an episode: the date, and each admission criterion confirmed."""
 
     admitted_on = LocalDateField(
-        "Date of admission", validators=[DataRequired("Enter the date of admission.")]
+        "Date of admission", validators=[InputRequired("Enter the date of admission.")]
     )
     criteria = CheckboxListField("Admission criteria", choices=[])
 
@@ -141,7 +141,7 @@ class DischargeForm(PortalForm):
     """Discharge an admitted participant: date, outcome, the step-down service, a note."""
 
     discharged_on = LocalDateField(
-        "Date of discharge", validators=[DataRequired("Enter the date of discharge.")]
+        "Date of discharge", validators=[InputRequired("Enter the date of discharge.")]
     )
     outcome = RadioField(
         "Outcome",
