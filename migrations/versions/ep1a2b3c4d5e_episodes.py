@@ -135,9 +135,10 @@ def upgrade():
 def downgrade():
     # The episodes' entries go with them (no officer was ever notified of one, but the kind
     # check of the notifications must hold); attendance was never touched.
-    kinds = ", ".join(f"'{k}'" for k in EPISODE_KINDS)
-    op.execute(f"DELETE FROM notifications WHERE kind IN ({kinds})")  # nosec B608 - constants
-    op.execute(f"DELETE FROM timeline_entries WHERE kind IN ({kinds})")  # nosec B608 - constants
+    for table in KIND_CHECKS:
+        op.execute(sa.table(table, sa.column("kind")).delete().where(
+            sa.column("kind").in_(EPISODE_KINDS)
+        ))  # fmt: skip
     _timeline_kinds(KINDS)
     with op.batch_alter_table("episodes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_episodes_step_down_state"))
