@@ -41,8 +41,8 @@ from portal.services.consents import (
     is_irrevocable,
     recipient_label,
 )
-from portal.services.episodes import case_episodes
 from portal.services.referrals import takes_services
+from portal.services.step_downs import case_episodes
 from portal.web.forms import as_id, choices
 
 

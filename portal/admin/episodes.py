@@ -14,12 +14,12 @@ from portal.admin.engagement import change_section
 from portal.admin.engagement_forms import CompleteServiceForm
 from portal.auth.permissions import allowed_for
 from portal.models import Case, Episode
-from portal.services import episodes
+from portal.services import step_downs
 
 
 def _episode(case: Case, episode_id: int) -> Episode:
     """One of the case's episodes (any other answers 404)."""
-    episode = episodes.get_episode_of_case(case, episode_id)
+    episode = step_downs.get_episode_of_case(case, episode_id)
     if episode is None:
         abort(404)
     return episode
@@ -36,7 +36,7 @@ def confirm_step_down(case_id: int, episode_id: int):
         CompleteServiceForm(prefix="complete"),  # a bare button: CSRF only
         "confirm_form",
         "service_referrals",
-        lambda: episodes.confirm_step_down(episode, current_user),
+        lambda: step_downs.confirm_step_down(episode, current_user),
         "Step-down confirmed: the referral is made and waits for the provider.",
     )
 
@@ -53,7 +53,7 @@ def decline_step_down(case_id: int, episode_id: int):
         form,
         "step_down_form",
         "service_referrals",
-        lambda: episodes.decline_step_down(episode, form.reason.data or "", current_user),
+        lambda: step_downs.decline_step_down(episode, form.reason.data or "", current_user),
         "Step-down declined.",
         step_down_form_id=episode_id,
     )

@@ -25,9 +25,9 @@ from portal.models import Case, CaseStatus, Person
 from portal.policy import case_scope
 from portal.services import cases
 from portal.services.caseload import filter_choices, manager_filter
-from portal.services.episodes import proposed_step_downs
 from portal.services.paging import Key, capped_count, capped_counts, keyset_page, search_term
 from portal.services.person_matches import queue_marks
+from portal.services.step_downs import proposed_step_downs
 from portal.web.changes import answer, run_change
 from portal.web.htmx import render
 from portal.web.timeline import timeline_fragment

@@ -13,7 +13,7 @@ from portal.clock import local_date, local_today, program_tz
 from portal.demo.engagement import _dated, _service
 from portal.extensions import db
 from portal.models import Case, ReferralStatus, Service, ServiceReferral, User
-from portal.services import episodes, referrals
+from portal.services import episodes, referrals, step_downs
 
 FMRS_STAFF = "staff@fmrs.example.org"
 STEP_DOWN = ("FMRS", "Intensive Outpatient Treatment")
@@ -65,7 +65,7 @@ def _stepped_down(staff: User, admin: User) -> None:
         ),
     )
     episode.discharged_at = referral.closed_at = _at(discharged, 10)
-    created = _dated(case, _at(confirmed, 9), lambda: episodes.confirm_step_down(episode, admin))
+    created = _dated(case, _at(confirmed, 9), lambda: step_downs.confirm_step_down(episode, admin))
     created.created_at = episode.step_down_decided_at = _at(confirmed, 9)
     _dated(
         case,

@@ -3,9 +3,10 @@
 The provider admits a participant whose referral it accepted (answering the service's admission
 criteria), then discharges them with an outcome; the discharge closes the referral and gives
 its place back. A discharge "stepped down" names the next service: the case manager confirms
-it (which makes that referral, as matching would) or declines it with a reason. Each change is
-one transaction with its timeline entry, scoped to the episode's provider; none of these
-entries ever reaches an officer (they are in none of the disclosure rule's kinds).
+it (which makes that referral, as matching would) or declines it with a reason (see
+step_downs). Each change is one transaction with its timeline entry, scoped to the episode's
+provider; none of these entries ever reaches an officer (they are in none of the disclosure
+rule's kinds).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -34,7 +35,7 @@ from portal.models import (
     TimelineKind,
     User,
 )
-from portal.policy import can_decide_step_down, can_record_episode, require
+from portal.policy import can_record_episode, require
 from portal.services import referrals
 from portal.services.dates import require_not_before, require_not_future
 from portal.services.errors import Conflict, InvalidTransition, ValidationFailed
@@ -50,19 +51,19 @@ NOT_CONFIRMED = (
 )
 
 
-def _service(referral: ServiceReferral) -> Service:
+def service_of(referral: ServiceReferral) -> Service:
     service = db.session.get(Service, referral.service_id)
     assert service is not None
     return service
 
 
-def _case(referral: ServiceReferral) -> Case:
+def case_of(referral: ServiceReferral) -> Case:
     case = db.session.get(Case, referral.case_id)
     assert case is not None
     return case
 
 
-def _payload(service: Service, **extra) -> dict:
+def entry_payload(service: Service, **extra) -> dict:
     organization = db.session.get(Organization, service.organization_id)
     return {
         "service_name": service.name,
@@ -106,7 +107,7 @@ def admit(
     """Admit the participant of an accepted referral to an episode service, once: a date
     neither in the future nor before the referral, every admission criterion confirmed
     (`confirmed` holds the indexes of the criteria the provider ticked)."""
-    service = _service(referral)
+    service = service_of(referral)
     require(can_record_episode(actor, service), NOT_YOURS)
     if not service.is_episode:
         raise ValidationFailed(
@@ -152,12 +153,14 @@ def admit(
             "This participant was admitted meanwhile (a second submit, or a colleague). "
             "Reload the page to see the admission."
         ) from None
-    case = _case(referral)
+    case = case_of(referral)
     add_entry(
         case,
         TimelineKind.EPISODE_ADMITTED,
         actor,
-        payload=_payload(service, admitted_on=admitted_on.isoformat(), referral_id=referral.id),
+        payload=entry_payload(
+            service, admitted_on=admitted_on.isoformat(), referral_id=referral.id
+        ),
         organization_id=service.organization_id,
     )
     referrals.mark_engaged(case, actor)  # an admission engages, as an acceptance does
@@ -230,7 +233,7 @@ def discharge(episode: Episode, data: Discharge, actor: User) -> Episode:
     referral closes (completed, or ended for any outcome but a completed stay) and its place
     is given back; a step-down waits for the case manager."""
     referral = db.session.get(ServiceReferral, episode.service_referral_id)
-    service = _service(referral)
+    service = service_of(referral)
     require(can_record_episode(actor, service), NOT_YOURS)
     if episode.is_discharged:
         raise InvalidTransition(f"Already discharged on {episode.discharged_on:%b %-d, %Y}.")
@@ -278,10 +281,10 @@ def discharge(episode: Episode, data: Discharge, actor: User) -> Episode:
     else:
         referrals.end_service_referral(referral, actor, outcome.label)
     add_entry(
-        _case(referral),
+        case_of(referral),
         TimelineKind.EPISODE_DISCHARGED,
         actor,
-        payload=_payload(
+        payload=entry_payload(
             service,
             discharged_on=data.discharged_on.isoformat(),
             outcome=outcome.label,
@@ -293,137 +296,3 @@ def discharge(episode: Episode, data: Discharge, actor: User) -> Episode:
     )
     db.session.flush()
     return episode
-
-
-# --- the case manager's step-down decision ---------------------------------------------------
-
-
-def _proposed(episode: Episode, actor: User) -> tuple[ServiceReferral, Service, Service]:
-    require(can_decide_step_down(actor), "Only the program office's case managers decide this.")
-    if episode.step_down_state != StepDownState.PROPOSED:
-        state = episode.step_down_state.label.lower() if episode.step_down_state else "none"
-        raise InvalidTransition(f"There is no step-down waiting for a decision ({state}).")
-    referral = db.session.get(ServiceReferral, episode.service_referral_id)
-    target = db.session.get(Service, episode.step_down_service_id)
-    return referral, _service(referral), target
-
-
-def confirm_step_down(episode: Episode, actor: User) -> ServiceReferral:
-    """Make the referral to the step-down service the provider named, as matching makes one
-    (an active participant, an active service of an active provider with a free place, which
-    it reserves); refused with the reason otherwise, nothing saved."""
-    referral, service, target = _proposed(episode, actor)
-    case = _case(referral)
-    if target.status != ServiceStatus.ACTIVE:
-        raise ValidationFailed(
-            f"{target.name} is {target.status.label.lower()}: it takes no referrals now. "
-            "Decline the step-down and assign another service."
-        )
-    try:
-        created = referrals.assign_service(
-            case, target, actor, note=f"Step-down from {service.name}."
-        )
-    except referrals.NoCapacity:
-        raise referrals.NoCapacity(
-            f"{target.name} has no place available now: confirm the step-down when one frees "
-            "up, or decline it and assign another service."
-        ) from None
-    except referrals.ProviderInactive:
-        raise referrals.ProviderInactive(
-            f"{target.name}'s provider is inactive: decline the step-down and assign another "
-            "service."
-        ) from None
-    episode.step_down_state = StepDownState.CONFIRMED
-    episode.step_down_referral_id = created.id
-    episode.step_down_decided_by_id, episode.step_down_decided_at = actor.id, utcnow()
-    add_entry(
-        case,
-        TimelineKind.STEP_DOWN_CONFIRMED,
-        actor,
-        payload=_payload(service, step_down_service=target.name, referral_id=created.id),
-        organization_id=service.organization_id,
-    )
-    db.session.flush()
-    return created
-
-
-def decline_step_down(episode: Episode, reason: str, actor: User) -> Episode:
-    """The case manager does not make the step-down referral, for the reason given."""
-    referral, service, target = _proposed(episode, actor)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("Give the reason the step-down is declined.", field="reason")
-    if len(reason) > REASON_MAX:
-        raise ValidationFailed(f"Use at most {REASON_MAX} characters.", field="reason")
-    episode.step_down_state = StepDownState.DECLINED
-    episode.step_down_reason = reason
-    episode.step_down_decided_by_id, episode.step_down_decided_at = actor.id, utcnow()
-    add_entry(
-        _case(referral),
-        TimelineKind.STEP_DOWN_DECLINED,
-        actor,
-        payload=_payload(service, step_down_service=target.name, reason=reason),
-        organization_id=service.organization_id,
-    )
-    db.session.flush()
-    return episode
-
-
-# --- what the office sees --------------------------------------------------------------------
-
-
-def case_episodes(case: Case) -> list[Episode]:
-    """The case's episodes, newest admission first, with their referral's service."""
-    return list(
-        db.session.scalars(
-            select(Episode)
-            .join(ServiceReferral, ServiceReferral.id == Episode.service_referral_id)
-            .where(ServiceReferral.case_id == case.id)
-            .options(
-                joinedload(Episode.service_referral).joinedload(ServiceReferral.service),
-                joinedload(Episode.step_down_service).joinedload(Service.organization),
-            )
-            .order_by(Episode.admitted_on.desc(), Episode.id.desc())
-        )
-    )
-
-
-PENDING_LIST = 20  # proposed step-downs listed on the queue, at most (oldest first)
-
-
-def proposed_step_downs(
-    condition=None, limit: int = PENDING_LIST
-) -> tuple[int, list[tuple[Episode, Case]]]:
-    """Step-downs waiting for a case manager (of the cases `condition` keeps): how many, and
-    the oldest few with their case."""
-    query = (
-        select(Episode, Case)
-        .join(ServiceReferral, ServiceReferral.id == Episode.service_referral_id)
-        .join(Case, Case.id == ServiceReferral.case_id)
-        .where(Episode.step_down_state == StepDownState.PROPOSED)
-    )
-    if condition is not None:
-        query = query.where(condition)
-    total = db.session.scalar(
-        select(func.count()).select_from(query.with_only_columns(Episode.id).subquery())
-    )
-    rows = db.session.execute(
-        query.options(
-            joinedload(Episode.step_down_service),
-            joinedload(Episode.service_referral).joinedload(ServiceReferral.service),
-            joinedload(Case.person),
-            joinedload(Case.case_manager),
-        )
-        .order_by(Episode.discharged_on, Episode.id)
-        .limit(limit)
-    ).all()
-    return total, [(e, c) for e, c in rows]
-
-
-def get_episode_of_case(case: Case, episode_id: int) -> Episode | None:
-    """One of the case's episodes (None for any other)."""
-    return db.session.scalar(
-        select(Episode)
-        .join(ServiceReferral, ServiceReferral.id == Episode.service_referral_id)
-        .where(Episode.id == episode_id, ServiceReferral.case_id == case.id)
-    )

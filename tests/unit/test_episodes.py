@@ -24,7 +24,7 @@ from portal.models import (
     TimelineKind,
 )
 from portal.policy import officer_kinds
-from portal.services import attendance, episodes, referrals
+from portal.services import attendance, episodes, referrals, step_downs
 from portal.services.errors import (
     Conflict,
     InvalidTransition,
@@ -288,7 +288,7 @@ def proposed(crisis, next_service):
 def test_confirming_makes_the_pending_referral_and_holds_a_place(proposed):
     episode, referral, staff, office, target = proposed
     places = target.capacity_available
-    created = episodes.confirm_step_down(episode, office)
+    created = step_downs.confirm_step_down(episode, office)
     assert created.status == ReferralStatus.PENDING
     assert created.service_id == target.id and created.case_id == referral.case_id
     assert episode.step_down_state == StepDownState.CONFIRMED
@@ -299,24 +299,24 @@ def test_confirming_makes_the_pending_referral_and_holds_a_place(proposed):
     kinds = _kinds(referral.case_id)
     assert TimelineKind.STEP_DOWN_CONFIRMED in kinds and TimelineKind.SERVICE_REFERRED in kinds
     with pytest.raises(InvalidTransition, match="no step-down waiting"):
-        episodes.confirm_step_down(episode, office)
+        step_downs.confirm_step_down(episode, office)
     with pytest.raises(InvalidTransition):
-        episodes.decline_step_down(episode, "Changed my mind", office)
+        step_downs.decline_step_down(episode, "Changed my mind", office)
 
 
 def test_a_full_or_closed_step_down_service_is_refused_with_the_reason(proposed):
     episode, referral, staff, office, target = proposed
     target.capacity_available = 0
     with pytest.raises(referrals.NoCapacity, match="no place available"):
-        episodes.confirm_step_down(episode, office)
+        step_downs.confirm_step_down(episode, office)
     target.capacity_available = 3
     target.status = ServiceStatus.TEMPORARILY_CLOSED
     with pytest.raises(ValidationFailed, match="temporarily closed"):
-        episodes.confirm_step_down(episode, office)
+        step_downs.confirm_step_down(episode, office)
     target.status = ServiceStatus.ACTIVE
     target.organization.active = False
     with pytest.raises(referrals.ProviderInactive, match="provider is inactive"):
-        episodes.confirm_step_down(episode, office)
+        step_downs.confirm_step_down(episode, office)
     assert episode.step_down_state == StepDownState.PROPOSED
     assert _count(ServiceReferral, ServiceReferral.service_id == target.id) == 0
 
@@ -324,13 +324,13 @@ def test_a_full_or_closed_step_down_service_is_refused_with_the_reason(proposed)
 def test_only_a_case_manager_decides_and_a_decline_needs_a_reason(proposed):
     episode, referral, staff, office, target = proposed
     with pytest.raises(NotPermitted):
-        episodes.confirm_step_down(episode, staff)
+        step_downs.confirm_step_down(episode, staff)
     with pytest.raises(NotPermitted):
-        episodes.decline_step_down(episode, "No", staff)
+        step_downs.decline_step_down(episode, "No", staff)
     with pytest.raises(ValidationFailed, match="Give the reason") as empty:
-        episodes.decline_step_down(episode, "  ", office)
+        step_downs.decline_step_down(episode, "  ", office)
     assert empty.value.field == "reason"
-    episodes.decline_step_down(episode, "The participant chose a programme nearer home.", office)
+    step_downs.decline_step_down(episode, "The participant chose a programme nearer home.", office)
     assert episode.step_down_state == StepDownState.DECLINED
     assert episode.step_down_reason.startswith("The participant chose")
     assert TimelineKind.STEP_DOWN_DECLINED in _kinds(referral.case_id)
@@ -339,7 +339,7 @@ def test_only_a_case_manager_decides_and_a_decline_needs_a_reason(proposed):
 
 def test_the_queue_counts_and_lists_the_step_downs_waiting(proposed):
     episode, *_ = proposed
-    total, rows = episodes.proposed_step_downs()
+    total, rows = step_downs.proposed_step_downs()
     assert total == 1 and rows[0][0].id == episode.id
 
 
@@ -362,8 +362,8 @@ def test_no_episode_entry_reaches_an_officer_whatever_the_consent(f, next_servic
     )
     second = _admit(other, staff, confirmed=())
     _discharge(second, staff, step_down=next_service.id)
-    episodes.confirm_step_down(episode, office)
-    episodes.decline_step_down(second, "Already referred", office)
+    step_downs.confirm_step_down(episode, office)
+    step_downs.decline_step_down(second, "Already referred", office)
     db.session.flush()
     entries = db.session.scalars(
         select(TimelineEntry).where(TimelineEntry.kind.in_(sorted(EPISODE_KINDS)))
