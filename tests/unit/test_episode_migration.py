@@ -6,6 +6,7 @@ the downgrade takes the table, the criteria and the timeline kinds away again.""
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, inspect, select, text
@@ -67,6 +68,12 @@ def test_accepted_episode_referrals_are_admitted_on_their_first_attended_date(
     later_staff = factories.UserFactory(provider=True, organization=organization)
     case = factories.CaseFactory(active=True)
     db.session.commit()
+    # Plain ids, and the session closed: on PostgreSQL an open read of users would hold the
+    # lock the downgrade's DROP TABLE (its foreign keys to users) waits for.
+    case, first_staff, later_staff = (
+        SimpleNamespace(id=o.id) for o in (case, first_staff, later_staff)
+    )
+    db.session.remove()
     with db.engine.begin() as connection:
         _service(connection, 1, "Detoxification", "episode")
         _service(connection, 2, "Counselling", "scheduled")
