@@ -61,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.admin.compliance
     import portal.admin.consents
     import portal.admin.engagement
+    import portal.admin.episodes
     import portal.admin.invitations
     import portal.admin.mail
     import portal.admin.manage
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.auth.views
     import portal.officer.inbox
     import portal.officer.views
+    import portal.provider.episode_views
     import portal.provider.packet_views
     import portal.provider.service_views
     import portal.provider.session_views

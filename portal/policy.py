@@ -360,12 +360,25 @@ def can_record_attendance(user: User, service: Service) -> bool:
     return is_staff_of(user, service)
 
 
+def can_record_episode(user: User, service: Service) -> bool:
+    """Admission and discharge (and the admission criteria's answers) are the clinical record of
+    the organisation that runs the episode service: its staff alone write them."""
+    return is_staff_of(user, service)
+
+
+def can_decide_step_down(user: User) -> bool:
+    """A step-down named at discharge becomes a referral only when a case manager confirms it
+    (or declines it): matching services is the program office's."""
+    return can_manage_case(user)
+
+
 # --- the timeline and what reaches law enforcement ----------------------------------------------
 
 
 # What reaches law enforcement (42 CFR Part 2). Screening (received, accepted, declined) is the
 # referring officer's own business; everything after it needs the participant's consent. Kinds
-# in none of these sets (details edited, person records linked or kept apart, ...) never do.
+# in none of these sets (details edited, person records linked or kept apart, a drop-in visit,
+# an episode's admission, discharge or step-down, ...) never do.
 SCREENING_KINDS = frozenset(
     {TimelineKind.REFERRAL_RECEIVED, TimelineKind.REFERRAL_ACCEPTED, TimelineKind.REFERRAL_DECLINED}
 )

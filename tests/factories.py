@@ -463,6 +463,17 @@ def drop_in_service(**kw) -> Service:
     return ServiceFactory(**{**defaults, **kw})
 
 
+def episode_service(**kw) -> Service:
+    """An episode service (detox, crisis stabilisation): admitted and discharged, no sessions."""
+    defaults = {
+        "kind": ServiceKind.EPISODE,
+        "category": ServiceCategory.DETOX,
+        "by_appointment": False,
+        "admission_criteria": [],
+    }
+    return ServiceFactory(**{**defaults, **kw})
+
+
 def officer(**kw) -> User:
     return UserFactory(officer=True, **kw)
 

@@ -12,6 +12,7 @@ from portal.admin.engagement_forms import (
     AssessmentForm,
     CaseDetailsForm,
     ContactForm,
+    DeclineStepDownForm,
     EndServiceForm,
     ExitForm,
     domain_fields,
@@ -42,6 +43,7 @@ from portal.services.consents import (
 )
 from portal.services.contact_attempts import attempts_by_referral
 from portal.services.referrals import takes_services
+from portal.services.step_downs import case_episodes
 from portal.web.forms import as_id, choices
 
 
@@ -62,6 +64,13 @@ def end_form(referral_id: int, submitted: bool = False) -> EndServiceForm:
     if submitted:
         return EndServiceForm(prefix=f"end-{referral_id}")
     return EndServiceForm(prefix=f"end-{referral_id}", formdata=None)
+
+
+def step_down_form(episode_id: int, submitted: bool = False) -> DeclineStepDownForm:
+    """The 'decline the step-down' form of one episode (prefixed: one per episode)."""
+    if submitted:
+        return DeclineStepDownForm(prefix=f"step-down-{episode_id}")
+    return DeclineStepDownForm(prefix=f"step-down-{episode_id}", formdata=None)
 
 
 def assessment_form(history) -> AssessmentForm:
@@ -158,6 +167,12 @@ def sections(case: Case, **overrides) -> dict:
     }
     if overrides.get("end_form") is not None:
         end_forms[overrides["end_form_id"]] = overrides["end_form"]
+    episodes = {e.service_referral_id: e for e in case_episodes(case)}
+    step_down_forms = {
+        e.id: step_down_form(e.id) for e in episodes.values() if e.awaits_step_down_decision
+    }
+    if overrides.get("step_down_form") is not None:
+        step_down_forms[overrides["step_down_form_id"]] = overrides["step_down_form"]
     case_consents = consents_of(case)
     revoke_forms = {c.id: revoke_form(c.id) for c in case_consents if is_in_force(c)}
     if overrides.get("revoke_form") is not None:
@@ -186,6 +201,8 @@ def sections(case: Case, **overrides) -> dict:
         # The providers' attempts to reach the participant, by referral.
         "attempts": attempts_by_referral([r.id for r in service_referrals]),
         "end_forms": end_forms,
+        "episodes": episodes,
+        "step_down_forms": step_down_forms,
         "can_engage": is_assessable(case),
         "can_assign": takes_services(case),
         "assessment_form": assessment_form(history),
@@ -202,7 +219,7 @@ def sections(case: Case, **overrides) -> dict:
     }
     skip = (
         *("end_form", "end_form_id", "consent_form", "revoke_form", "revoke_form_id"),
-        *("scan_form", "scan_form_id"),
+        *("scan_form", "scan_form_id", "step_down_form", "step_down_form_id"),
     )
     context.update({k: v for k, v in overrides.items() if k not in skip})
     return context

@@ -89,6 +89,18 @@ class EndServiceForm(PortalForm):
     )
 
 
+class DeclineStepDownForm(PortalForm):
+    """Declining a step-down the provider named at discharge, with the reason."""
+
+    reason = StringField(
+        "Reason the step-down is declined",
+        validators=[
+            DataRequired("Give the reason the step-down is declined."),
+            Length(max=500, message="Use at most 500 characters."),
+        ],
+    )
+
+
 class CompleteServiceForm(PortalForm):
     """A bare POST button, with CSRF."""
 

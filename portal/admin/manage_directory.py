@@ -268,6 +268,8 @@ def service_edit(service_id: int):
             organization_id=str(service.organization_id),
             schedule=schedule_data(service),
         )
+        # One criterion a line (the column holds a list, which the form would print as one).
+        form.admission_criteria.data = "\n".join(service.admission_criteria or [])
         _organization_choices(form, service.organization_id)
         return _service_page(form, service)
     form = ServiceForm()

@@ -238,6 +238,9 @@ class ServiceForm(StrippedForm, AvailabilityForm):
         validators=[DataRequired("Choose the kind of service: episode, scheduled or drop-in.")],
     )
     eligibility = TextAreaField("Eligibility", validators=optional(4000), render_kw={"rows": 2})
+    admission_criteria = TextAreaField(
+        "Admission criteria (episodes)", validators=[at_most(4000)], render_kw={"rows": 3}
+    )
     min_age = WholeNumberField(
         "Minimum age", validators=[Optional(), NumberRange(0, 120, "Enter an age from 0 to 120.")]
     )
@@ -270,6 +273,7 @@ class ServiceForm(StrippedForm, AvailabilityForm):
             "category": self.category.data,
             "kind": self.kind.data,
             "eligibility": self.eligibility.data,
+            "admission_criteria": (self.admission_criteria.data or "").splitlines(),
             "min_age": self.min_age.data,
             "max_age": self.max_age.data,
             "status": self.status.data,

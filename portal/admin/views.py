@@ -27,6 +27,7 @@ from portal.services import cases
 from portal.services.caseload import filter_choices, manager_filter
 from portal.services.paging import Key, capped_count, capped_counts, keyset_page, search_term
 from portal.services.person_matches import queue_marks
+from portal.services.step_downs import proposed_step_downs
 from portal.web.changes import answer, run_change
 from portal.web.htmx import render
 from portal.web.timeline import timeline_fragment
@@ -64,6 +65,7 @@ def queue():
         open_elsewhere=open_elsewhere,
         today=local_today(),
         intake_clock=cases.intake_clock,
+        step_downs=proposed_step_downs(managed.condition),
     )
 
 

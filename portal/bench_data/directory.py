@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass, field
 
 from portal.bench_data.writer import Writer
-from portal.models import Role, ServiceCategory, ServiceStatus
+from portal.models import Role, ServiceCategory, ServiceKind, ServiceStatus
 
 DOMAIN = "bench.example.org"
 
@@ -127,6 +127,8 @@ def build(
                     "min_age": 18,
                     "max_age": None,
                     "by_appointment": not sessions,
+                    # A stay is an episode (admitted, discharged); the rest keep the default.
+                    "kind": ServiceKind.EPISODE if episode else ServiceKind.SCHEDULED,
                     "capacity_max": capacity,
                     "capacity_available": capacity,  # set once the referrals are known
                     "status": ServiceStatus.ACTIVE,

@@ -20,6 +20,7 @@ from portal.models import (
     AttendanceStatus,
     CaseStatus,
     DeclineReason,
+    DischargeOutcome,
     ReferralStatus,
     Service,
     TimelineKind,
@@ -160,10 +161,56 @@ def _referral(ctx, spell, service, created_on, decide_on, engaged, rosters) -> b
         service.open_places += 1
         last = ctx.today - dt.timedelta(days=1)
     w.add("service_referrals", row)
+    if service.episode:
+        _episode(ctx, spell, row, base, org, decide_on, ends_on, staff)
     if not service.episode and last > decide_on:
         first = decide_on + dt.timedelta(days=1)
         rosters.append(Roster(referral_id, spell.case_id, service, first, last, staff))
     return True
+
+
+def _episode(ctx, spell, referral: dict, base: dict, org, admitted_on, ends_on, staff) -> None:
+    """An episode service's stay: admitted the day it was accepted; discharged (completed) the
+    day its referral was, if it was (a stay ended with the case stays undischarged, as the
+    portal leaves it)."""
+    completed = referral["status"] == ReferralStatus.COMPLETED
+    discharged_on = ends_on if completed else None
+    admitted_at = ctx.at(admitted_on, 12)
+    discharged_at = ctx.at(discharged_on, 15) if completed else None
+    ctx.writer.add(
+        "episodes",
+        {
+            "id": ctx.writer.new_id("episodes"),
+            "service_referral_id": referral["id"],
+            "admitted_on": admitted_on,
+            "admitted_by_id": staff,
+            "admitted_at": admitted_at,
+            "criteria_answers": [],
+            "discharged_on": discharged_on,
+            "discharged_by_id": staff if completed else None,
+            "discharged_at": discharged_at,
+            "outcome": DischargeOutcome.COMPLETED if completed else None,
+            "note": "",
+            "step_down_service_id": None,
+            "step_down_state": None,
+            "step_down_referral_id": None,
+            "step_down_reason": None,
+            "step_down_decided_by_id": None,
+            "step_down_decided_at": None,
+            "version": 1,
+        },
+    )
+    payload = {**base, "admitted_on": admitted_on.isoformat()}
+    ctx.entry(spell.case_id, TimelineKind.EPISODE_ADMITTED, staff, admitted_at, payload, org)
+    if completed:
+        payload = {
+            **base,
+            "discharged_on": discharged_on.isoformat(),
+            "outcome": DischargeOutcome.COMPLETED.label,
+        }
+        ctx.entry(
+            spell.case_id, TimelineKind.EPISODE_DISCHARGED, staff, discharged_at, payload, org
+        )
 
 
 def record_attendance(ctx: Context, rosters: list[Roster], target: int) -> int:

@@ -63,7 +63,7 @@ def seed_attendance(weeks: int = 4, rng_seed: int = 7) -> int:
     )
     for referral in referrals:
         actor = staff.get(referral.service.organization_id)
-        if actor is None:
+        if actor is None or referral.service.is_episode:  # an episode is admitted, not attended
             continue
         case = referral.case
         enrolled = case.intake_completed_on or local_date(case.referred_at) or today

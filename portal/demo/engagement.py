@@ -80,10 +80,13 @@ PLANS = [
         ],
     },
     {
-        "substances": "Methamphetamine",
-        "detox": False,
+        "substances": "Methamphetamine, alcohol",
+        "detox": True,
         "needs": {
-            NeedDomain.SUBSTANCE_USE: (HIGH, "Daily use; interested in a peer group."),
+            NeedDomain.SUBSTANCE_USE: (
+                HIGH,
+                "Daily use, drinking heavily; interested in a peer group after a crisis bed.",
+            ),
             NeedDomain.EMPLOYMENT: (MOD, "Lost a construction job in the spring."),
             NeedDomain.LEGAL: (LOW, "Unpaid fines in magistrate court."),
         },
@@ -103,6 +106,12 @@ PLANS = [
                 "Outpatient Counselling",
                 None,
                 "Agreed to counselling alongside the group; works days, so evenings suit.",
+            ),
+            (
+                "FMRS",
+                "Crisis Stabilization",
+                "staff@fmrs.example.org",
+                "Withdrawing from alcohol; committed to long-term treatment after.",
             ),
         ],
     },

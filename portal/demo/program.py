@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from portal.clock import utcnow
 from portal.demo import attendance as demo_attendance
 from portal.demo import engagement as demo_engagement
+from portal.demo import episodes as demo_episodes
 from portal.demo import history as demo_history
 from portal.demo import notifications as demo_notifications
 from portal.demo import outcomes as demo_outcomes
@@ -106,6 +107,12 @@ LOCATIONS = [
     "Gauley Bridge, Rt 60",
 ]
 
+# What Crisis Stabilization's staff confirm at admission (its description says so).
+CRISIS_CRITERIA = (
+    "Actively withdrawing from opioids, alcohol or benzodiazepines",
+    "Commits to long-term treatment upon discharge",
+)
+
 # (days ago referred, final status)
 CASE_PLAN = [
     (1, CaseStatus.REFERRED),
@@ -201,6 +208,18 @@ def _directory() -> dict[str, Organization | Agency]:
         6,
         min_age=18,
         kind=ServiceKind.EPISODE,
+        admission_criteria=list(CRISIS_CRITERIA),
+    )
+    service(
+        fmrs,
+        "Intensive Outpatient Treatment",
+        ServiceCategory.TREATMENT,
+        "Long-term substance-use treatment: three mornings a week of group and individual "
+        "therapy, the usual step down from detox and crisis stabilisation.",
+        "Adults after detox or crisis stabilisation, or who need more than counselling.",
+        12,
+        schedules=[(0, (9, 30), (12, 30)), (2, (9, 30), (12, 30)), (4, (9, 30), (12, 30))],
+        min_age=18,
     )
     service(
         fmrs,
@@ -343,6 +362,7 @@ def seed(rng_seed: int = 7) -> None:
     active.sort(key=lambda c: c.referred_at)
     demo_engagement.engage(active, admin, users)
     _consents(active, admin)
+    demo_episodes.seed_episodes(users, admin)
     db.session.flush()
     demo_notifications.settle()
     demo_attendance.seed_attendance()

@@ -56,6 +56,7 @@ from portal.models.engagement import (
     ReferralStatus,
     ServiceReferral,
 )
+from portal.models.episode import DischargeOutcome, Episode, StepDownState
 from portal.models.health import HEALTH_ROW_ID, HealthCheck
 from portal.models.invitation import INVITATION_LIFETIME, Invitation
 from portal.models.mfa import MfaCredential, MfaRecoveryCode
@@ -84,6 +85,9 @@ from portal.models.user_session import UserSession
 from portal.models.visit import MAX_DAILY_VISITORS, DropInCount, DropInVisit
 
 __all__ = [
+    "DischargeOutcome",
+    "Episode",
+    "StepDownState",
     "MAX_JAIL_DAYS",
     "Employment",
     "Ethnicity",

@@ -256,6 +256,11 @@ class TimelineKind(enum.StrEnum):
     # The evaluation's records: the program office's alone (see policy's kinds).
     JUSTICE_EVENT_RECORDED = "justice_event"
     MONTHLY_STATUS_RECORDED = "monthly_status"
+    # An episode's admission, discharge and step-down are clinical: never an officer's either.
+    EPISODE_ADMITTED = "episode_admitted"
+    EPISODE_DISCHARGED = "episode_discharged"
+    STEP_DOWN_CONFIRMED = "step_down_confirmed"
+    STEP_DOWN_DECLINED = "step_down_declined"
 
 
 class TimelineEntry(Base):

@@ -145,6 +145,9 @@ class Service(Base):
         enum_type(ServiceKind), default=ServiceKind.SCHEDULED, server_default="scheduled"
     )
     by_appointment: Mapped[bool] = mapped_column(default=False)
+    # What the provider confirms at admission to an episode (one sentence each); other kinds
+    # ask none.
+    admission_criteria: Mapped[list] = mapped_column(default=list, server_default="[]")
     capacity_max: Mapped[int | None]
     capacity_available: Mapped[int] = mapped_column(default=0)
     status: Mapped[ServiceStatus] = mapped_column(

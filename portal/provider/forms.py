@@ -9,9 +9,23 @@ from wtforms.validators import (
     Optional,
 )
 
-from portal.models import MAX_DAILY_VISITORS, AttemptMethod, AttendanceStatus, DeclineReason
+from portal.models import (
+    MAX_DAILY_VISITORS,
+    AttemptMethod,
+    AttendanceStatus,
+    DeclineReason,
+    DischargeOutcome,
+)
 from portal.web.directory_forms import WholeNumberField
-from portal.web.forms import LocalDateField, PortalForm, VersionedForm, choices, not_in_future
+from portal.web.forms import (
+    CheckboxListField,
+    LocalDateField,
+    PortalForm,
+    VersionedForm,
+    as_id,
+    choices,
+    not_in_future,
+)
 
 FUTURE = "Attendance cannot be recorded for a date in the future."
 
@@ -138,3 +152,41 @@ class AttemptForm(PortalForm):
         "Note",
         validators=[Optional(), Length(max=500, message="Use at most 500 characters.")],
     )
+
+
+class AdmitForm(PortalForm):
+    """Admit a participant to an episode: the date, and each admission criterion confirmed."""
+
+    admitted_on = LocalDateField(
+        "Date of admission", validators=[InputRequired("Enter the date of admission.")]
+    )
+    criteria = CheckboxListField("Admission criteria", choices=[])
+
+    def confirmed(self) -> set[int]:
+        """The indexes of the criteria ticked."""
+        return {int(v) for v in self.criteria.data or [] if str(v).isdigit()}
+
+
+OUTCOME_CHOICES = choices((o.value, o.label) for o in DischargeOutcome)
+
+
+class DischargeForm(PortalForm):
+    """Discharge an admitted participant: date, outcome, the step-down service, a note."""
+
+    discharged_on = LocalDateField(
+        "Date of discharge", validators=[InputRequired("Enter the date of discharge.")]
+    )
+    outcome = RadioField(
+        "Outcome",
+        choices=OUTCOME_CHOICES,
+        validators=[InputRequired("Choose the outcome of the discharge.")],
+    )
+    step_down_service_id = SelectField("Step-down service (for a step-down)", validate_choice=False)
+    note = TextAreaField(
+        "Note",
+        validators=[Optional(), Length(max=2000, message="Use at most 2,000 characters.")],
+        render_kw={"rows": 2},
+    )
+
+    def step_down_id(self) -> int | None:
+        return as_id(self.step_down_service_id.data)

@@ -41,7 +41,7 @@ FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(9000, 12, 31)
 def _pick_form(services: list[Service], formdata=None, **defaults) -> SessionPickForm:
     form = SessionPickForm(formdata=formdata, **defaults)
     form.service_id.choices = choices(
-        [("", "Choose a service"), *((s.id, s.name) for s in services)]
+        [("", "Choose a service"), *((s.id, s.name) for s in services if not s.is_episode)]
     )
     return form
 
@@ -70,7 +70,7 @@ def _week_page(week_start: dt.date, pick_form=None, status: int = 200):
         enrolled=enrolled,
         recorded=recorded,
         recordable=attendance_service.is_recordable_date,
-        appointment_services=[s for s in services if s.by_appointment],
+        appointment_services=[s for s in services if s.by_appointment and not s.is_episode],
         pick_form=pick_form or _pick_form(services, session_date=today),
     )
 
@@ -160,6 +160,13 @@ def session(service_id: int, day: str):
     service, session_date = _load_session(service_id, day)
     if service.is_drop_in:  # nobody is on a drop-in's roster: its day is a day of visits
         return redirect(url_for("provider.visits", service_id=service.id, day=day))
+    if service.is_episode:  # no sessions: each participant is admitted and discharged
+        flash(
+            f"{service.name} is an episode service: admit and discharge each participant on "
+            "their page (from the participants list).",
+            "info",
+        )
+        return redirect(url_for("provider.roster"))
     paged = _page_of(service, session_date, request.args)
     services = organization_services(current_user.organization_id)
     return render(

@@ -15,24 +15,23 @@ from flask_login import current_user
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
-from portal.auth.permissions import get_case_or_404, get_service_referral_or_404
+from portal.auth.permissions import get_service_referral_or_404
 from portal.extensions import db
 from portal.models import Case, DeclineReason, Person, ReferralStatus, Service, ServiceReferral
 from portal.policy import service_referral_scope
 from portal.provider import bp
 from portal.provider.forms import DeclineForm
-from portal.provider.packet_views import packet_context, referral_options
+from portal.provider.participant_page import PARTICIPANT, load_participant, participant_page
 from portal.services import referrals
-from portal.services.attendance import attendance_history, recent_attendance
+from portal.services.attendance import recent_attendance
+from portal.services.episodes import episodes_of
 from portal.services.paging import Key, keyset_page, search_term
 from portal.services.sessions import next_session
-from portal.services.timeline import get_timeline
 from portal.web.changes import answer, run_change
 from portal.web.htmx import is_htmx, render, render_blocks
 from portal.web.timeline import timeline_fragment
 
 ROSTER = "provider/roster.html"
-PARTICIPANT = "provider/participant.html"
 RECENT = 4
 
 
@@ -80,7 +79,8 @@ def _referral_options():
 def _row_context(rows: list[ServiceReferral], decline_forms=None, **extra) -> dict:
     services = {r.service.id: r.service for r in rows}
     context = {
-        "recent": recent_attendance([r.id for r in rows], RECENT),
+        "recent": recent_attendance([r.id for r in rows if not r.service.is_episode], RECENT),
+        "episodes": episodes_of([r.id for r in rows if r.service.is_episode]),
         "next_sessions": {sid: next_session(s) for sid, s in services.items()},
         "decline_forms": {
             r.id: DeclineForm(formdata=None, prefix=f"decline-{r.id}")
@@ -196,42 +196,16 @@ def decline_service_referral(referral_id: int):
     )
 
 
-def _participant(case_id: int) -> Case:
-    return get_case_or_404(case_id, current_user, joinedload(Case.person))
-
-
 @bp.get("/participants/<int:case_id>")
 def participant(case_id: int):
     """One participant as this organisation sees them: its referrals with their packets,
-    attendance, timeline."""
-    case = _participant(case_id)
-    mine = list(
-        db.session.scalars(
-            service_referral_scope(current_user)
-            .where(ServiceReferral.case_id == case.id)
-            .options(*referral_options())
-            .order_by(ServiceReferral.created_at.desc(), ServiceReferral.id.desc())
-        )
-    )
-    attendance, corrections = attendance_history(
-        [r.id for r in mine], request.args.get("attendance"), current_app.config["PAGE_SIZE"]
-    )
-    return render(
-        PARTICIPANT,
-        case=case,
-        referrals=mine,
-        services={r.id: r.service for r in mine},
-        attendance=attendance.rows,
-        attendance_page=attendance,
-        corrections=corrections,
-        timeline=get_timeline(case, current_user),
-        **packet_context(case, mine),
-    )
+    episodes, attendance, timeline."""
+    return participant_page(load_participant(case_id))
 
 
 @bp.get("/participants/<int:case_id>/timeline")
 def participant_timeline(case_id: int):
     """The participant's timeline fragment (newest entries, or an older page)."""
     return timeline_fragment(
-        lambda: _participant(case_id), PARTICIPANT, "provider.participant", case_id
+        lambda: load_participant(case_id), PARTICIPANT, "provider.participant", case_id
     )

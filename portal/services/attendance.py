@@ -99,6 +99,11 @@ def has_group_sessions(service: Service) -> bool:
 
 def _check_roster(referral: ServiceReferral, service: Service, actor: User) -> None:
     require(can_record_attendance(actor, service), NOT_ON_ROSTER)
+    if service.is_episode:
+        raise ValidationFailed(
+            f"{service.name} is an episode service: admit and discharge the participant on "
+            "their page instead of recording attendance."
+        )
     if referral.status == ReferralStatus.PENDING:
         raise ValidationFailed(
             "This participant is not on the roster yet: accept the referral first."

@@ -42,6 +42,7 @@ from portal.models import (
     Contact,
     DropInCount,
     DropInVisit,
+    Episode,
     Invitation,
     JusticeEvent,
     MonthlyStatus,
@@ -109,6 +110,7 @@ AUDITED: tuple[type, ...] = (
     Contact,
     DropInCount,
     DropInVisit,
+    Episode,
     Invitation,
     JusticeEvent,
     MonthlyStatus,
@@ -138,6 +140,7 @@ PARENTS: dict[type, tuple[type, str]] = {
     Attendance: (ServiceReferral, "service_referral_id"),
     AttendanceCorrection: (Attendance, "attendance_id"),
     ConsentDocument: (Consent, "consent_id"),
+    Episode: (ServiceReferral, "service_referral_id"),
 }
 
 PENDING = "audit_pending"

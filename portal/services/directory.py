@@ -31,6 +31,7 @@ from portal.services import referrals
 from portal.services.directory_checks import (
     checked_text,
     clean,
+    clean_criteria,
     name_taken,
     require_directory_manager,
 )
@@ -162,6 +163,20 @@ def _apply_schedule(service: Service, by_appointment: bool, rows: list[ScheduleR
 # --- services --------------------------------------------------------------------------------
 
 
+def _criteria(lines: list[str] | None, kind: ServiceKind, service: Service | None) -> list[str]:
+    """The admission criteria: an episode's alone (none given, a service keeps its own)."""
+    if lines is None:
+        return list(service.admission_criteria or []) if service is not None else []
+    criteria = clean_criteria(lines)
+    if criteria and kind != ServiceKind.EPISODE:
+        raise ValidationFailed(
+            "Only an episode service asks admission criteria: leave them empty, or choose the "
+            "episode kind.",
+            field="admission_criteria",
+        )
+    return criteria
+
+
 def _service_values(values: dict, service: Service | None) -> dict:
     organization_id = values.get("organization_id")
     organization = db.session.get(Organization, organization_id) if organization_id else None
@@ -195,6 +210,7 @@ def _service_values(values: dict, service: Service | None) -> dict:
         "category": category,
         "status": status,
         "kind": kind,
+        "admission_criteria": _criteria(values.get("admission_criteria"), kind, service),
     }
     for field in ("description", "eligibility"):
         text = clean(values.get(field))

@@ -43,3 +43,22 @@ def name_taken(model, name: str, exclude_id: int | None, **scope) -> bool:
     if exclude_id is not None:
         query = query.where(model.id != exclude_id)
     return bool(db.session.scalar(query))
+
+
+CRITERIA_MAX = 12  # checklist sentences an episode service may ask at admission
+CRITERION_MAX = 200
+
+
+def clean_criteria(lines: list[str]) -> list[str]:
+    """A service's admission criteria: one sentence a line, blank lines and repeats dropped,
+    at most CRITERIA_MAX of at most CRITERION_MAX characters."""
+    criteria = list(dict.fromkeys(" ".join(line.split()) for line in lines if line.strip()))
+    if len(criteria) > CRITERIA_MAX:
+        raise ValidationFailed(
+            f"Enter at most {CRITERIA_MAX} criteria.", field="admission_criteria"
+        )
+    if any(len(c) > CRITERION_MAX for c in criteria):
+        raise ValidationFailed(
+            f"Keep each criterion to {CRITERION_MAX} characters.", field="admission_criteria"
+        )
+    return criteria

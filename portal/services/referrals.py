@@ -248,6 +248,13 @@ def accept_service_referral(referral: ServiceReferral, actor: User) -> ServiceRe
     if case.status != CaseStatus.ACTIVE:
         raise InvalidTransition("The participant is no longer in the program.")
     _move(referral, ReferralStatus.ACCEPTED, actor)
+    mark_engaged(case, actor)
+    return referral
+
+
+def mark_engaged(case: Case, actor: User | None) -> None:
+    """The participant's first engagement with a service (an acceptance, an admission) tells
+    the officer 'engaged in services' (status only, under a consent); later ones add nothing."""
     engaged = db.session.scalar(
         select(
             exists().where(
@@ -258,7 +265,6 @@ def accept_service_referral(referral: ServiceReferral, actor: User) -> ServiceRe
     if not engaged:
         add_entry(case, TimelineKind.ENGAGED, actor)
         db.session.flush()
-    return referral
 
 
 def decline_service_referral(

@@ -137,6 +137,10 @@ STAFF_TEXT = {
     TimelineKind.REACH_ATTEMPTED: "The provider tried to reach the participant",
     TimelineKind.JUSTICE_EVENT_RECORDED: "Arrest or citation recorded",
     TimelineKind.MONTHLY_STATUS_RECORDED: "Monthly status recorded",
+    TimelineKind.EPISODE_ADMITTED: "Admitted",
+    TimelineKind.EPISODE_DISCHARGED: "Discharged",
+    TimelineKind.STEP_DOWN_CONFIRMED: "Step-down confirmed: referral made",
+    TimelineKind.STEP_DOWN_DECLINED: "Step-down declined",
 }
 
 # Payload keys staff see, with their labels, in display order.
@@ -148,6 +152,10 @@ DETAIL_KEYS = [
     ("session_date", "Session"),
     ("visit_date", "Visit"),
     ("attempted_on", "Tried on"),
+    ("admitted_on", "Admitted"),
+    ("discharged_on", "Discharged"),
+    ("outcome", "Outcome"),
+    ("step_down_service", "Step-down to"),
     ("status", "Status"),
     ("previous_status", "Was"),
     ("completed_on", "Date"),

@@ -1,4 +1,5 @@
-"""Provider staff in the story: the roster's pending referrals, sessions and attendance.
+"""Provider staff in the story: the roster's pending referrals, admissions, sessions and
+attendance.
 
 Providers log attendance on phones and tablets too: every screen is also checked at 390 px.
 """
@@ -139,22 +140,32 @@ class Provider(Actor):
         self.assert_same_page()
         self.checks("provider session (corrected)")
 
-    def opens_participant(self, person: NewPerson, service: str, status: str) -> None:
-        """The participant's page: this organisation's referral, attendance and timeline."""
+    def admits(self, person: NewPerson, service: str, day: dt.date) -> None:
+        """An episode (detox): from the roster's "Awaiting admission" to the participant's page,
+        where the date admits them; the section and the timeline update in place."""
         page = self.page
-        self._row(person).get_by_role("link", name=person.full_name).click()
-        expect(page.get_by_role("heading", level=1)).to_have_text(person.full_name)
+        name = person.full_name
+        row = page.locator("#main-content tbody tr").filter(has_text=name).filter(has_text=service)
+        row.get_by_role("link", name=f"Awaiting admission: admit {name}").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(name)
+        section = page.get_by_role("region", name="Admission and discharge")
+        expect(section).to_contain_text("Awaiting admission.")
         referrals = page.get_by_role("region", name="Referrals to your services")
         expect(referrals.get_by_role("row").filter(has_text=service)).to_contain_text("Accepted")
-        attendance = page.get_by_role("region", name="Attendance")
-        expect(attendance.locator("tbody tr").first).to_contain_text(status)
-        timeline = page.locator("#timeline")
-        expect(timeline.locator(".portal-timeline__text").first).to_contain_text(
-            "Attendance recorded"
-        )
-        expect(timeline).to_contain_text("Service referral accepted")
         self.checks("provider participant")
         self.mark_page()
+        date = section.get_by_label("Date of admission")
+        expect(date).to_have_attribute("type", "date")
+        date.fill(day.isoformat())
+        section.get_by_role("button", name=f"Admit {name} to {service}").click()
+        section = page.get_by_role("region", name="Admission and discharge")
+        expect(section).to_contain_text(f"Admitted {name} to {service}.")
+        expect(section.locator("summary").filter(has_text="Discharge")).to_be_visible()
+        expect(page.locator("#timeline .portal-timeline__text").first).to_contain_text(
+            "Admitted", timeout=POLL_TIMEOUT
+        )
+        self.assert_same_page()
+        self.checks("provider participant (admitted)")
 
     def sees_only_own_services(self, others: tuple[str, ...]) -> None:
         """After other providers' work, this one's open page, refreshed, never shows it."""
@@ -162,9 +173,7 @@ class Provider(Actor):
         # The timeline polls every 15 s and is swapped whole: wait for the next fresh copy.
         page.locator("#timeline").evaluate("el => el.setAttribute('data-e2e-old', '')")
         expect(page.locator("#timeline[data-e2e-old]")).to_have_count(0, timeout=POLL_TIMEOUT)
-        expect(page.locator("#timeline .portal-timeline__text").first).to_contain_text(
-            "Attendance recorded"
-        )
+        expect(page.locator("#timeline .portal-timeline__text").first).to_contain_text("Admitted")
         main = page.locator("main")
         for text in others:
             expect(main).not_to_contain_text(text)

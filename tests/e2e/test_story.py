@@ -136,16 +136,15 @@ def referral_to_engaged_in_services(cast: Cast) -> None:
     fmrs.sign_in()
     shot(fmrs.page, "provider-roster")
     fmrs.accepts(PERSON, DETOX)
-    fmrs.opens_sessions()
-    fmrs.opens_session(DETOX, TODAY, TODAY)  # by appointment: the service and date are chosen
-    fmrs.logs_by_keyboard(PERSON, "Attended", TODAY)
-    fmrs.opens_participant(PERSON, DETOX, "Attended")
+    fmrs.admits(PERSON, DETOX, TODAY)  # an episode: admitted, not attended
 
     peers = cast.actor(Provider, GROUP_STAFF, DESKTOP)
     peers.sign_in()
     peers.accepts(PERSON, GROUP)
     peers.opens_sessions()
     peers.opens_session(GROUP, GROUP_DAY, TODAY)
+    # One tap by keyboard for the person, then the rest of the group at once.
+    peers.logs_by_keyboard(PERSON, "Attended", GROUP_DAY)
     peers.marks_all_present(PERSON)
     peers.corrects(PERSON, "Excused", "Left at the start for a medical appointment.")
     shot(peers.page, "provider-session-attendance")

@@ -46,9 +46,12 @@ def test_demo_active_participants_are_assessed_and_referred():
         r.service.organization.name for r in rows if r.status == ReferralStatus.ACCEPTED
     }
     assert {"FMRS", "Fayette Recovery Community"} <= accepted_orgs
-    # Capacity reflects the places held.
+    # Capacity reflects the places held: the detox bed was given back at discharge, the
+    # crisis bed is held.
     detox = next(r.service for r in rows if r.service.name == "Detoxification")
-    assert detox.capacity_available == detox.capacity_max - 1
+    assert detox.capacity_available == detox.capacity_max
+    crisis = next(r.service for r in rows if r.service.name == "Crisis Stabilization")
+    assert crisis.capacity_available == crisis.capacity_max - 1
 
 
 def test_each_demo_step_is_dated_when_it_happened():

@@ -14,8 +14,10 @@ from portal.models import (
     Attendance,
     Case,
     CaseStatus,
+    Episode,
     ReferralStatus,
     Service,
+    ServiceKind,
     ServiceReferral,
     TimelineEntry,
     User,
@@ -82,6 +84,19 @@ def test_bench_data_keeps_the_domain_rules(program):
     assert rows
     assert all(status != ReferralStatus.PENDING for _, status, _ in rows)
     assert all(decided.date() < day for day, _, decided in rows)
+    # Each accepted stay at an episode service is an episode: admitted, discharged when its
+    # referral completed.
+    stays = db.session.execute(
+        select(ServiceReferral.status, Episode.discharged_on, Episode.admitted_on)
+        .join(Service, Service.id == ServiceReferral.service_id)
+        .outerjoin(Episode, Episode.service_referral_id == ServiceReferral.id)
+        .where(Service.kind == ServiceKind.EPISODE, ServiceReferral.decided_by_id.is_not(None))
+        .where(ServiceReferral.status != ReferralStatus.DECLINED)
+    ).all()
+    assert stays and all(admitted is not None for _, _, admitted in stays)
+    assert all(
+        (out is not None) == (status == ReferralStatus.COMPLETED) for status, out, _ in stays
+    )
     closed = db.session.scalars(select(Case).where(Case.closed_on.is_not(None))).all()
     assert all(c.exit_reason is not None and c.closed_on >= c.referred_at.date() for c in closed)
 

@@ -31,7 +31,7 @@ from portal.models import (
     OutboxEmail,
     UserSession,
 )
-from portal.services import attendance, cases, compliance, user_sessions
+from portal.services import attendance, cases, compliance, episodes, user_sessions
 from portal.services.consent_scans import attach_consent_scan
 from portal.web.forms import PortalForm
 from tests.conftest import csrf_token, login
@@ -180,6 +180,17 @@ def build_world(f):
     accepted = world.participant(accept=True)
     pending = world.participant(accept=False)
     attendance.record_attendance(accepted, today, AttendanceStatus.ATTENDED, world.staff)
+    # A stay at an episode service, discharged with a step-down waiting for the office.
+    stay = f.ServiceReferralFactory(
+        case=accepted.case,
+        service=f.episode_service(organization=world.service.organization),
+        created_by=world.admin,
+        accepted=True,
+        decided_by=world.staff,
+    )
+    episode = episodes.admit(stay, today, set(), world.staff)
+    step_down = episodes.Discharge(today, "stepped_down", f.ServiceFactory().id, "")
+    episodes.discharge(episode, step_down, world.staff)
     officer = accepted.case.officer
     referred = f.CaseFactory(officer=officer, status=CaseStatus.REFERRED)
     waiting = f.CaseFactory(
@@ -207,6 +218,7 @@ def build_world(f):
     values = {
         "case_id": [referred.id, waiting.id, accepted.case_id, pending.case_id],
         "referral_id": [accepted.id, pending.id],
+        "episode_id": [episode.id],
         "consent_id": [consent.id],
         "scan_id": [scan.id],
         "flag_id": [flag.id],

@@ -58,9 +58,12 @@ def test_an_episode_session_page_has_no_mark_all_and_refuses_it(client, login_as
     db.session.commit()
     login_as(staff)
     page = f"/provider/sessions/{detox.id}/{local_today().isoformat()}"
-    body = text(client.get(page))
-    assert "Mark all present" not in body
-    response = post(client, f"{page}/all", page=page, htmx=True)
+    # No session page: each participant is admitted and discharged on their own page.
+    opened = client.get(page)
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/provider/")
+    body = text(client.get("/provider/"))
+    assert "Mark all present" not in body and "episode service" in body
+    response = post(client, f"{page}/all", page="/provider/", htmx=True)
     assert response.status_code == 422
     assert "no group sessions" in text(response)
     assert db.session.scalar(select(Attendance.id)) is None

@@ -26,6 +26,7 @@ CASE_WORK = {
     "assign_case_manager", "outreach_queue", "caseloads",
     "office_referral", "person_detail", "merge_person", "confirm_merge", "undo_merge",
     "case_outcomes", "save_demographics", "record_justice_event", "record_monthly_status",
+    "confirm_step_down", "decline_step_down",
 }  # fmt: skip
 ADMINISTRATION = {
     "users", "user_new", "user_edit", "user_active", "user_mfa_reset", "agencies", "agency_new",
