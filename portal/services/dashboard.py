@@ -25,6 +25,7 @@ from portal.models import (
     Case,
     CaseStatus,
     ComplianceFlag,
+    Episode,
     Ethnicity,
     ExitReason,
     FlagStatus,
@@ -444,26 +445,40 @@ def engagement(filters: Filters) -> Table:
         .group_by(index, group)
     ).all()
     sessions = {(m, _group_name(filters, g)): n for m, g, n in attended}
+    admitted_in = case(*[(Episode.admitted_on < e, i) for i, e in enumerate(ends)], else_=len(ends))
+    admitted = db.session.execute(
+        _cases(
+            filters, admitted_in.label("month"), group.label("g"), func.count(),
+            referred_in_range=False,
+        )
+        .join(ServiceReferral, ServiceReferral.case_id == Case.id)
+        .join(Episode, Episode.service_referral_id == ServiceReferral.id)
+        .where(Episode.admitted_on >= months[0], Episode.admitted_on < ends[-1])
+        .group_by(admitted_in, group)
+    ).all()  # fmt: skip
+    stays = {(m, _group_name(filters, g)): n for m, g, n in admitted}
     found = {}
     for g, *counts in participants:
         name = _group_name(filters, g)
         for i, month in enumerate(months):
-            n = sessions.get((i, name), 0)
-            found[(f"{month:%b %Y}", name)] = [counts[i], n, _share(n, counts[i])]
+            n, e = sessions.get((i, name), 0), stays.get((i, name), 0)
+            found[(f"{month:%b %Y}", name)] = [counts[i], n, e, _share(n + e, counts[i])]
     return Table(
         "engagement",
         "Engagement by month",
-        "Participants active in each month, the service sessions they attended, and the "
-        "sessions attended per active participant.",
+        "Participants active in each month, the service sessions they attended and the "
+        "episodes (detox, crisis stabilisation, residential) they were admitted to, and both "
+        "per active participant.",
         "Month",
         [
             Column("Active participants"),
             Column("Sessions attended"),
-            Column("Sessions per participant", "average", 0),
+            Column("Episodes begun"),
+            Column("Sessions and episodes per participant", "average", 0),
         ],
-        _grouped(filters, found, [f"{m:%b %Y}" for m in months], 3),
+        _grouped(filters, found, [f"{m:%b %Y}" for m in months], 4),
         filters.by,
-        chart=(2,),
+        chart=(3,),
     )
 
 

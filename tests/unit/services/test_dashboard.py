@@ -16,6 +16,7 @@ from portal.models import (
     AttendanceStatus,
     CaseStatus,
     ComplianceFlag,
+    Episode,
     ExitReason,
     FlagStatus,
     Housing,
@@ -108,7 +109,16 @@ def test_engagement_counts_active_participants_and_sessions_in_each_month(f):
     closed = f.CaseFactory(completed=True)
     closed.closed_on = this_month - dt.timedelta(days=1)  # left last month: not active now
     table = dashboard.engagement(Filters(this_month, today))
-    assert _rows(table) == {f"{this_month:%b %Y}": ["1", "1", "1.0"]}
+    assert _rows(table) == {f"{this_month:%b %Y}": ["1", "1", "0", "1.0"]}
+    stay = f.ServiceReferralFactory(accepted=True, case=referral.case)
+    db.session.add(
+        Episode(
+            service_referral_id=stay.id, admitted_on=this_month, admitted_by_id=stay.decided_by_id
+        )
+    )
+    db.session.flush()
+    table = dashboard.engagement(Filters(this_month, today))
+    assert _rows(table) == {f"{this_month:%b %Y}": ["1", "1", "1", "2.0"]}
 
 
 def test_flags_by_what_became_of_them_and_exits_by_reason(f):
