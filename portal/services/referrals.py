@@ -16,6 +16,7 @@ from portal.models import (
     CaseStatus,
     ContactAttempt,
     DeclineReason,
+    Episode,
     Organization,
     ReferralStatus,
     Service,
@@ -279,10 +280,26 @@ def decline_service_referral(
     return referral
 
 
+def _not_mid_episode(referral: ServiceReferral) -> None:
+    """A participant admitted to an episode leaves it by the provider's discharge, which closes
+    the referral with its outcome (and a step-down); the office cannot close it under them."""
+    admitted = db.session.scalar(
+        select(Episode.admitted_on).where(
+            Episode.service_referral_id == referral.id, Episode.discharged_on.is_(None)
+        )
+    )
+    if admitted is not None:
+        raise InvalidTransition(
+            f"The participant was admitted on {admitted:%b %-d, %Y} and is not discharged: the "
+            "provider records the discharge, which closes this referral with its outcome."
+        )
+
+
 def complete_service_referral(
     referral: ServiceReferral, actor: User, note: str = ""
 ) -> ServiceReferral:
     """The participant finished the service; the place is released."""
+    _not_mid_episode(referral)
     _move(referral, ReferralStatus.COMPLETED, actor, note=note.strip())
     return referral
 
@@ -291,6 +308,7 @@ def end_service_referral(referral: ServiceReferral, actor: User, reason: str) ->
     """The service ended early (for the stated reason); the place is released."""
     if not reason.strip():
         raise ValidationFailed("Give the reason the service ended.", field="reason")
+    _not_mid_episode(referral)
     referral.end_reason = reason.strip()[:255]
     _move(referral, ReferralStatus.ENDED, actor, reason=reason.strip())
     return referral

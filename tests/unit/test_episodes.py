@@ -269,7 +269,7 @@ def test_discharge_refusals_leave_the_episode_and_referral_open(crisis, next_ser
 def test_a_referral_closed_meanwhile_is_not_discharged(crisis, next_service):
     referral, staff, office = crisis
     episode = _admit(referral, staff)
-    referrals.end_service_referral(referral, office, "Left the program")
+    referral.status = ReferralStatus.ENDED  # closed by a path that bypassed the office's guard
     with pytest.raises(InvalidTransition, match="ended"):
         _discharge(episode, staff, step_down=next_service.id)
 
@@ -379,3 +379,14 @@ def test_no_episode_entry_reaches_an_officer_whatever_the_consent(f, next_servic
     assert {e.kind for e in get_timeline(case, office, limit=100).entries} >= EPISODE_KINDS
     provider_seen = {e.kind for e in get_timeline(case, staff, limit=100).entries}
     assert {TimelineKind.EPISODE_ADMITTED, TimelineKind.EPISODE_DISCHARGED} <= provider_seen
+
+
+def test_the_office_cannot_close_the_referral_of_an_admitted_participant(crisis):
+    """Only the discharge closes it (with its outcome and step-down)."""
+    referral, staff, office = crisis
+    _admit(referral, staff)
+    with pytest.raises(InvalidTransition, match="not discharged"):
+        referrals.complete_service_referral(referral, office)
+    with pytest.raises(InvalidTransition, match="not discharged"):
+        referrals.end_service_referral(referral, office, "Moved away")
+    assert referral.status == ReferralStatus.ACCEPTED
