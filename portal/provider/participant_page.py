@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.models import Case, Episode, ReferralStatus, Service, ServiceReferral
 from portal.policy import service_referral_scope
 from portal.provider.forms import AdmitForm, DischargeForm
+from portal.provider.packet_views import packet_context, referral_options
 from portal.services import episodes as episode_service
 from portal.services.attendance import attendance_history
 from portal.services.timeline import get_timeline
@@ -31,7 +32,7 @@ def my_referrals(case: Case) -> list[ServiceReferral]:
         db.session.scalars(
             service_referral_scope(current_user)
             .where(ServiceReferral.case_id == case.id)
-            .options(joinedload(ServiceReferral.service))
+            .options(*referral_options())
             .order_by(ServiceReferral.created_at.desc(), ServiceReferral.id.desc())
         )
     )
@@ -110,6 +111,7 @@ def participant_page(case: Case, status: int = 200, **episode_overrides):
         attendance_page=attendance,
         corrections=corrections,
         timeline=get_timeline(case, current_user),
+        **packet_context(case, mine),
         **episode_context(mine, **episode_overrides),
     )
 

@@ -16,7 +16,7 @@ from portal.extensions import db
 from tests import factories
 from tests.unit.test_exit_migration import fresh_app  # noqa: F401 - the fixture
 
-BEFORE = "sk2b3c4d5e6f"
+BEFORE = "oc1a2b3c4d5e"  # the revision before episodes
 AFTER = "ep1a2b3c4d5e"
 DAY = dt.date(2026, 11, 5)
 
