@@ -12,7 +12,9 @@ Usage: .venv/bin/python bench/run.py --engine sqlite|postgresql --cases 100000
    `--concurrency` clients for `--seconds`; the minimal page is measured first and last.
 4. Which query costs what (bench/queries.py): each page again in-process, every statement timed,
    the costliest explained by the engine's planner (EXPLAIN QUERY PLAN / EXPLAIN).
-5. The table and the plans of the costliest statements are printed;
+5. The evaluators' de-identified file (bench/export.py, a process of its own): every case
+   streamed, its wall time and the process's memory as it goes (`--no-export` skips it).
+6. The table and the plans of the costliest statements are printed;
    bench/results/<engine>-<date>.json (with the plans) and .svg are written.
 """
 
@@ -21,12 +23,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
+import json
 import os
 import re
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -210,6 +214,16 @@ def measure(args, url: str) -> tuple[list[dict], dict]:
     return rows, meta
 
 
+def export(args) -> dict:
+    """bench/export.py in a process of its own (its memory is the export's alone)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.json"
+        command = [sys.executable, str(ROOT / "bench" / "export.py"), "--engine", args.engine]
+        command += ["--cases", str(args.cases), "--json", str(path)]
+        subprocess.run(command, check=True, cwd=ROOT)  # noqa: S603
+        return json.loads(path.read_text())
+
+
 def counts(url: str) -> dict:
     from sqlalchemy import create_engine, func, select
 
@@ -219,7 +233,14 @@ def counts(url: str) -> dict:
     with engine.connect() as conn:
         found = {
             name: conn.execute(select(func.count()).select_from(db.metadata.tables[name])).scalar()
-            for name in ("cases", "timeline_entries", "attendance", "users")
+            for name in (
+                "cases",
+                "timeline_entries",
+                "attendance",
+                "users",
+                "justice_events",
+                "monthly_statuses",
+            )
         }
     engine.dispose()
     return found
@@ -233,11 +254,13 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--no-export", action="store_true", help="skip the evaluation export")
     args = parser.parse_args()
     url = _database_url(args.engine, args.cases)
     prepare(url, args)
     rows, meta = measure(args, url)
     profiled = queries.profile(url)
+    exported = None if args.no_export else export(args)
     data = counts(url)
     now = dt.datetime.now().astimezone()
     meta.update(
@@ -249,6 +272,8 @@ def main() -> int:
         gunicorn="gunicorn.conf.py, 2 workers",
         cpus=os.cpu_count(),
     )
+    if exported is not None:
+        meta["export"] = exported
     print()
     print(
         f"{args.engine}: {data['cases']:,} cases, {data['timeline_entries']:,} timeline entries, "
@@ -259,6 +284,11 @@ def main() -> int:
     print()
     print("Which query costs what (in-process, median of 5; plans of the pages over 5 ms of SQL):")
     print(queries.text(profiled, limit=5))
+    if exported is not None:
+        from bench.export import text as export_text
+
+        print()
+        print(export_text(exported))
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     stem = results / f"{args.engine}-{now:%Y-%m-%d}"
