@@ -87,7 +87,7 @@ def _sign_in(client, email: str, password: str) -> None:
         raise RuntimeError(f"sign-in refused for {email}")
 
 
-def profile(url: str, repeat: int = 5) -> list[dict]:
+def profile(url: str, repeat: int = 5, only: list[str] | None = None) -> list[dict]:
     """Per page: its median time in-process, statements, and the costliest statement explained."""
     from portal import create_app
     from portal.bench_data import BENCH_PASSWORD
@@ -103,8 +103,10 @@ def profile(url: str, repeat: int = 5) -> list[dict]:
             "SESSION_IDLE_MINUTES": 240,
         }
     )
+    from bench.run import chosen
+
     with app.test_request_context():
-        pages = bench_pages()
+        pages = chosen(bench_pages(), only)
     clients = {}
     for role, email in SIGN_INS.items():
         clients[role] = app.test_client()

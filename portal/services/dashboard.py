@@ -191,8 +191,11 @@ def _order(filters: Filters) -> list[str | None]:
 
 
 def _cases(filters: Filters, *columns, referred_in_range: bool = True):
-    """select(columns) from the cases (joined to their person), of the agency chosen."""
-    query = select(*columns).select_from(Case).join(Person, Person.id == Case.person_id)
+    """select(columns) from the cases (joined to their person for a breakdown), of the agency
+    chosen."""
+    query = select(*columns).select_from(Case)
+    if filters.by:
+        query = query.join(Person, Person.id == Case.person_id)
     if filters.agency_id is not None:
         query = query.where(Case.agency_id == filters.agency_id)
     if referred_in_range:
@@ -429,21 +432,7 @@ def engagement(filters: Filters) -> Table:
         .where(Case.intake_completed_on.is_not(None), Case.intake_completed_on < ends[-1])
         .group_by(group)
     ).all()
-    index = case(*[(Attendance.session_date < e, i) for i, e in enumerate(ends)], else_=len(ends))
-    attended = db.session.execute(
-        _cases(
-            filters, index.label("month"), group.label("g"), func.count(), referred_in_range=False
-        )
-        .join(ServiceReferral, ServiceReferral.case_id == Case.id)
-        .join(Attendance, Attendance.service_referral_id == ServiceReferral.id)
-        .where(
-            Attendance.status == AttendanceStatus.ATTENDED,
-            Attendance.session_date >= months[0],
-            Attendance.session_date < ends[-1],
-        )
-        .group_by(index, group)
-    ).all()
-    sessions = {(m, _group_name(filters, g)): n for m, g, n in attended}
+    sessions = _sessions_attended(filters, months, ends)
     found = {}
     for g, *counts in participants:
         name = _group_name(filters, g)
@@ -465,6 +454,60 @@ def engagement(filters: Filters) -> Table:
         filters.by,
         chart=(2,),
     )
+
+
+def _sessions_attended(filters: Filters, months: list[dt.date], ends: list[dt.date]) -> dict:
+    """Sessions attended each month, by group: {(month index, group name): count}.
+
+    Read from ix_attendance_date_status_referral alone (date, status, referral), never a row a
+    session: for the whole program, one range count a month; by agency or group, each
+    referral's sessions counted a month within the range first (one row a referral), and only
+    those rows joined to their case and person."""
+    attended = Attendance.status == AttendanceStatus.ATTENDED
+    if not filters.by and filters.agency_id is None:
+        counts = db.session.execute(
+            select(
+                *[
+                    select(func.count())
+                    .select_from(Attendance)
+                    .where(attended, Attendance.session_date >= first, Attendance.session_date < e)
+                    .scalar_subquery()
+                    for first, e in zip(months, ends, strict=True)
+                ]
+            )
+        ).one()
+        return {(i, None): n for i, n in enumerate(counts)}
+    per_month = [
+        func.count().filter(Attendance.session_date >= first, Attendance.session_date < e)
+        for first, e in zip(months, ends, strict=True)
+    ]
+    # Grouped by the id plus 0, not the bare column: SQLite's planner would otherwise walk
+    # uq_attendance_once for its order and read every session's row for its status.
+    referral = (Attendance.service_referral_id + 0).label("referral_id")
+    per_referral = (
+        select(referral, *per_month)
+        .where(attended, Attendance.session_date >= months[0], Attendance.session_date < ends[-1])
+        .group_by(referral)
+        .subquery()
+    )
+    month_columns = [c for c in per_referral.c if c.name != "referral_id"]
+    group = _group(filters)
+    rows = db.session.execute(
+        _cases(
+            filters,
+            group.label("g"),
+            *[func.sum(c) for c in month_columns],
+            referred_in_range=False,
+        )
+        .join(ServiceReferral, ServiceReferral.case_id == Case.id)
+        .join(per_referral, per_referral.c.referral_id == ServiceReferral.id)
+        .group_by(group)
+    ).all()
+    return {
+        (i, _group_name(filters, g)): int(n or 0)
+        for g, *counts in rows
+        for i, n in enumerate(counts)
+    }
 
 
 def compliance_flags(filters: Filters) -> Table:
@@ -656,17 +699,15 @@ def jail(filters: Filters, today: dt.date | None = None) -> Table:
 
 def _first_and_latest(filters: Filters, column, enum_cls, key: str, title: str, noun: str):
     group = _group(filters)
-    span = (
-        select(
-            MonthlyStatus.case_id,
-            func.min(MonthlyStatus.month).label("first"),
-            func.max(MonthlyStatus.month).label("last"),
-        )
-        .group_by(MonthlyStatus.case_id)
-        .subquery()
-    )
     first = MonthlyStatus.__table__.alias("first_status")
     last = MonthlyStatus.__table__.alias("last_status")
+
+    def month(pick):
+        """The cohort case's first (min) or latest (max) month recorded: one seek of the
+        (case, month) index a case, not the whole table grouped."""
+        other = MonthlyStatus.__table__.alias()
+        return select(pick(other.c.month)).where(other.c.case_id == Case.id).scalar_subquery()
+
     rows = db.session.execute(
         _enrolled(
             filters,
@@ -675,9 +716,8 @@ def _first_and_latest(filters: Filters, column, enum_cls, key: str, title: str, 
             group.label("g"),
             func.count(),
         )
-        .join(span, span.c.case_id == Case.id)
-        .join(first, and_(first.c.case_id == Case.id, first.c.month == span.c.first))
-        .join(last, and_(last.c.case_id == Case.id, last.c.month == span.c.last))
+        .join(first, and_(first.c.case_id == Case.id, first.c.month == month(func.min)))
+        .join(last, and_(last.c.case_id == Case.id, last.c.month == month(func.max)))
         .group_by(getattr(first.c, column), getattr(last.c, column), group)
     ).all()
     at_start: dict = defaultdict(int)
