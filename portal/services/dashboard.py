@@ -417,21 +417,8 @@ def engagement(filters: Filters) -> Table:
     """Each month: participants active in it, sessions they attended, and the sessions per
     participant."""
     months = months_of(filters)
-    group = _group(filters)
     ends = [month_start(m, 1) for m in months]
-    active = []
-    for first, after in zip(months, ends, strict=True):
-        active.append(
-            func.count().filter(
-                Case.intake_completed_on < after,
-                or_(Case.closed_on.is_(None), Case.closed_on >= first),
-            )
-        )
-    participants = db.session.execute(
-        _cases(filters, group.label("g"), *active, referred_in_range=False)
-        .where(Case.intake_completed_on.is_not(None), Case.intake_completed_on < ends[-1])
-        .group_by(group)
-    ).all()
+    participants = _active_participants(filters, months, ends)
     sessions = _sessions_attended(filters, months, ends)
     found = {}
     for g, *counts in participants:
@@ -454,6 +441,39 @@ def engagement(filters: Filters) -> Table:
         filters.by,
         chart=(2,),
     )
+
+
+def _active_participants(filters: Filters, months: list[dt.date], ends: list[dt.date]) -> list:
+    """Rows (group, active in month 0, ..., active in month n): enrolled before the month
+    ended and not closed before it began.
+
+    For the whole program, two index range counts a month (those enrolled before it ended, less
+    those who left before it began: a case closes after its intake) instead of every case ever
+    enrolled read; by agency or group, those cases counted grouped."""
+    if not filters.by and filters.agency_id is None:
+
+        def count(*where):
+            return select(func.count()).select_from(Case).where(*where).scalar_subquery()
+
+        columns = []
+        for first, after in zip(months, ends, strict=True):
+            enrolled = count(Case.intake_completed_on < after)
+            left = count(Case.closed_on < first, Case.intake_completed_on < after)
+            columns.append(enrolled - left)
+        return [(None, *db.session.execute(select(*columns)).one())]
+    group = _group(filters)
+    active = [
+        func.count().filter(
+            Case.intake_completed_on < after,
+            or_(Case.closed_on.is_(None), Case.closed_on >= first),
+        )
+        for first, after in zip(months, ends, strict=True)
+    ]
+    return db.session.execute(
+        _cases(filters, group.label("g"), *active, referred_in_range=False)
+        .where(Case.intake_completed_on.is_not(None), Case.intake_completed_on < ends[-1])
+        .group_by(group)
+    ).all()
 
 
 def _sessions_attended(filters: Filters, months: list[dt.date], ends: list[dt.date]) -> dict:
@@ -697,29 +717,37 @@ def jail(filters: Filters, today: dt.date | None = None) -> Table:
     )
 
 
-def _first_and_latest(filters: Filters, column, enum_cls, key: str, title: str, noun: str):
+STATUS_COLUMNS = ("housing", "income")
+
+
+def status_spans(filters: Filters) -> list:
+    """Rows (group, housing first, housing latest, income first, income latest, count) of the
+    participants enrolled in the dates with a monthly status: one query for both figures, each
+    case's first and latest month found by one seek of the (case, month) index, not the whole
+    table grouped."""
     group = _group(filters)
     first = MonthlyStatus.__table__.alias("first_status")
     last = MonthlyStatus.__table__.alias("last_status")
 
     def month(pick):
-        """The cohort case's first (min) or latest (max) month recorded: one seek of the
-        (case, month) index a case, not the whole table grouped."""
         other = MonthlyStatus.__table__.alias()
         return select(pick(other.c.month)).where(other.c.case_id == Case.id).scalar_subquery()
 
-    rows = db.session.execute(
-        _enrolled(
-            filters,
-            getattr(first.c, column),
-            getattr(last.c, column),
-            group.label("g"),
-            func.count(),
-        )
+    values = [getattr(t.c, c) for c in STATUS_COLUMNS for t in (first, last)]
+    return db.session.execute(
+        _enrolled(filters, group.label("g"), *values, func.count())
         .join(first, and_(first.c.case_id == Case.id, first.c.month == month(func.min)))
         .join(last, and_(last.c.case_id == Case.id, last.c.month == month(func.max)))
-        .group_by(getattr(first.c, column), getattr(last.c, column), group)
+        .group_by(group, *values)
     ).all()
+
+
+def _first_and_latest(
+    filters: Filters, column, enum_cls, key: str, title: str, noun: str, spans=None
+):
+    spans = status_spans(filters) if spans is None else spans
+    at = 1 + 2 * STATUS_COLUMNS.index(column)
+    rows = [(r[at], r[at + 1], r[0], r[-1]) for r in spans]
     at_start: dict = defaultdict(int)
     latest: dict = defaultdict(int)
     for first_value, last_value, g, n in rows:
@@ -741,15 +769,21 @@ def _first_and_latest(filters: Filters, column, enum_cls, key: str, title: str, 
     )
 
 
-def housing(filters: Filters) -> Table:
+def housing(filters: Filters, spans=None) -> Table:
     return _first_and_latest(
-        filters, "housing", Housing, "housing", "Housing at enrollment and latest", "housing"
+        filters, "housing", Housing, "housing", "Housing at enrollment and latest", "housing", spans
     )
 
 
-def income(filters: Filters) -> Table:
+def income(filters: Filters, spans=None) -> Table:
     return _first_and_latest(
-        filters, "income", Income, "income", "Income at enrollment and latest", "monthly income"
+        filters,
+        "income",
+        Income,
+        "income",
+        "Income at enrollment and latest",
+        "monthly income",
+        spans,
     )
 
 
@@ -787,7 +821,11 @@ def officer_outcomes(officer: User) -> list[tuple[str, str, int]]:
 def dashboard(actor: User, filters: Filters) -> list[Table]:
     """Every figure, for the program office and evaluators."""
     require(can_view_reports(actor), "Only the program office and evaluators read reports.")
-    return [figure(filters) for figure in FIGURES.values()]
+    spans = status_spans(filters)  # housing's and income's one query
+    return [
+        figure(filters, spans) if figure in (housing, income) else figure(filters)
+        for figure in FIGURES.values()
+    ]
 
 
 def figure(actor: User, key: str, filters: Filters) -> Table:
