@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Integer, and_, asc, case, desc, exists, func, literal, or_, select
 from sqlalchemy.sql.expression import ColumnElement
 
 from portal.clock import local_instant, local_today
@@ -722,23 +722,31 @@ STATUS_COLUMNS = ("housing", "income")
 
 def status_spans(filters: Filters) -> list:
     """Rows (group, housing first, housing latest, income first, income latest, count) of the
-    participants enrolled in the dates with a monthly status: one query for both figures, each
-    case's first and latest month found by one seek of the (case, month) index, not the whole
-    table grouped."""
+    participants enrolled in the dates with a monthly status: one query for both figures. Each
+    value is a correlated subquery reading the case's first or latest month by the (case, month)
+    index: one seek a value, never the whole table grouped or hashed."""
     group = _group(filters)
-    first = MonthlyStatus.__table__.alias("first_status")
-    last = MonthlyStatus.__table__.alias("last_status")
 
-    def month(pick):
-        other = MonthlyStatus.__table__.alias()
-        return select(pick(other.c.month)).where(other.c.case_id == Case.id).scalar_subquery()
+    def value(column: str, order):
+        return (
+            select(getattr(MonthlyStatus, column))
+            .where(MonthlyStatus.case_id == Case.id)
+            .order_by(order(MonthlyStatus.month))
+            .limit(1)
+            .correlate(Case)
+            .scalar_subquery()
+        )
 
-    values = [getattr(t.c, c) for c in STATUS_COLUMNS for t in (first, last)]
+    values = [value(c, o) for c in STATUS_COLUMNS for o in (asc, desc)]
+    names = [f"{c}_{o}" for c in STATUS_COLUMNS for o in ("first", "latest")]
+    cohort = _enrolled(
+        filters, group.label("g"), *[v.label(n) for v, n in zip(values, names, strict=True)]
+    ).subquery()
+    columns = [cohort.c[n] for n in names]
+    # Those without a status come back as one group of Nones (the figures skip it): a filter
+    # here would have PostgreSQL run each subquery twice.
     return db.session.execute(
-        _enrolled(filters, group.label("g"), *values, func.count())
-        .join(first, and_(first.c.case_id == Case.id, first.c.month == month(func.min)))
-        .join(last, and_(last.c.case_id == Case.id, last.c.month == month(func.max)))
-        .group_by(group, *values)
+        select(cohort.c.g, *columns, func.count()).group_by(cohort.c.g, *columns)
     ).all()
 
 
@@ -747,7 +755,7 @@ def _first_and_latest(
 ):
     spans = status_spans(filters) if spans is None else spans
     at = 1 + 2 * STATUS_COLUMNS.index(column)
-    rows = [(r[at], r[at + 1], r[0], r[-1]) for r in spans]
+    rows = [(r[at], r[at + 1], r[0], r[-1]) for r in spans if r[at] is not None]
     at_start: dict = defaultdict(int)
     latest: dict = defaultdict(int)
     for first_value, last_value, g, n in rows:
