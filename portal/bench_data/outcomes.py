@@ -3,6 +3,7 @@ some declined), their arrests and citations in the year before the referral and,
 quarter of the participants, after enrollment, and each participant's monthly status (housing,
 employment, income, benefits) from the month of intake, at most twelve months.
 
+Each function takes the generator's `cases.Context` (not imported here: cases.py calls these).
 Drawn from a random stream of their own (`Context.outcomes_rng`), so the rest of the program is
 the same rows as a generator without them would write. Events carry their timeline entry, as
 the services write it; of the monthly statuses only the last few do (the earlier as if
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from typing import TYPE_CHECKING
 
 from portal.models import (
     Employment,
@@ -28,9 +28,6 @@ from portal.models import (
     TimelineKind,
 )
 from portal.services.outcomes import JusticeEventData, describe_event
-
-if TYPE_CHECKING:
-    from portal.bench_data.cases import Context
 
 MAX_MONTHS = 12  # monthly statuses of a participant: the first year of their time in the program
 LOGGED_MONTHS = 3  # the latest carry their timeline entry
@@ -63,7 +60,7 @@ def _pick(rng: random.Random, table):
     return rng.choices(values, weights)[0]
 
 
-def demographics(ctx: Context) -> dict:
+def demographics(ctx) -> dict:
     """A new person's race, ethnicity and gender (None: not asked)."""
     rng = ctx.outcomes_rng
     if rng.random() < NOT_ASKED:
@@ -75,7 +72,7 @@ def demographics(ctx: Context) -> dict:
     }
 
 
-def _event(ctx: Context, case_id, person_id, day, recorder, when, agency_id, source) -> None:
+def _event(ctx, case_id, person_id, day, recorder, when, agency_id, source) -> None:
     """One arrest or citation, recorded by the office (with its jail stay) or reported by the
     referring officer of their own agency (no stay)."""
     rng, w = ctx.outcomes_rng, ctx.writer
@@ -117,16 +114,14 @@ def _event(ctx: Context, case_id, person_id, day, recorder, when, agency_id, sou
     )
 
 
-def _agency(ctx: Context, agency_id) -> int:
+def _agency(ctx, agency_id) -> int:
     """Mostly the referring agency, now and then a neighbour's."""
     if ctx.outcomes_rng.random() < 0.7:
         return agency_id
     return ctx.outcomes_rng.choice(ctx.directory.agencies)[0]
 
 
-def prior_events(
-    ctx: Context, case_id, person_id, agency_id, referred_on: dt.date, cm, screened_at
-) -> None:
+def prior_events(ctx, case_id, person_id, agency_id, referred_on: dt.date, cm, screened_at) -> None:
     """One to three arrests or citations in the year before the referral, recorded by the
     office from the records when the referral was screened."""
     rng = ctx.outcomes_rng
@@ -136,9 +131,7 @@ def prior_events(
         _event(ctx, case_id, person_id, day, cm, screened_at, agency, EventSource.OFFICE)
 
 
-def later_events(
-    ctx: Context, case_id, person_id, officer_id, agency_id, cm, intake_on: dt.date
-) -> None:
+def later_events(ctx, case_id, person_id, officer_id, agency_id, cm, intake_on: dt.date) -> None:
     """For about a quarter of the participants: one or two arrests or citations after enrollment
     (up to a year and a half later, never in the future), reported by the referring officer or
     recorded by the office within days."""
@@ -168,7 +161,7 @@ def _step(rng: random.Random, scale: list, current, better: float, worse: float)
     return current
 
 
-def monthly_statuses(ctx: Context, case_id, cm, intake_on: dt.date, end_on: dt.date) -> None:
+def monthly_statuses(ctx, case_id, cm, intake_on: dt.date, end_on: dt.date) -> None:
     """One status a month from the month of intake to the exit (or this month), the first
     twelve at most; a month now and then not recorded. Housing, work and income drift, mostly
     for the better."""
