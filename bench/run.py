@@ -1,7 +1,8 @@
 """`make bench`: every signed-in page of every role under load, against a minimal page.
 
 Usage: .venv/bin/python bench/run.py --engine sqlite|postgresql --cases 100000
-       [--attendance N] [--users 2000] [--seconds 10] [--concurrency 4]
+       [--attendance N] [--users 2000] [--seconds 10] [--concurrency 4] [--only dashboard]
+       [--no-export]
 
 1. The database (SQLite: bench/data/bench-<cases>.db; PostgreSQL: BENCH_DATABASE_URL, default
    postgresql://postgres@127.0.0.1:5432/lead_bench) is migrated and, when empty, filled by
@@ -12,7 +13,9 @@ Usage: .venv/bin/python bench/run.py --engine sqlite|postgresql --cases 100000
    `--concurrency` clients for `--seconds`; the minimal page is measured first and last.
 4. Which query costs what (bench/queries.py): each page again in-process, every statement timed,
    the costliest explained by the engine's planner (EXPLAIN QUERY PLAN / EXPLAIN).
-5. The table and the plans of the costliest statements are printed;
+5. The evaluators' de-identified file (bench/export.py, a process of its own): every case
+   streamed, its wall time and the process's memory as it goes (`--no-export` skips it).
+6. The table and the plans of the costliest statements are printed;
    bench/results/<engine>-<date>.json (with the plans) and .svg are written.
 """
 
@@ -21,12 +24,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
+import json
 import os
 import re
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -153,6 +158,13 @@ def _row(role, page, result, server_ms, minimal_rps) -> dict:
     }
 
 
+def chosen(pages: list, only: list[str] | None) -> list:
+    """The pages whose name holds one of `only` (every page when None)."""
+    if not only:
+        return pages
+    return [p for p in pages if any(word.lower() in p.name.lower() for word in only)]
+
+
 def measure(args, url: str) -> tuple[list[dict], dict]:
     from portal import create_app
     from portal.bench_data import BENCH_PASSWORD
@@ -160,7 +172,7 @@ def measure(args, url: str) -> tuple[list[dict], dict]:
 
     portal_app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only-secret"})
     with portal_app.test_request_context():
-        pages = bench_pages()
+        pages = chosen(bench_pages(), args.only)
     logs = ROOT / "bench" / "data"
     logs.mkdir(exist_ok=True)
     portal_port, minimal_port = _free_port(), _free_port()
@@ -210,6 +222,16 @@ def measure(args, url: str) -> tuple[list[dict], dict]:
     return rows, meta
 
 
+def export(args) -> dict:
+    """bench/export.py in a process of its own (its memory is the export's alone)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.json"
+        command = [sys.executable, str(ROOT / "bench" / "export.py"), "--engine", args.engine]
+        command += ["--cases", str(args.cases), "--json", str(path)]
+        subprocess.run(command, check=True, cwd=ROOT)  # noqa: S603
+        return json.loads(path.read_text())
+
+
 def counts(url: str) -> dict:
     from sqlalchemy import create_engine, func, select
 
@@ -219,7 +241,14 @@ def counts(url: str) -> dict:
     with engine.connect() as conn:
         found = {
             name: conn.execute(select(func.count()).select_from(db.metadata.tables[name])).scalar()
-            for name in ("cases", "timeline_entries", "attendance", "users")
+            for name in (
+                "cases",
+                "timeline_entries",
+                "attendance",
+                "users",
+                "justice_events",
+                "monthly_statuses",
+            )
         }
     engine.dispose()
     return found
@@ -233,11 +262,17 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--no-export", action="store_true", help="skip the evaluation export")
+    parser.add_argument(
+        "--only", action="append", help="measure only the pages whose name holds this (repeat)"
+    )
     args = parser.parse_args()
     url = _database_url(args.engine, args.cases)
     prepare(url, args)
+    load_before = os.getloadavg()  # the machine may be shared: what else ran is recorded
     rows, meta = measure(args, url)
-    profiled = queries.profile(url)
+    profiled = queries.profile(url, only=args.only)
+    exported = None if args.no_export else export(args)
     data = counts(url)
     now = dt.datetime.now().astimezone()
     meta.update(
@@ -248,7 +283,11 @@ def main() -> int:
         concurrency=args.concurrency,
         gunicorn="gunicorn.conf.py, 2 workers",
         cpus=os.cpu_count(),
+        load_average_before_after=[round(x, 2) for x in (*load_before, *os.getloadavg())],
+        only=args.only,
     )
+    if exported is not None:
+        meta["export"] = exported
     print()
     print(
         f"{args.engine}: {data['cases']:,} cases, {data['timeline_entries']:,} timeline entries, "
@@ -259,9 +298,16 @@ def main() -> int:
     print()
     print("Which query costs what (in-process, median of 5; plans of the pages over 5 ms of SQL):")
     print(queries.text(profiled, limit=5))
+    if exported is not None:
+        from bench.export import text as export_text
+
+        print()
+        print(export_text(exported))
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     stem = results / f"{args.engine}-{now:%Y-%m-%d}"
+    if args.only:  # a part of the pages: beside the whole run's files, not over them
+        stem = stem.with_name(f"{stem.name}-{'-'.join(w.lower() for w in args.only)}")
     report.write_json(stem.with_suffix(".json"), meta, rows, profiled)
     title = f"LEAD portal, {args.engine}, {data['cases']:,} cases ({now:%Y-%m-%d})"
     report.write_svg(stem.with_suffix(".svg"), title, rows)

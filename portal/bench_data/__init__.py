@@ -1,7 +1,8 @@
 """A statewide program's worth of data for `make bench` (`flask --app portal bench-data`):
 dozens of agencies whose officers refer with a long tail (a few with thousands of referrals),
 provider organisations whose services stay within their capacity, groups of up to a few
-hundred, and years of cases, timeline, consents, contacts and attendance.
+hundred, and years of cases, timeline, consents, contacts and attendance, with the evaluation's
+records (demographics, arrests before and after enrollment, monthly statuses: outcomes.py).
 
 Written in bulk (SQLAlchemy Core, batches of rows), not through the services one object at a
 time; what the services would have written is written alike, so every page renders it.
@@ -61,6 +62,7 @@ def generate(
         exclusions=list(settings.exclusion_reasons),
         years=years,
         cum_weights=bench_cases.officer_weights(place.officer_weights),
+        outcomes_rng=random.Random(f"{seed}:outcomes"),
     )
     for _ in range(cases):
         bench_cases.make_case(ctx)

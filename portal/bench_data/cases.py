@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import itertools
 import random
 from dataclasses import dataclass, field
 
+from portal.bench_data import outcomes
 from portal.bench_data.directory import Directory
 from portal.bench_data.writer import Writer
 from portal.clock import local_date
@@ -90,6 +92,12 @@ class Context:
     persons: list[tuple[int, str, str, dt.date]] = field(default_factory=list)
     spells: list[Spell] = field(default_factory=list)
     cum_weights: list[float] = field(default_factory=list)
+    # The evaluation's records draw from a stream of their own (portal/bench_data/outcomes.py).
+    outcomes_rng: random.Random = field(default_factory=random.Random)
+
+    @functools.cached_property
+    def agency_names(self) -> dict[int, str]:
+        return dict(self.directory.agencies)
 
     def at(self, day: dt.date, hour: int = 12, minute: int = 0) -> dt.datetime:
         """An instant on a day (never later than a minute ago)."""
@@ -212,6 +220,7 @@ def _person(ctx: Context, referred_at: dt.datetime) -> tuple[int, str, str]:
             "email": None,
             "address": None,
             "created_at": referred_at,
+            **outcomes.demographics(ctx),
         },
     )
     ctx.persons.append((person_id, first, last, dob))
@@ -287,6 +296,7 @@ def make_case(ctx: Context) -> None:
     if status != CaseStatus.DECLINED:  # the accepting case manager takes it, as the office does
         row["case_manager_id"] = cm
     ctx.audit(cm, "staff", AuditAction.VIEW_RECORD, screened_at, case_id)
+    outcomes.prior_events(ctx, case_id, person_id, agency_id, referred_on, cm, screened_at)
     if status == CaseStatus.DECLINED:
         reason = rng.choice(ctx.exclusions[:-1])
         row["decline_reason"] = reason
@@ -335,6 +345,8 @@ def make_case(ctx: Context) -> None:
     for _ in range(min(6, (end_on - intake_on).days // 45) + rng.randint(0, 1)):
         day = intake_on + dt.timedelta(days=rng.randint(0, (end_on - intake_on).days))
         _contact(ctx, case_id, cm, day)
+    outcomes.monthly_statuses(ctx, case_id, cm, intake_on, end_on)
+    outcomes.later_events(ctx, case_id, person_id, officer_id, agency_id, cm, intake_on)
     final = CaseStatus.ACTIVE
     if closed:
         final = CaseStatus.COMPLETED if rng.random() < 0.55 else CaseStatus.WITHDRAWN

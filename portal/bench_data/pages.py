@@ -142,6 +142,8 @@ def bench_pages() -> list[Page]:
         Page("program admin", "agencies", url_for("admin.agencies")),
         Page("program admin", "organizations", url_for("admin.organizations")),
         Page("program admin", "audit", url_for("admin.audit_log")),
-        Page("evaluator", "reports", url_for("admin.reports")),
+        # The outcomes dashboard (issue 14): the last twelve months, then broken down by race.
+        Page("evaluator", "dashboard", url_for("admin.reports")),
+        Page("evaluator", "dashboard by race", url_for("admin.reports", by="race")),
     ]
     return pages

@@ -147,6 +147,18 @@ class Case(Base):
         Index("ix_cases_officer_referred_at_id", "officer_id", "referred_at", "id"),
         # The reports' intakes a month (a range of months, not every case).
         Index("ix_cases_intake_completed_on", "intake_completed_on"),
+        # The outcomes dashboard (issue 14) reads these alone, not a case's row: the referrals
+        # of its dates with what it counts of them, and who left before a month began.
+        Index(
+            "ix_cases_referred_at_cohort",
+            "referred_at",
+            "status",
+            "agency_id",
+            "intake_completed_on",
+            "intake_deadline",
+            "person_id",
+        ),
+        Index("ix_cases_closed_on_intake", "closed_on", "intake_completed_on"),
         # A case manager's cases: the queue, the case list and the outreach queue filtered by
         # them, and their caseload counted by status.
         Index(

@@ -236,6 +236,11 @@ class Attendance(Base):
     __tablename__ = "attendance"
     __table_args__ = (
         UniqueConstraint("service_referral_id", "session_date", name="uq_attendance_once"),
+        # The dashboard's sessions attended a month: a range of this index alone (no row read
+        # for its status), its referrals read from the index too.
+        Index(
+            "ix_attendance_date_status_referral", "session_date", "status", "service_referral_id"
+        ),
     )
 
     id: Mapped[intpk]

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Integer, and_, asc, case, desc, exists, func, literal, or_, select
 from sqlalchemy.sql.expression import ColumnElement
 
 from portal.clock import local_instant, local_today
@@ -192,8 +192,11 @@ def _order(filters: Filters) -> list[str | None]:
 
 
 def _cases(filters: Filters, *columns, referred_in_range: bool = True):
-    """select(columns) from the cases (joined to their person), of the agency chosen."""
-    query = select(*columns).select_from(Case).join(Person, Person.id == Case.person_id)
+    """select(columns) from the cases (joined to their person for a breakdown), of the agency
+    chosen."""
+    query = select(*columns).select_from(Case)
+    if filters.by:
+        query = query.join(Person, Person.id == Case.person_id)
     if filters.agency_id is not None:
         query = query.where(Case.agency_id == filters.agency_id)
     if referred_in_range:
@@ -415,46 +418,19 @@ def engagement(filters: Filters) -> Table:
     """Each month: participants active in it, sessions they attended, and the sessions per
     participant."""
     months = months_of(filters)
-    group = _group(filters)
     ends = [month_start(m, 1) for m in months]
-    active = []
-    for first, after in zip(months, ends, strict=True):
-        active.append(
-            func.count().filter(
-                Case.intake_completed_on < after,
-                or_(Case.closed_on.is_(None), Case.closed_on >= first),
-            )
-        )
-    participants = db.session.execute(
-        _cases(filters, group.label("g"), *active, referred_in_range=False)
-        .where(Case.intake_completed_on.is_not(None), Case.intake_completed_on < ends[-1])
-        .group_by(group)
-    ).all()
-    index = case(*[(Attendance.session_date < e, i) for i, e in enumerate(ends)], else_=len(ends))
-    attended = db.session.execute(
-        _cases(
-            filters, index.label("month"), group.label("g"), func.count(), referred_in_range=False
-        )
-        .join(ServiceReferral, ServiceReferral.case_id == Case.id)
-        .join(Attendance, Attendance.service_referral_id == ServiceReferral.id)
-        .where(
-            Attendance.status == AttendanceStatus.ATTENDED,
-            Attendance.session_date >= months[0],
-            Attendance.session_date < ends[-1],
-        )
-        .group_by(index, group)
-    ).all()
-    sessions = {(m, _group_name(filters, g)): n for m, g, n in attended}
+    participants = _active_participants(filters, months, ends)
+    sessions = _sessions_attended(filters, months, ends)
     admitted_in = case(*[(Episode.admitted_on < e, i) for i, e in enumerate(ends)], else_=len(ends))
     admitted = db.session.execute(
         _cases(
-            filters, admitted_in.label("month"), group.label("g"), func.count(),
+            filters, admitted_in.label("month"), _group(filters).label("g"), func.count(),
             referred_in_range=False,
         )
         .join(ServiceReferral, ServiceReferral.case_id == Case.id)
         .join(Episode, Episode.service_referral_id == ServiceReferral.id)
         .where(Episode.admitted_on >= months[0], Episode.admitted_on < ends[-1])
-        .group_by(admitted_in, group)
+        .group_by(admitted_in, _group(filters))
     ).all()  # fmt: skip
     stays = {(m, _group_name(filters, g)): n for m, g, n in admitted}
     found = {}
@@ -480,6 +456,93 @@ def engagement(filters: Filters) -> Table:
         filters.by,
         chart=(3,),
     )
+
+
+def _active_participants(filters: Filters, months: list[dt.date], ends: list[dt.date]) -> list:
+    """Rows (group, active in month 0, ..., active in month n): enrolled before the month
+    ended and not closed before it began.
+
+    For the whole program, two index range counts a month (those enrolled before it ended, less
+    those who left before it began: a case closes after its intake) instead of every case ever
+    enrolled read; by agency or group, those cases counted grouped."""
+    if not filters.by and filters.agency_id is None:
+
+        def count(*where):
+            return select(func.count()).select_from(Case).where(*where).scalar_subquery()
+
+        columns = []
+        for first, after in zip(months, ends, strict=True):
+            enrolled = count(Case.intake_completed_on < after)
+            left = count(Case.closed_on < first, Case.intake_completed_on < after)
+            columns.append(enrolled - left)
+        return [(None, *db.session.execute(select(*columns)).one())]
+    group = _group(filters)
+    active = [
+        func.count().filter(
+            Case.intake_completed_on < after,
+            or_(Case.closed_on.is_(None), Case.closed_on >= first),
+        )
+        for first, after in zip(months, ends, strict=True)
+    ]
+    return db.session.execute(
+        _cases(filters, group.label("g"), *active, referred_in_range=False)
+        .where(Case.intake_completed_on.is_not(None), Case.intake_completed_on < ends[-1])
+        .group_by(group)
+    ).all()
+
+
+def _sessions_attended(filters: Filters, months: list[dt.date], ends: list[dt.date]) -> dict:
+    """Sessions attended each month, by group: {(month index, group name): count}.
+
+    Read from ix_attendance_date_status_referral alone (date, status, referral), never a row a
+    session: for the whole program, one range count a month; by agency or group, each
+    referral's sessions counted a month within the range first (one row a referral), and only
+    those rows joined to their case and person."""
+    attended = Attendance.status == AttendanceStatus.ATTENDED
+    if not filters.by and filters.agency_id is None:
+        counts = db.session.execute(
+            select(
+                *[
+                    select(func.count())
+                    .select_from(Attendance)
+                    .where(attended, Attendance.session_date >= first, Attendance.session_date < e)
+                    .scalar_subquery()
+                    for first, e in zip(months, ends, strict=True)
+                ]
+            )
+        ).one()
+        return {(i, None): n for i, n in enumerate(counts)}
+    per_month = [
+        func.count().filter(Attendance.session_date >= first, Attendance.session_date < e)
+        for first, e in zip(months, ends, strict=True)
+    ]
+    # Grouped by the id plus 0, not the bare column: SQLite's planner would otherwise walk
+    # uq_attendance_once for its order and read every session's row for its status.
+    referral = (Attendance.service_referral_id + 0).label("referral_id")
+    per_referral = (
+        select(referral, *per_month)
+        .where(attended, Attendance.session_date >= months[0], Attendance.session_date < ends[-1])
+        .group_by(referral)
+        .subquery()
+    )
+    month_columns = [c for c in per_referral.c if c.name != "referral_id"]
+    group = _group(filters)
+    rows = db.session.execute(
+        _cases(
+            filters,
+            group.label("g"),
+            *[func.sum(c) for c in month_columns],
+            referred_in_range=False,
+        )
+        .join(ServiceReferral, ServiceReferral.case_id == Case.id)
+        .join(per_referral, per_referral.c.referral_id == ServiceReferral.id)
+        .group_by(group)
+    ).all()
+    return {
+        (i, _group_name(filters, g)): int(n or 0)
+        for g, *counts in rows
+        for i, n in enumerate(counts)
+    }
 
 
 def compliance_flags(filters: Filters) -> Table:
@@ -669,32 +732,45 @@ def jail(filters: Filters, today: dt.date | None = None) -> Table:
     )
 
 
-def _first_and_latest(filters: Filters, column, enum_cls, key: str, title: str, noun: str):
+STATUS_COLUMNS = ("housing", "income")
+
+
+def status_spans(filters: Filters) -> list:
+    """Rows (group, housing first, housing latest, income first, income latest, count) of the
+    participants enrolled in the dates with a monthly status: one query for both figures. Each
+    value is a correlated subquery reading the case's first or latest month by the (case, month)
+    index: one seek a value, never the whole table grouped or hashed."""
     group = _group(filters)
-    span = (
-        select(
-            MonthlyStatus.case_id,
-            func.min(MonthlyStatus.month).label("first"),
-            func.max(MonthlyStatus.month).label("last"),
+
+    def value(column: str, order):
+        return (
+            select(getattr(MonthlyStatus, column))
+            .where(MonthlyStatus.case_id == Case.id)
+            .order_by(order(MonthlyStatus.month))
+            .limit(1)
+            .correlate(Case)
+            .scalar_subquery()
         )
-        .group_by(MonthlyStatus.case_id)
-        .subquery()
-    )
-    first = MonthlyStatus.__table__.alias("first_status")
-    last = MonthlyStatus.__table__.alias("last_status")
-    rows = db.session.execute(
-        _enrolled(
-            filters,
-            getattr(first.c, column),
-            getattr(last.c, column),
-            group.label("g"),
-            func.count(),
-        )
-        .join(span, span.c.case_id == Case.id)
-        .join(first, and_(first.c.case_id == Case.id, first.c.month == span.c.first))
-        .join(last, and_(last.c.case_id == Case.id, last.c.month == span.c.last))
-        .group_by(getattr(first.c, column), getattr(last.c, column), group)
+
+    values = [value(c, o) for c in STATUS_COLUMNS for o in (asc, desc)]
+    names = [f"{c}_{o}" for c in STATUS_COLUMNS for o in ("first", "latest")]
+    cohort = _enrolled(
+        filters, group.label("g"), *[v.label(n) for v, n in zip(values, names, strict=True)]
+    ).subquery()
+    columns = [cohort.c[n] for n in names]
+    # Those without a status come back as one group of Nones (the figures skip it): a filter
+    # here would have PostgreSQL run each subquery twice.
+    return db.session.execute(
+        select(cohort.c.g, *columns, func.count()).group_by(cohort.c.g, *columns)
     ).all()
+
+
+def _first_and_latest(
+    filters: Filters, column, enum_cls, key: str, title: str, noun: str, spans=None
+):
+    spans = status_spans(filters) if spans is None else spans
+    at = 1 + 2 * STATUS_COLUMNS.index(column)
+    rows = [(r[at], r[at + 1], r[0], r[-1]) for r in spans if r[at] is not None]
     at_start: dict = defaultdict(int)
     latest: dict = defaultdict(int)
     for first_value, last_value, g, n in rows:
@@ -716,15 +792,21 @@ def _first_and_latest(filters: Filters, column, enum_cls, key: str, title: str, 
     )
 
 
-def housing(filters: Filters) -> Table:
+def housing(filters: Filters, spans=None) -> Table:
     return _first_and_latest(
-        filters, "housing", Housing, "housing", "Housing at enrollment and latest", "housing"
+        filters, "housing", Housing, "housing", "Housing at enrollment and latest", "housing", spans
     )
 
 
-def income(filters: Filters) -> Table:
+def income(filters: Filters, spans=None) -> Table:
     return _first_and_latest(
-        filters, "income", Income, "income", "Income at enrollment and latest", "monthly income"
+        filters,
+        "income",
+        Income,
+        "income",
+        "Income at enrollment and latest",
+        "monthly income",
+        spans,
     )
 
 
@@ -762,7 +844,11 @@ def officer_outcomes(officer: User) -> list[tuple[str, str, int]]:
 def dashboard(actor: User, filters: Filters) -> list[Table]:
     """Every figure, for the program office and evaluators."""
     require(can_view_reports(actor), "Only the program office and evaluators read reports.")
-    return [figure(filters) for figure in FIGURES.values()]
+    spans = status_spans(filters)  # housing's and income's one query
+    return [
+        figure(filters, spans) if figure in (housing, income) else figure(filters)
+        for figure in FIGURES.values()
+    ]
 
 
 def figure(actor: User, key: str, filters: Filters) -> Table:

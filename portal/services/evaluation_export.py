@@ -3,8 +3,9 @@ address or free text. Ages are in bands, dates reduced to months, and each perso
 pseudonymous id: a keyed hash (HMAC-SHA256) of their record's id, whose key is the setting
 EVALUATION_ID_KEY, so the id is stable across exports and means nothing without the key.
 
-Read in batches of cases (keyset on the id), each batch one query whose counts are correlated
-subqueries, so memory stays flat however many cases there are."""
+Read in batches of cases (keyset on the id: the batch's ids, then its rows in that id range),
+each batch one query whose counts are correlated subqueries, so memory stays flat however many
+cases there are."""
 
 from __future__ import annotations
 
@@ -115,10 +116,15 @@ def _sum(column, *conditions):
 def _status_value(column, pick):
     """The case's first (min) or latest (max) month's value."""
     other = aliased(MonthlyStatus)
-    month = select(pick(other.month)).where(other.case_id == Case.id).scalar_subquery()
+    # Correlated to the outer case explicitly: left to itself, the innermost select would take
+    # `cases` into its own FROM and answer one month for the whole table.
+    month = (
+        select(pick(other.month)).where(other.case_id == Case.id).correlate(Case).scalar_subquery()
+    )
     return (
         select(column)
         .where(MonthlyStatus.case_id == Case.id, MonthlyStatus.month == month)
+        .correlate(Case)
         .scalar_subquery()
     )
 
@@ -166,11 +172,20 @@ def _query(filters: Filters):
         .select_from(Case)
         .join(Person, Person.id == Case.person_id)
         .outerjoin(Agency, Agency.id == Case.agency_id)
-        .where(Case.referred_at >= filters.since, Case.referred_at < filters.until)
     )
+    return _in_filters(query, filters)
+
+
+def _in_filters(query, filters: Filters):
+    query = query.where(Case.referred_at >= filters.since, Case.referred_at < filters.until)
     if filters.agency_id is not None:
         query = query.where(Case.agency_id == filters.agency_id)
     return query
+
+
+def _cases_in(filters: Filters):
+    """The ids of the cases the file holds."""
+    return _in_filters(select(Case.id), filters)
 
 
 def _month(day: dt.date | None) -> str:
@@ -238,13 +253,19 @@ def export_rows(actor: User, filters: Filters) -> Iterator[list]:
         yield COLUMNS
         after = 0
         while True:
-            batch = db.session.execute(
-                query.where(Case.id > after).order_by(Case.id).limit(BATCH)
+            # The batch's ids first (an index read), then its rows by that id range: the
+            # subqueries run for the batch's cases alone, not for every case in the dates
+            # sorted to keep the first thousand.
+            ids = db.session.scalars(
+                _cases_in(filters).where(Case.id > after).order_by(Case.id).limit(BATCH)
             ).all()
-            if not batch:
+            if not ids:
                 return
+            batch = db.session.execute(
+                query.where(Case.id >= ids[0], Case.id <= ids[-1]).order_by(Case.id)
+            ).all()
             for values in batch:
                 yield _row(values, key, today)
-            after = batch[-1][0]
+            after = ids[-1]
 
     return rows()

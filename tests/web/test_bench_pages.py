@@ -9,12 +9,19 @@ from sqlalchemy import func, select
 from portal import create_app
 from portal.bench_data import BENCH_PASSWORD
 from portal.bench_data.pages import SIGN_INS, bench_pages
+from portal.clock import local_date, local_today
 from portal.extensions import db
 from portal.models import (
     Attendance,
     Case,
     CaseStatus,
     Episode,
+    EventSource,
+    JusticeEvent,
+    JusticeEventKind,
+    MonthlyStatus,
+    Person,
+    Race,
     ReferralStatus,
     Service,
     ServiceKind,
@@ -99,6 +106,49 @@ def test_bench_data_keeps_the_domain_rules(program):
     )
     closed = db.session.scalars(select(Case).where(Case.closed_on.is_not(None))).all()
     assert all(c.exit_reason is not None and c.closed_on >= c.referred_at.date() for c in closed)
+
+
+def test_bench_data_holds_the_evaluation_records(program):
+    """Demographics (some never asked, some declined), arrests before the referral and, for
+    some participants, after enrollment, and monthly statuses within each participant's time."""
+    races = dict(db.session.execute(select(Person.race, func.count()).group_by(Person.race)).all())
+    assert races.get(None) and races.get(Race.DECLINED) and races.get(Race.WHITE)
+    events = db.session.execute(
+        select(JusticeEvent, Case).join(Case, Case.id == JusticeEvent.case_id)
+    ).all()
+    assert events
+    before = {c.id for e, c in events if e.occurred_on < c.referred_at.date()}
+    after = {
+        c.id
+        for e, c in events
+        if c.intake_completed_on is not None and e.occurred_on > c.intake_completed_on
+    }
+    screened = db.session.scalar(select(func.count()).where(Case.status != CaseStatus.REFERRED))
+    assert len(before) == screened  # each screened referral: its year before
+    enrolled = db.session.scalar(select(func.count()).where(Case.intake_completed_on.is_not(None)))
+    assert 0.1 * enrolled < len(after) < 0.45 * enrolled
+    for event, case in events:
+        assert event.person_id == case.person_id
+        assert event.occurred_on <= local_date(event.recorded_at) <= local_today()
+        assert event.kind == JusticeEventKind.ARREST or not event.booked
+        assert event.booked or event.jail_days == 0
+        if event.source == EventSource.OFFICER:  # reported by the referring officer, after it
+            assert event.recorded_by_id == case.officer_id and event.agency_id == case.agency_id
+            assert event.occurred_on > case.intake_completed_on and event.jail_days == 0
+    statuses = db.session.execute(
+        select(MonthlyStatus, Case).join(Case, Case.id == MonthlyStatus.case_id)
+    ).all()
+    assert statuses
+    per_case: dict[int, int] = {}
+    for status, case in statuses:
+        assert case.intake_completed_on is not None
+        assert status.month.day == 1
+        assert status.month >= case.intake_completed_on.replace(day=1)
+        assert status.month <= (case.closed_on or local_today())
+        assert case.intake_completed_on <= local_date(status.recorded_at) <= local_today()
+        per_case[case.id] = per_case.get(case.id, 0) + 1
+    assert max(per_case.values()) <= 12
+    assert len(per_case) == enrolled  # every participant from the month of intake
 
 
 def test_every_bench_page_renders_for_its_role(app, client, program):

@@ -121,6 +121,48 @@ def test_engagement_counts_active_participants_and_sessions_in_each_month(f):
     assert _rows(table) == {f"{this_month:%b %Y}": ["1", "1", "1", "2.0"]}
 
 
+def test_sessions_attended_are_the_same_counted_for_the_program_an_agency_or_a_group(f):
+    """The program-wide count reads index ranges alone; by agency or group each referral's
+    months are counted first, then joined to the case: both say the same."""
+    today = local_today()
+    this_month = today.replace(day=1)
+    last_month = dashboard.month_start(today, -1)
+    referrals = []
+    for race in (Race.WHITE, Race.BLACK):
+        person = f.PersonFactory(race=race)
+        referral = f.ServiceReferralFactory(accepted=True, case__person=person)
+        referral.case.intake_completed_on = last_month
+        referrals.append(referral)
+    white, black = referrals
+    for day in (last_month, last_month + dt.timedelta(days=7), this_month):
+        f.AttendanceFactory(service_referral=white, session_date=day)
+    f.AttendanceFactory(service_referral=black, session_date=last_month)
+    f.AttendanceFactory(
+        service_referral=black, session_date=this_month, status=AttendanceStatus.MISSED
+    )
+    db.session.flush()
+
+    def sessions(filters):
+        table = dashboard.engagement(filters)
+        return {(label, group): values[1] for label, group, values in table.rows}
+
+    last, this = f"{last_month:%b %Y}", f"{this_month:%b %Y}"
+    assert sessions(Filters(last_month, today)) == {(last, None): 3, (this, None): 1}
+    by_race = sessions(Filters(last_month, today, by="race"))
+    assert by_race == {
+        (last, Race.WHITE.label): 2,
+        (last, Race.BLACK.label): 1,
+        (this, Race.WHITE.label): 1,
+        (this, Race.BLACK.label): 0,
+    }
+    agency = white.case.agency_id
+    assert agency is not None and agency != black.case.agency_id
+    assert sessions(Filters(last_month, today, agency_id=agency)) == {
+        (last, None): 2,
+        (this, None): 1,
+    }
+
+
 def test_flags_by_what_became_of_them_and_exits_by_reason(f):
     today = local_today()
     case = f.CaseFactory(active=True)

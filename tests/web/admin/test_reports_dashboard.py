@@ -14,7 +14,16 @@ from sqlalchemy import select
 
 from portal.clock import local_instant, local_today
 from portal.extensions import db
-from portal.models import AuditAction, AuditEvent, JusticeEvent, Race
+from portal.models import (
+    AuditAction,
+    AuditEvent,
+    Employment,
+    Housing,
+    Income,
+    JusticeEvent,
+    MonthlyStatus,
+    Race,
+)
 from portal.services import evaluation_export
 
 
@@ -166,6 +175,44 @@ def test_the_evaluation_file_is_read_in_batches(client, f, evaluator, monkeypatc
         f.CaseFactory()
     db.session.commit()
     assert len(_evaluation_rows(client)) == 5
+
+
+def test_each_row_holds_its_own_cases_first_and_latest_month_across_batches(
+    client, f, evaluator, monkeypatch
+):
+    """Each case's first and latest monthly status (not the table's first month), and a batch
+    holds the cases in the dates alone, whatever ids lie between them."""
+    monkeypatch.setattr(evaluation_export, "BATCH", 2)
+    this_month = local_today().replace(day=1)
+
+    def status(case, months_ago: int, housing: Housing) -> None:
+        month = this_month
+        for _ in range(months_ago):
+            month = (month - dt.timedelta(days=1)).replace(day=1)
+        db.session.add(
+            MonthlyStatus(
+                case_id=case.id, month=month, housing=housing, employment=Employment.UNEMPLOYED,
+                income=Income.NONE, benefits=False, recorded_by_id=case.officer_id,
+            )
+        )  # fmt: skip
+
+    first = f.CaseFactory(active=True)
+    status(first, 3, Housing.UNSHELTERED)
+    status(first, 1, Housing.PERMANENT)
+    old = f.CaseFactory(
+        referred_at=local_instant(local_today() - dt.timedelta(days=900), dt.time(12))
+    )
+    second = f.CaseFactory(active=True)
+    status(second, 2, Housing.SHELTER)
+    third = f.CaseFactory()
+    assert first.id < old.id < second.id < third.id
+    db.session.commit()
+    rows = _evaluation_rows(client)
+    assert [(r["housing_first"], r["housing_latest"]) for r in rows] == [
+        ("unsheltered", "permanent"),
+        ("shelter", "shelter"),
+        ("", ""),
+    ]
 
 
 def test_case_managers_read_the_dashboard_but_not_the_evaluation_file(client, f, login_as):
