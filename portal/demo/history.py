@@ -29,9 +29,9 @@ from portal.services.settings import get_settings
 FIRST = ["Avery", "Blake", "Cody", "Dale", "Eli", "Faye", "Gale", "Hank", "Iris", "Jade",
          "Kurt", "Lena", "Milo", "Nora", "Otis", "Pia", "Reed", "Sage", "Tess", "Vern", "Wade",
          "Zora"]  # fmt: skip
-LAST = ["Ashby", "Breck", "Combs", "Dotson", "Estep", "Frye", "Gwinn", "Hatfield", "Isner",
-        "Jarrett", "Kessler", "Lilly", "Meador", "Nutter", "Osborne", "Pauley", "Quesenberry",
-        "Rhodes", "Sizemore", "Toney", "Underwood", "Vance"]  # fmt: skip
+LAST = ["Ashby", "Breck", "Combs", "Dotson", "Estep", "Frye", "Greer", "Hatfield", "Isner",
+        "Jarrett", "Kessler", "Lusk", "Meador", "Nutter", "Osborne", "Pauley", "Quesenberry",
+        "Rhodes", "Shrewsbury", "Toney", "Underwood", "Vance"]  # fmt: skip
 MONTHS = range(19, 6, -1)  # referred this many months ago
 PER_MONTH = 4
 

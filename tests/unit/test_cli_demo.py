@@ -103,3 +103,11 @@ def test_demo_has_a_family_referral_of_a_person_with_an_earlier_closed_referral(
         select(Case.status).where(Case.person_id == family.person_id, Case.id != family.id)
     ).all()
     assert earlier == [CaseStatus.COMPLETED]
+
+
+def test_the_first_years_people_share_no_last_name_with_the_demos_open_cases():
+    """Searching for a demo participant by last name finds them, not the first year's people."""
+    from portal.demo import history
+    from portal.demo.program import PEOPLE
+
+    assert not {last for _first, last, *_rest in PEOPLE} & set(history.LAST)
