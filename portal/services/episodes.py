@@ -39,6 +39,7 @@ from portal.policy import can_record_episode, require
 from portal.services import referrals
 from portal.services.dates import require_not_before, require_not_future
 from portal.services.errors import Conflict, InvalidTransition, ValidationFailed
+from portal.services.referrals import entry_payload, service_of
 from portal.services.timeline import add_entry
 
 NOTE_MAX = 2000
@@ -51,25 +52,10 @@ NOT_CONFIRMED = (
 )
 
 
-def service_of(referral: ServiceReferral) -> Service:
-    service = db.session.get(Service, referral.service_id)
-    assert service is not None
-    return service
-
-
 def case_of(referral: ServiceReferral) -> Case:
     case = db.session.get(Case, referral.case_id)
     assert case is not None
     return case
-
-
-def entry_payload(service: Service, **extra) -> dict:
-    organization = db.session.get(Organization, service.organization_id)
-    return {
-        "service_name": service.name,
-        "organization_name": organization.name if organization else "",
-        **{k: v for k, v in extra.items() if v not in (None, "")},
-    }
 
 
 def episode_of(referral_id: int) -> Episode | None:

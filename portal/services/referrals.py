@@ -115,13 +115,14 @@ def _refresh_capacity(service_id: int) -> None:
         db.session.refresh(service, ["capacity_available"])
 
 
-def _service_of(referral: ServiceReferral) -> Service:
+def service_of(referral: ServiceReferral) -> Service:
     service = db.session.get(Service, referral.service_id)
     assert service is not None
     return service
 
 
-def _payload(service: Service, **extra) -> dict:
+def entry_payload(service: Service, **extra) -> dict:
+    """What a service referral's timeline entry names: the service and its provider."""
     organization = db.session.get(Organization, service.organization_id)
     return {
         "service_name": service.name,
@@ -179,7 +180,7 @@ def assign_service(case: Case, service: Service, actor: User, note: str = "") ->
         case,
         TimelineKind.SERVICE_REFERRED,
         actor,
-        payload=_payload(service, note=note.strip(), referral_id=referral.id),
+        payload=entry_payload(service, note=note.strip(), referral_id=referral.id),
         organization_id=service.organization_id,
     )
     db.session.flush()
@@ -188,7 +189,7 @@ def assign_service(case: Case, service: Service, actor: User, note: str = "") ->
 
 def _move(referral: ServiceReferral, target: ReferralStatus, actor: User, **payload) -> Service:
     """Move a referral for an actor who must be allowed to decide on its service."""
-    require(can_decide_service_referral(actor, _service_of(referral)), DECIDE_MESSAGE)
+    require(can_decide_service_referral(actor, service_of(referral)), DECIDE_MESSAGE)
     return _move_unchecked(referral, target, actor, **payload)
 
 
@@ -199,7 +200,7 @@ def _move_unchecked(
 
     The transition rule, the concurrent-change check, the place and the timeline entry still apply.
     """
-    service = _service_of(referral)
+    service = service_of(referral)
     if target not in REFERRAL_TRANSITIONS[referral.status]:
         raise InvalidTransition(
             f"A {referral.status.label.lower()} referral cannot become {target.label.lower()}."
@@ -227,7 +228,7 @@ def _move_unchecked(
         case,
         KIND[target],
         actor,
-        payload=_payload(service, referral_id=referral.id, **payload),
+        payload=entry_payload(service, referral_id=referral.id, **payload),
         organization_id=service.organization_id,
     )
     db.session.flush()
@@ -236,7 +237,7 @@ def _move_unchecked(
 
 def accept_service_referral(referral: ServiceReferral, actor: User) -> ServiceReferral:
     """The provider takes the participant on; the first acceptance tells the officer 'engaged'."""
-    service = _service_of(referral)
+    service = service_of(referral)
     require(can_decide_service_referral(actor, service), DECIDE_MESSAGE)
     if service.is_drop_in:
         # A referral from before the service became drop-in: nothing to accept now.
@@ -335,7 +336,7 @@ def close_unreachable(referral: ServiceReferral, actor: User) -> ServiceReferral
     """The provider's staff tried and could not reach the participant: a pending referral is
     declined, an accepted one ended, "could not reach the person", and its place given back.
     Only after at least one recorded attempt."""
-    service = _service_of(referral)
+    service = service_of(referral)
     require(can_record_contact_attempt(actor, service), CLOSE_UNREACHABLE_MESSAGE)
     if referral.status not in OPEN_STATUSES:
         raise InvalidTransition(
