@@ -257,6 +257,28 @@ class Attendance(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class AttendanceMonth(Base):
+    """Sessions a case attended in one calendar month (the session dates' month), for the
+    dashboard's engagement figure: a breakdown by race or agency then reads a row a participant
+    a month, not a row a session.
+
+    Kept by the database itself: triggers on `attendance` (migration ar1a2b3c4d5e) add or take
+    one on every insert, status change or delete of an attended session, whoever writes it.
+    Never written by the application."""
+
+    __tablename__ = "attendance_months"
+    __table_args__ = (
+        # The months of a date range with their cases and counts, read from the index alone.
+        Index("ix_attendance_months_month_case", "month", "case_id", "attended"),
+    )
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[dt.date] = mapped_column(primary_key=True)  # its first day
+    attended: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
 class AttendanceCorrection(Base):
     """The earlier value of a corrected attendance entry, and why it changed."""
 

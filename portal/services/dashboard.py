@@ -20,8 +20,7 @@ from portal.clock import local_instant, local_today
 from portal.extensions import db
 from portal.models import (
     Agency,
-    Attendance,
-    AttendanceStatus,
+    AttendanceMonth,
     Case,
     CaseStatus,
     ComplianceFlag,
@@ -494,54 +493,29 @@ def _active_participants(filters: Filters, months: list[dt.date], ends: list[dt.
 def _sessions_attended(filters: Filters, months: list[dt.date], ends: list[dt.date]) -> dict:
     """Sessions attended each month, by group: {(month index, group name): count}.
 
-    Read from ix_attendance_date_status_referral alone (date, status, referral), never a row a
-    session: for the whole program, one range count a month; by agency or group, each
-    referral's sessions counted a month within the range first (one row a referral), and only
-    those rows joined to their case and person."""
-    attended = Attendance.status == AttendanceStatus.ATTENDED
-    if not filters.by and filters.agency_id is None:
-        counts = db.session.execute(
-            select(
-                *[
-                    select(func.count())
-                    .select_from(Attendance)
-                    .where(attended, Attendance.session_date >= first, Attendance.session_date < e)
-                    .scalar_subquery()
-                    for first, e in zip(months, ends, strict=True)
-                ]
-            )
-        ).one()
-        return {(i, None): n for i, n in enumerate(counts)}
-    per_month = [
-        func.count().filter(Attendance.session_date >= first, Attendance.session_date < e)
-        for first, e in zip(months, ends, strict=True)
-    ]
-    # Grouped by the id plus 0, not the bare column: SQLite's planner would otherwise walk
-    # uq_attendance_once for its order and read every session's row for its status.
-    referral = (Attendance.service_referral_id + 0).label("referral_id")
-    per_referral = (
-        select(referral, *per_month)
-        .where(attended, Attendance.session_date >= months[0], Attendance.session_date < ends[-1])
-        .group_by(referral)
-        .subquery()
+    Read from attendance_months (the database keeps it from attendance: a row a participant a
+    month) through ix_attendance_months_month_case alone, joined to the cases only for an
+    agency or a breakdown, never a row a session."""
+    month_index = case(
+        *[(AttendanceMonth.month < e, i) for i, e in enumerate(ends)], else_=len(ends)
     )
-    month_columns = [c for c in per_referral.c if c.name != "referral_id"]
-    group = _group(filters)
-    rows = db.session.execute(
-        _cases(
-            filters,
-            group.label("g"),
-            *[func.sum(c) for c in month_columns],
-            referred_in_range=False,
-        )
-        .join(ServiceReferral, ServiceReferral.case_id == Case.id)
-        .join(per_referral, per_referral.c.referral_id == ServiceReferral.id)
-        .group_by(group)
-    ).all()
+    in_range = (AttendanceMonth.month >= months[0], AttendanceMonth.month < ends[-1])
+    attended = func.sum(AttendanceMonth.attended)
+    if not filters.by and filters.agency_id is None:
+        query = select(month_index.label("m"), literal(None).label("g"), attended).where(*in_range)
+        group_by = [month_index]
+    else:
+        group = _group(filters)
+        query = (
+            _cases(filters, month_index.label("m"), group.label("g"), attended,
+                   referred_in_range=False)
+            .join(AttendanceMonth, AttendanceMonth.case_id == Case.id)
+            .where(*in_range)
+        )  # fmt: skip
+        group_by = [month_index, group]
     return {
         (i, _group_name(filters, g)): int(n or 0)
-        for g, *counts in rows
-        for i, n in enumerate(counts)
+        for i, g, n in db.session.execute(query.group_by(*group_by)).all()
     }
 
 

@@ -122,8 +122,8 @@ def test_engagement_counts_active_participants_and_sessions_in_each_month(f):
 
 
 def test_sessions_attended_are_the_same_counted_for_the_program_an_agency_or_a_group(f):
-    """The program-wide count reads index ranges alone; by agency or group each referral's
-    months are counted first, then joined to the case: both say the same."""
+    """The program-wide count reads attendance_months alone; by agency or group its rows are
+    joined to their case: both say the same as the sessions themselves."""
     today = local_today()
     this_month = today.replace(day=1)
     last_month = dashboard.month_start(today, -1)
