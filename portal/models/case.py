@@ -146,7 +146,9 @@ class Case(Base):
         Index("ix_cases_status_intake_deadline_id", "status", "intake_deadline", "id"),
         Index("ix_cases_officer_referred_at_id", "officer_id", "referred_at", "id"),
         # The reports' intakes a month (a range of months, not every case).
-        Index("ix_cases_intake_completed_on", "intake_completed_on"),
+        # With the agency and person: the dashboard's participants enrolled in its dates, read
+        # without their rows.
+        Index("ix_cases_intake_completed_on", "intake_completed_on", "agency_id", "person_id"),
         # The outcomes dashboard (issue 14) reads these alone, not a case's row: the referrals
         # of its dates with what it counts of them, and who left before a month began.
         Index(
@@ -158,7 +160,18 @@ class Case(Base):
             "intake_deadline",
             "person_id",
         ),
-        Index("ix_cases_closed_on_intake", "closed_on", "intake_completed_on"),
+        # Who was active in a range of months (not closed before it began, enrolled before it
+        # ended), with the agency and person a breakdown groups them by.
+        Index(
+            "ix_cases_closed_on_cohort",
+            "closed_on",
+            "intake_completed_on",
+            "agency_id",
+            "person_id",
+        ),
+        # A case's agency and person looked up by its id without its (wide) row: the sessions
+        # and episodes a breakdown joins to their case.
+        Index("ix_cases_id_cohort", "id", "agency_id", "person_id"),
         # A case manager's cases: the queue, the case list and the outreach queue filtered by
         # them, and their caseload counted by status.
         Index(

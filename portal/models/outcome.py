@@ -135,7 +135,12 @@ class MonthlyStatus(Base):
     it): housing, employment, income band and whether they receive benefits."""
 
     __tablename__ = "monthly_statuses"
-    __table_args__ = (UniqueConstraint("case_id", "month", name="uq_monthly_status_month"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "month", name="uq_monthly_status_month"),
+        # The dashboard's housing and income at enrollment and latest: a case's first and
+        # latest values read from the index alone.
+        Index("ix_monthly_statuses_case_month_values", "case_id", "month", "housing", "income"),
+    )
 
     id: Mapped[intpk]
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))

@@ -483,9 +483,14 @@ def _active_participants(filters: Filters, months: list[dt.date], ends: list[dt.
         )
         for first, after in zip(months, ends, strict=True)
     ]
+    # Active in at least one of the months: ix_cases_closed_on_cohort's two ranges (still open;
+    # closed since the first month began) read alone, never every case ever enrolled.
     return db.session.execute(
         _cases(filters, group.label("g"), *active, referred_in_range=False)
-        .where(Case.intake_completed_on.is_not(None), Case.intake_completed_on < ends[-1])
+        .where(
+            Case.intake_completed_on < ends[-1],
+            or_(Case.closed_on.is_(None), Case.closed_on >= months[0]),
+        )
         .group_by(group)
     ).all()
 
