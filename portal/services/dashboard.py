@@ -50,6 +50,9 @@ from portal.services.sql_dates import add_days, days_after
 SMALL = 11  # a count under this is suppressed in a breakdown (1..10 shown as "<11")
 MAX_MONTHS = 60  # the longest range the dashboard reads
 OFFICE = "Program office (community, family, self, phone)"
+# The most rows a table of agencies or case managers shows (those with the most); the rest are
+# summed into one row, so the page stays the same size whatever the directory's.
+MAX_NAMED_ROWS = 25
 NOT_ASKED = "Not asked"
 
 
@@ -218,6 +221,29 @@ def _grouped(filters: Filters, found, labels: Sequence[str], width: int) -> list
     return rows
 
 
+def _bounded(found: dict, others: str, last: str | None = None) -> tuple[dict, list[str]]:
+    """At most MAX_NAMED_ROWS names (those with the most in the first column, all groups
+    together) in name order, `last` after them; the other names' counts summed into one row
+    ("12 other agencies"). `found` maps (name, group name) to counts."""
+    totals: dict[str, int] = defaultdict(int)
+    for (name, _group), values in found.items():
+        totals[name] += values[0] or 0
+    ranked = sorted(totals, key=lambda name: (-totals[name], name))
+    kept = set(ranked[:MAX_NAMED_ROWS])
+    labels = sorted(kept, key=lambda name: (name == last, name))
+    if len(ranked) <= MAX_NAMED_ROWS:
+        return found, labels
+    other = f"{len(ranked) - MAX_NAMED_ROWS:,} {others}"
+    bounded: dict = {}
+    for (name, group), values in found.items():
+        key = (name, group) if name in kept else (other, group)
+        summed = bounded.get(key)
+        bounded[key] = (
+            list(values) if summed is None else [a + b for a, b in zip(summed, values, strict=True)]
+        )
+    return bounded, [*labels, other]
+
+
 # --- the figures -------------------------------------------------------------------------------
 
 
@@ -277,9 +303,10 @@ def referrals_by_agency(filters: Filters) -> Table:
     found = {}
     for agency_id, g, total, screened_count, accepted_count in rows:
         label = names.get(agency_id, OFFICE) if agency_id else OFFICE
-        values = [total, screened_count, accepted_count, _share(accepted_count, screened_count)]
-        found[(label, _group_name(filters, g))] = values
-    labels = sorted({k[0] for k in found}, key=lambda n: (n == OFFICE, n))
+        found[(label, _group_name(filters, g))] = [total, screened_count, accepted_count]
+    found, labels = _bounded(found, "other agencies", last=OFFICE)
+    for values in found.values():
+        values.append(_share(values[2], values[1]))
     return Table(
         "referrals-by-agency",
         "Referrals by agency",
@@ -400,7 +427,7 @@ def caseloads(filters: Filters) -> Table:
         .group_by(User.id, User.name, group)
     ).all()
     found = {(name, _group_name(filters, g)): [n] for name, g, n in rows}
-    labels = sorted({k[0] for k in found})
+    found, labels = _bounded(found, "other case managers")
     return Table(
         "caseloads",
         "Active caseload per case manager",

@@ -79,6 +79,24 @@ def test_referrals_by_agency_with_the_share_accepted_and_decline_reasons(f):
     assert dashboard.referrals_by_agency(other).rows == []
 
 
+def test_agencies_past_the_most_a_table_names_are_summed_into_one_row(f, monkeypatch):
+    monkeypatch.setattr(dashboard, "MAX_NAMED_ROWS", 2)
+    day = local_today() - dt.timedelta(days=10)
+    for name, accepted, declined in [("Zeta PD", 3, 0), ("Alpha PD", 2, 1), ("Beta PD", 1, 0)]:
+        officer = f.officer(agency=f.AgencyFactory(name=name))
+        for trait in ["accepted"] * accepted + ["declined"] * declined:
+            f.CaseFactory(officer=officer, **{trait: True}, referred_at=_noon(day))
+    officer = f.officer(agency=f.AgencyFactory(name="Gamma PD"))
+    f.CaseFactory(officer=officer, declined=True, referred_at=_noon(day))
+    table = dashboard.referrals_by_agency(Filters(day, local_today()))
+    # The two with the most referrals by name (in name order), the other two summed.
+    assert _rows(table) == {
+        "Alpha PD": ["3", "3", "2", "67%"],
+        "Zeta PD": ["3", "3", "3", "100%"],
+        "2 other agencies": ["2", "2", "1", "50%"],
+    }
+
+
 def test_time_to_intake_is_the_median_and_the_share_by_the_deadline(f):
     day = local_today() - dt.timedelta(days=40)
     for days in (2, 4, 10, None):
