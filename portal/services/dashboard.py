@@ -488,20 +488,9 @@ def _active_participants(filters: Filters, months: list[dt.date], ends: list[dt.
     """Rows (group, active in month 0, ..., active in month n): enrolled before the month
     ended and not closed before it began.
 
-    For the whole program, two index range counts a month (those enrolled before it ended, less
-    those who left before it began: a case closes after its intake) instead of every case ever
-    enrolled read; by agency or group, those cases counted grouped."""
-    if not filters.by and filters.agency_id is None:
-
-        def count(*where):
-            return select(func.count()).select_from(Case).where(*where).scalar_subquery()
-
-        columns = []
-        for first, after in zip(months, ends, strict=True):
-            enrolled = count(Case.intake_completed_on < after)
-            left = count(Case.closed_on < first, Case.intake_completed_on < after)
-            columns.append(enrolled - left)
-        return [(None, *db.session.execute(select(*columns)).one())]
+    Only the cases active in one of the months are read (ix_cases_closed_on_cohort's two
+    ranges, with their agency and person), never every case ever enrolled; for the whole
+    program the group is one (None)."""
     group = _group(filters)
     active = [
         func.count().filter(
@@ -526,29 +515,29 @@ def _sessions_attended(filters: Filters, months: list[dt.date], ends: list[dt.da
     """Sessions attended each month, by group: {(month index, group name): count}.
 
     Read from attendance_months (the database keeps it from attendance: a row a participant a
-    month) through ix_attendance_months_month_case alone, joined to the cases only for an
-    agency or a breakdown, never a row a session."""
-    month_index = case(
-        *[(AttendanceMonth.month < e, i) for i, e in enumerate(ends)], else_=len(ends)
-    )
+    month, its month the first day) through ix_attendance_months_month_case alone, grouped by
+    that month as stored, joined to the cases only for an agency or a breakdown, never a row a
+    session."""
     in_range = (AttendanceMonth.month >= months[0], AttendanceMonth.month < ends[-1])
     attended = func.sum(AttendanceMonth.attended)
+    month = AttendanceMonth.month
     if not filters.by and filters.agency_id is None:
-        query = select(month_index.label("m"), literal(None).label("g"), attended).where(*in_range)
-        group_by = [month_index]
+        query = select(month, literal(None).label("g"), attended).where(*in_range)
+        group_by = [month]
     else:
         group = _group(filters)
         query = (
-            _cases(filters, month_index.label("m"), group.label("g"), attended,
-                   referred_in_range=False)
+            _cases(filters, month, group.label("g"), attended, referred_in_range=False)
             .join(AttendanceMonth, AttendanceMonth.case_id == Case.id)
             .where(*in_range)
-        )  # fmt: skip
-        group_by = [month_index, group]
-    return {
-        (i, _group_name(filters, g)): int(n or 0)
-        for i, g, n in db.session.execute(query.group_by(*group_by)).all()
-    }
+        )
+        group_by = [month, group]
+    index = {m: i for i, m in enumerate(months)}
+    found: dict = defaultdict(int)
+    for first_day, g, n in db.session.execute(query.group_by(*group_by)).all():
+        if first_day in index:  # the triggers write first days only
+            found[(index[first_day], _group_name(filters, g))] += int(n or 0)
+    return dict(found)
 
 
 def compliance_flags(filters: Filters) -> Table:
