@@ -150,7 +150,7 @@ def test_only_directory_managers_may_use_the_file(client, login_as, f):
     assert db.session.scalar(select(Organization)) is None
 
 
-# --- the command line ------------------------------------------------------------------------------
+# --- the command line ---------------------------------------------------------------------------
 
 
 def test_cli_export_to_standard_output_and_to_a_file(runner, f, tmp_path):
