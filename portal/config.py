@@ -194,9 +194,9 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
         "CONSENT_SCAN_MAX_BYTES": scan_max,
         # The largest directory file (HSDS JSON) an administrator may import.
         "HSDS_MAX_BYTES": hsds_max,
-        # Any body larger than a scan (or a directory file) and its form is refused (413)
-        # before it is read.
-        "MAX_CONTENT_LENGTH": max(scan_max, hsds_max) + 1024 * 1024,
+        # Any body larger than a scan and its form is refused (413) before it is read (the
+        # directory file's upload has its own limit: portal/web/guards.py, `limits_body`).
+        "MAX_CONTENT_LENGTH": scan_max + 1024 * 1024,
         **mail_settings(),
         **rate_limit_settings(),
     }
