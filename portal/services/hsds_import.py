@@ -155,7 +155,7 @@ def _differences(what: str, before: dict, after: dict, labels: dict, names: dict
     return lines
 
 
-def _apply_organizations(actor, plan_: Plan, result: ImportResult, problems: list) -> dict:
+def _apply_organizations(actor, plan_: Plan, result: ImportResult, problems: list) -> None:
     found = {
         o.hsds_id: o
         for o in db.session.scalars(
@@ -189,10 +189,9 @@ def _apply_organizations(actor, plan_: Plan, result: ImportResult, problems: lis
         except ValidationFailed as error:
             problems.append(Problem(_where(path, error), error.message))
     db.session.flush()
-    return found
 
 
-def _apply_services(actor, plan_: Plan, organizations: dict, result: ImportResult, problems):
+def _apply_services(actor, plan_: Plan, result: ImportResult, problems: list) -> None:
     names = dict(db.session.execute(select(Organization.hsds_id, Organization.name)).all())
     found = {
         s.hsds_id: s
@@ -250,8 +249,8 @@ def import_directory(actor: User, document: dict) -> ImportResult:
     file asks what the directory's rules refuse: the caller then rolls back."""
     plan_ = plan(document)
     result, problems = ImportResult(), []
-    organizations = _apply_organizations(actor, plan_, result, problems)
-    _apply_services(actor, plan_, organizations, result, problems)
+    _apply_organizations(actor, plan_, result, problems)
+    _apply_services(actor, plan_, result, problems)
     if problems:
         raise ImportRefused(problems)
     if result.changed:
