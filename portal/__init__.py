@@ -60,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.admin.caseload
     import portal.admin.compliance
     import portal.admin.consents
+    import portal.admin.directory_file
     import portal.admin.engagement
     import portal.admin.episodes
     import portal.admin.invitations
@@ -108,8 +109,9 @@ def register_web(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from portal import backup, cli, mail_cli
+    from portal import backup, cli, directory_cli, mail_cli
 
     backup.init_app(app)
     cli.init_app(app)
     mail_cli.init_app(app)
+    directory_cli.init_app(app)

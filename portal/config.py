@@ -147,6 +147,7 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     scan_max = int(os.environ.get("CONSENT_SCAN_MAX_BYTES", str(10 * 1024 * 1024)))
+    hsds_max = _int("HSDS_MAX_BYTES", 2 * 1024 * 1024, 1024)
     return {
         "PORTAL_ENV": env,
         "SECRET_KEY": secret,
@@ -191,7 +192,10 @@ def load_settings(instance_path: Path, secret_key: str | None = None) -> dict:
         "COUNT_QUERIES": _flag("PORTAL_COUNT_QUERIES", False),
         # The largest signed consent scan (PDF, PNG or JPEG) the office may attach.
         "CONSENT_SCAN_MAX_BYTES": scan_max,
-        # Any body larger than a scan and its form is refused (413) before it is read.
+        # The largest directory file (HSDS JSON) an administrator may import.
+        "HSDS_MAX_BYTES": hsds_max,
+        # Any body larger than a scan and its form is refused (413) before it is read (the
+        # directory file's upload has its own limit: portal/web/guards.py, `limits_body`).
         "MAX_CONTENT_LENGTH": scan_max + 1024 * 1024,
         **mail_settings(),
         **rate_limit_settings(),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from flask import request
+from flask_wtf.file import FileField, FileRequired
+from flask_wtf.form import _Auto
+from werkzeug.datastructures import CombinedMultiDict
 from wtforms import (
     BooleanField,
     EmailField,
@@ -355,3 +359,22 @@ class SettingsForm(PortalForm):
     @staticmethod
     def lines(text: str | None) -> list[str]:
         return (text or "").splitlines()
+
+
+class DirectoryFileForm(PortalForm):
+    """A directory file to import (HSDS 3.0 JSON); its view is marked `takes_files`, and the
+    service reads and checks the content."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            if formdata is _Auto:
+                if request.method == "POST" and (request.files or request.form):
+                    return CombinedMultiDict((request.files, request.form))
+                return None
+            return formdata
+
+    file = FileField(
+        "Directory file (HSDS 3.0 JSON)",
+        validators=[FileRequired("Choose the directory file to import.")],
+        render_kw={"accept": "application/json,.json"},
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import uuid
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,12 +24,19 @@ class Agency(Base):
     created_at: Mapped[created_at]
 
 
+def new_hsds_id() -> str:
+    """A fresh HSDS identifier (a UUID, as text): a row keeps it for life, so an exported
+    directory file names the same rows every time and an import updates them by it."""
+    return str(uuid.uuid4())
+
+
 class Organization(Base):
     """A provider organisation (HSDS organization)."""
 
     __tablename__ = "organizations"
 
     id: Mapped[intpk]
+    hsds_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_hsds_id)
     name: Mapped[str120] = mapped_column(unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     phone: Mapped[str | None] = mapped_column(String(40))
@@ -134,6 +142,7 @@ class Service(Base):
     )
 
     id: Mapped[intpk]
+    hsds_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_hsds_id)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     name: Mapped[str120]
     description: Mapped[str] = mapped_column(Text, default="")
@@ -191,6 +200,7 @@ class ServiceSchedule(Base):
     )
 
     id: Mapped[intpk]
+    hsds_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_hsds_id)
     service_id: Mapped[int] = mapped_column(
         ForeignKey("services.id", ondelete="CASCADE"), index=True
     )

@@ -25,7 +25,7 @@ from portal.models import (
     ServiceStatus,
     User,
 )
-from portal.models.directory import WEEKDAYS
+from portal.models.directory import WEEKDAYS, new_hsds_id
 from portal.policy import can_edit_availability, require
 from portal.services import referrals
 from portal.services.directory_checks import (
@@ -48,6 +48,7 @@ class ScheduleRow:
     weekday: int
     opens_at: dt.time
     closes_at: dt.time
+    hsds_id: str | None = None  # its identifier in a directory file (HSDS), when imported
 
 
 # --- services: schedule and capacity ---------------------------------------------------------
@@ -152,11 +153,20 @@ def _lock(service: Service) -> None:
 
 def _apply_schedule(service: Service, by_appointment: bool, rows: list[ScheduleRow]) -> None:
     service.by_appointment = by_appointment
+    # A session keeps its HSDS identifier across edits: the one given with the row (an
+    # import), else that of the session it replaces (same day and hours).
+    kept = {(s.weekday, s.opens_at, s.closes_at): s.hsds_id for s in service.schedules}
     # Replace the sessions: deleting the old rows first keeps a same-day reshuffle legal.
     service.schedules.clear()
     db.session.flush()
     service.schedules.extend(
-        ServiceSchedule(weekday=r.weekday, opens_at=r.opens_at, closes_at=r.closes_at) for r in rows
+        ServiceSchedule(
+            weekday=r.weekday,
+            opens_at=r.opens_at,
+            closes_at=r.closes_at,
+            hsds_id=r.hsds_id or kept.get((r.weekday, r.opens_at, r.closes_at)) or new_hsds_id(),
+        )
+        for r in rows
     )
 
 
@@ -234,9 +244,11 @@ def create_service(
     schedule: list[ScheduleRow],
     capacity_max: int | None,
     capacity_available: int | None = None,
+    hsds_id: str | None = None,
     **values,
 ) -> Service:
-    """Add a service: unique name within its organisation, valid ages, schedule and capacity."""
+    """Add a service: unique name within its organisation, valid ages, schedule and capacity
+    (an imported one keeps the identifier its directory file gave it)."""
     require_directory_manager(actor)
     cleaned = _service_values(values, None)
     check_schedule(by_appointment, schedule)
@@ -244,6 +256,8 @@ def create_service(
         None, capacity_max, capacity_available, cleaned["kind"]
     )
     service = Service(**cleaned, capacity_max=capacity_max, capacity_available=capacity_available)
+    if hsds_id:
+        service.hsds_id = hsds_id
     service.schedules = []
     db.session.add(service)
     _apply_schedule(service, by_appointment, schedule)

@@ -76,10 +76,13 @@ def _organization_values(values: dict, organization_id: int | None) -> dict:
     return cleaned
 
 
-def create_organization(actor: User, **values) -> Organization:
-    """Add a provider organisation (name, description, phone, email, website, address)."""
+def create_organization(actor: User, hsds_id: str | None = None, **values) -> Organization:
+    """Add a provider organisation (name, description, phone, email, website, address); an
+    imported one keeps the identifier its directory file gave it."""
     require_directory_manager(actor)
     organization = Organization(**_organization_values(values, None), active=True)
+    if hsds_id:
+        organization.hsds_id = hsds_id
     db.session.add(organization)
     db.session.flush()
     return organization

@@ -8,7 +8,8 @@
 - Forms accept form encodings only (url-encoded, or multipart): a JSON or other body answers
   415, a file 400, except on a view marked `takes_files` (the upload of a consent's signed
   scan). Form fields are checked by `portal.web.forms.PortalForm`.
-- A body larger than MAX_CONTENT_LENGTH answers 413 before it is read (Werkzeug).
+- A body larger than MAX_CONTENT_LENGTH answers 413 before it is read (Werkzeug); a view marked
+  `limits_body` (the directory file's upload) answers 413 past its own, smaller limit.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
+from portal.services.consent_scans import describe_size
 from portal.web.errors import render_error
 
 MAX_ID = 2**31 - 1  # PostgreSQL's integer; every primary key of the portal is one
@@ -81,6 +83,37 @@ def _takes_files() -> bool:
     return bool(getattr(view, "takes_files", False))
 
 
+FORM_ALLOWANCE = 64 * 1024  # a multipart body's headers and other fields beside its file
+
+
+def limits_body(setting: str, message: str) -> Callable[[Callable], Callable]:
+    """Mark a view whose body may be no larger than the `setting` bytes (and a form's
+    allowance): a larger one answers 413 with `message` before a byte of it is read."""
+
+    def mark(view: Callable) -> Callable:
+        view.body_limit = (setting, message)
+        return view
+
+    return mark
+
+
+def check_body_size():
+    """A view marked `limits_body` refuses a larger body by its length, before anything (the
+    CSRF check included) reads the body."""
+    if request.method not in BODY_METHODS:
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "body_limit", None)
+    if limit is None:
+        return None
+    setting, message = limit
+    allowed = current_app.config[setting] + FORM_ALLOWANCE
+    if (request.content_length or 0) > allowed:
+        return render_error(413, message.format(limit=describe_size(current_app.config[setting])))
+    request.max_content_length = allowed  # a body sent without its length is cut off there
+    return None
+
+
 def _out_of_range(text: str) -> bool:
     try:
         return not in_int_range(int(text))
@@ -114,3 +147,5 @@ def init_app(app: Flask) -> None:
     app.request_class = PortalRequest
     app.url_map.converters["int"] = IdConverter
     app.before_request(check_request)
+    # First of all the before-request functions: the CSRF check would read the whole body.
+    app.before_request_funcs.setdefault(None, []).insert(0, check_body_size)

@@ -63,7 +63,15 @@ def test_accepted_episode_referrals_are_admitted_on_their_first_attended_date(
     fresh_app,  # noqa: F811
 ):
     upgrade(revision=BEFORE)
-    organization = factories.OrganizationFactory(id=1, name="FMRS")
+    # The organisation as the schema of then holds it (the model has later columns).
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO organizations (id, name, description, active, created_at)"
+                " VALUES (1, 'FMRS', '', true, CURRENT_TIMESTAMP)"
+            )
+        )
+    organization = SimpleNamespace(id=1)
     first_staff = factories.UserFactory(provider=True, organization=organization)
     later_staff = factories.UserFactory(provider=True, organization=organization)
     case = factories.CaseFactory(active=True)
