@@ -80,6 +80,7 @@ from portal.models.outcome import (
     OffenceLevel,
 )
 from portal.models.person_match import MatchDecision, PersonMatchDecision
+from portal.models.program_page import ProgramPage
 from portal.models.user import Role, StaffRole, User
 from portal.models.user_session import UserSession
 from portal.models.visit import MAX_DAILY_VISITORS, DropInCount, DropInVisit
@@ -153,6 +154,7 @@ __all__ = [
     "OutboxStatus",
     "Person",
     "PersonMatchDecision",
+    "ProgramPage",
     "ProgramSettings",
     "ReferralStatus",
     "ReferralType",

@@ -33,7 +33,7 @@ ADMINISTRATION = {
     "agency_edit", "agency_active", "organizations", "organization_new", "organization_edit",
     "organization_active", "service_new", "service_edit", "settings", "rules", "update_rule",
     "audit_log", "audit_export", "mail_failures", "retry_mail", "user_invite", "user_invitation",
-    "caseloads", "evaluation_file",
+    "caseloads", "evaluation_file", "program_page",
 }  # fmt: skip
 REPORTS = {"reports", "report_csv"}
 ALLOWED = {
