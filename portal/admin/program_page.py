@@ -10,7 +10,13 @@ from portal import policy
 from portal.admin import bp
 from portal.admin.program_forms import ProgramPageForm
 from portal.auth.permissions import allowed_for
-from portal.services.program_page import DEFAULTS, get_program_page, update_program_page
+from portal.services.program_page import (
+    DEFAULTS,
+    LABELS,
+    get_program_page,
+    recent_changes,
+    update_program_page,
+)
 from portal.web.changes import run_change
 from portal.web.htmx import render
 
@@ -30,11 +36,18 @@ def program_page():
         form = ProgramPageForm(
             formdata=None, data={name: getattr(current, name) for name in DEFAULTS}
         )
-        return render("admin/program_page.html", form=form)
+        return render("admin/program_page.html", form=form, changes=recent_changes(), labels=LABELS)
     form = ProgramPageForm()
 
     def refused(status: int, error: str | None):
-        return render("admin/program_page.html", status=status, form=form, error=error)
+        return render(
+            "admin/program_page.html",
+            status=status,
+            form=form,
+            error=error,
+            changes=recent_changes(),
+            labels=LABELS,
+        )
 
     def done(changed: list[str]):
         flash(_saved(changed), "success")

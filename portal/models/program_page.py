@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, intpk, str120, str255, utcnow
+
+if TYPE_CHECKING:
+    from portal.models.user import User
 
 
 class ProgramPage(Base):
@@ -29,3 +33,17 @@ class ProgramPage(Base):
     on_call_phone: Mapped[str] = mapped_column(String(40), default="")
     handoff_text: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ProgramPageChange(Base):
+    """One save of the program's page that changed it: who, when and which fields (by name;
+    the text itself is the page's). Only ever added: the page's history."""
+
+    __tablename__ = "program_page_changes"
+
+    id: Mapped[intpk]
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    fields: Mapped[list] = mapped_column(default=list)
+
+    user: Mapped[User] = relationship()

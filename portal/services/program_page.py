@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.extensions import db
 from portal.models import (
     Organization,
     ProgramPage,
+    ProgramPageChange,
     Service,
     ServiceKind,
     ServiceStatus,
@@ -104,6 +105,7 @@ LABELS = {
 }
 REQUIRED = {"name", "description"}
 DIRECTORY_PAGE_SIZE = 50
+RECENT_CHANGES = 10  # saves listed on the editing page
 CARD_CLINICS = 4  # walk-in services on the pocket card at most: it is a card
 
 
@@ -138,7 +140,8 @@ def _cleaned(field: str, value: str | None) -> str:
 def update_program_page(actor: User, **values: str | None) -> list[str]:
     """Change the program's page (administrators only; every field checked, nothing saved if
     one is refused); answers the labels of the fields that changed. The change is audited as an
-    edit of the page's row (a first save creates it)."""
+    edit of the page's row (a first save creates it), and the page's history keeps who changed
+    which fields."""
     require(can_manage_settings(actor), "Only administrators change the program's page.")
     unknown = set(values) - set(DEFAULTS)
     if unknown:
@@ -146,15 +149,28 @@ def update_program_page(actor: User, **values: str | None) -> list[str]:
     cleaned = {field: _cleaned(field, values.get(field)) for field in DEFAULTS}
     page = db.session.scalar(select(ProgramPage).order_by(ProgramPage.id).limit(1))
     before = {field: getattr(page, field) for field in DEFAULTS} if page else dict(DEFAULTS)
-    changed = [LABELS[f] for f in DEFAULTS if cleaned[f] != before[f]]
+    changed = [f for f in DEFAULTS if cleaned[f] != before[f]]
     if page is None:
         page = ProgramPage(**cleaned)
         db.session.add(page)
     else:
         for field, value in cleaned.items():
             setattr(page, field, value)
+    if changed:
+        db.session.add(ProgramPageChange(user_id=actor.id, fields=changed))
     db.session.flush()
-    return changed
+    return [LABELS[f] for f in changed]
+
+
+def recent_changes(limit: int = RECENT_CHANGES) -> list[ProgramPageChange]:
+    """The page's latest saves that changed it, newest first, with who made them."""
+    query = (
+        select(ProgramPageChange)
+        .options(joinedload(ProgramPageChange.user))
+        .order_by(ProgramPageChange.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
 
 
 # --- the directory, as the public and officers see it -------------------------------------------

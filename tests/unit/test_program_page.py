@@ -6,7 +6,12 @@ import pytest
 
 from portal.models import ProgramPage
 from portal.services.errors import NotPermitted, ValidationFailed
-from portal.services.program_page import DEFAULTS, get_program_page, update_program_page
+from portal.services.program_page import (
+    DEFAULTS,
+    get_program_page,
+    recent_changes,
+    update_program_page,
+)
 from portal.web.simple_text import simple_text
 
 
@@ -61,4 +66,5 @@ def test_the_answer_names_what_changed(f):
     assert update_program_page(admin, **DEFAULTS) == []
     changed = update_program_page(admin, **{**DEFAULTS, "goals": "- One", "on_call_phone": ""})
     assert changed == ["goals"]
+    assert [c.fields for c in recent_changes()] == [["goals"]]  # the unchanged save left none
     assert isinstance(get_program_page(), ProgramPage) and get_program_page().goals == "- One"

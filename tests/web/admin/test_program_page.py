@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AuditAction, AuditEvent, ProgramPage
+from portal.models import AuditAction, AuditEvent, ProgramPage, ProgramPageChange
 from portal.services.program_page import DEFAULTS, get_program_page
 from tests.conftest import post
 from tests.web.admin.helpers import count, text
@@ -63,6 +63,16 @@ def test_saved_text_and_contact_show_on_the_public_page_and_are_audited(client, 
         select(AuditEvent.action).where(AuditEvent.object_type == "program_pages")
     ).all()
     assert actions == [AuditAction.CREATE, AuditAction.CHANGE]
+    # The page's history: who changed which fields, newest first.
+    history = db.session.scalars(select(ProgramPageChange).order_by(ProgramPageChange.id)).all()
+    assert [c.fields for c in history] == [
+        ["description", "contact_name", "contact_phone", "contact_email", "on_call_phone"],
+        ["contact_name"],
+    ]
+    assert {c.user_id for c in history} == {acting_admin.id}
+    latest = text(client.get(URL)).split('id="history-heading"', 1)[1]
+    assert latest.index("contact name") < latest.index("description")
+    assert "Ada Admin" in latest
 
 
 def _saved_values() -> dict:
@@ -100,7 +110,7 @@ def test_bad_input_is_refused_beside_its_field(client, acting_admin, field, valu
     assert f'id="{field}-error"' in page
     error = page.split(f'id="{field}-error"', 1)[1].split("</span>", 1)[0]
     assert message in error
-    assert count(ProgramPage) == 0  # nothing saved
+    assert count(ProgramPage) == 0 and count(ProgramPageChange) == 0  # nothing saved
     assert not db.session.scalars(
         select(AuditEvent).where(AuditEvent.object_type == "program_pages")
     ).all()
