@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from portal.extensions import db
 from portal.models import (
     Organization,
@@ -14,6 +16,7 @@ from portal.models import (
     ServiceStatus,
 )
 from portal.services.program_page import DEFAULT_NAME
+from tests.web.paging import BAD_CURSORS
 
 
 def clinic(f=None, **kw) -> Service:
@@ -124,3 +127,11 @@ def test_the_seed_clinic_of_the_demo_is_on_the_page(client, runner):
     page = client.get("/").get_data(as_text=True)
     assert "Harm Reduction Clinic" in page
     assert "Every Wednesday, 1:00\u202fPM to 3:00\u202fPM" in page
+
+
+@pytest.mark.parametrize("cursor", BAD_CURSORS)
+def test_a_forged_cursor_answers_the_first_page(client, cursor):
+    clinic()
+    response = client.get("/", query_string={"after": cursor})
+    assert response.status_code == 200
+    assert "Harm Reduction Clinic" in response.get_data(as_text=True)
