@@ -35,7 +35,7 @@ def register_proxy(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import database
+    from portal import database, i18n
     from portal.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     database.init_app(app)
+    i18n.init_app(app)
 
 
 def register_input_guards(app: Flask) -> None:
@@ -72,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.admin.outcomes
     import portal.admin.people
     import portal.admin.person_matches
+    import portal.admin.program_page
     import portal.admin.reports
     import portal.admin.views
     import portal.auth.invitations
@@ -81,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.auth.sessions
     import portal.auth.views
     import portal.officer.inbox
+    import portal.officer.resources
     import portal.officer.views
     import portal.provider.episode_views
     import portal.provider.packet_views

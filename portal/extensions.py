@@ -1,5 +1,6 @@
 """Extension singletons, bound to the app in create_app()."""
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -11,6 +12,8 @@ from portal.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+# Message catalogues (portal/translations) for the translated pages: see portal/i18n.py.
+babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 # Rate limits (sign-in): counted in RATELIMIT_STORAGE_URI, shared by every app server using it.

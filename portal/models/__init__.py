@@ -81,6 +81,7 @@ from portal.models.outcome import (
     OffenceLevel,
 )
 from portal.models.person_match import MatchDecision, PersonMatchDecision
+from portal.models.program_page import ProgramPage, ProgramPageChange
 from portal.models.user import Role, StaffRole, User
 from portal.models.user_session import UserSession
 from portal.models.visit import MAX_DAILY_VISITORS, DropInCount, DropInVisit
@@ -155,6 +156,8 @@ __all__ = [
     "OutboxStatus",
     "Person",
     "PersonMatchDecision",
+    "ProgramPage",
+    "ProgramPageChange",
     "ProgramSettings",
     "ReferralStatus",
     "ReferralType",

@@ -50,6 +50,7 @@ from portal.models import (
     Organization,
     Person,
     PersonMatchDecision,
+    ProgramPage,
     ProgramSettings,
     Service,
     ServiceReferral,
@@ -118,6 +119,7 @@ AUDITED: tuple[type, ...] = (
     Organization,
     Person,
     PersonMatchDecision,
+    ProgramPage,
     ProgramSettings,
     Service,
     ServiceReferral,
@@ -129,6 +131,7 @@ AUDITED: tuple[type, ...] = (
 # sign-in and sign-out have rows of their own).
 BOOKKEEPING: dict[type, frozenset[str]] = {
     User: frozenset({"failed_logins", "locked_until", "last_login_at"}),
+    ProgramPage: frozenset({"updated_at"}),
     ProgramSettings: frozenset({"updated_at"}),
     ComplianceRule: frozenset({"updated_at"}),
     NotificationPreference: frozenset({"updated_at"}),

@@ -9,7 +9,9 @@ from flask_login import current_user
 
 from portal import clock
 from portal.services.paging import MAX_COUNT, MIN_SEARCH
+from portal.services.phones import tel_uri
 from portal.services.timeline import describe
+from portal.web.simple_text import simple_text
 
 
 def format_datetime(value: dt.datetime | None) -> str:
@@ -55,3 +57,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(describe_entry, "describe_entry")
     app.add_template_global(count_of, "count_of")
     app.add_template_global(MIN_SEARCH, "MIN_SEARCH")
+    app.add_template_filter(simple_text, "simple_text")
+    app.add_template_filter(tel_uri, "tel_uri")

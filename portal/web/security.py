@@ -1,8 +1,11 @@
-"""Security headers on every response; no-store on anything personal."""
+"""Security headers on every response; no-store on anything personal; noindex on everything but
+the public program page."""
 
 from __future__ import annotations
 
 from flask import Flask, Response, request
+
+INDEXABLE = {"web.index", "web.robots"}  # the public program page, and robots.txt that says so
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -27,6 +30,9 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
+        if request.endpoint not in INDEXABLE:
+            # Only the public program page is for search engines; the rest is the program's.
+            response.headers.setdefault("X-Robots-Tag", "noindex, nofollow")
         if not request.path.startswith("/static/"):
             # Case data must never sit in a shared or browser cache.
             response.headers["Cache-Control"] = "no-store"

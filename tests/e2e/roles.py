@@ -91,7 +91,8 @@ class Actor:
 
     def sign_in(self, home_heading: str) -> None:
         page = self.page
-        self.goto("/")
+        self.goto("/")  # the public program page: sign-in is one click away
+        page.get_by_role("link", name="Staff sign in").click()
         expect(page).to_have_url(re.compile(r"/login"))
         expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
         expect(page.get_by_text("Authorised use only.")).to_be_visible()

@@ -10,8 +10,9 @@ from portal.models import Agency, CaseStatus
 from tests.conftest import csrf_token
 
 HTMX = {"HX-Request": "true"}
-# The landing page only redirects (to sign-in or to the user's home); it shows nothing.
-PUBLIC = {"static", "auth.login", "auth.invitation", "web.healthz", "web.index"}
+# The landing page is the public program page for visitors (signed-in users go to their home);
+# robots.txt says search engines may read it and nothing else.
+PUBLIC = {"static", "auth.login", "auth.invitation", "web.healthz", "web.index", "web.robots"}
 
 
 # --- object scope -------------------------------------------------------------------------
@@ -86,10 +87,10 @@ def test_anonymous_is_sent_to_sign_in(client):
     assert response.headers["Location"] == "/login?next=/officer/referrals?status%3Daccepted"
 
 
-def test_landing_page_sends_anonymous_users_to_sign_in(client):
+def test_landing_page_shows_anonymous_users_the_program_with_a_sign_in_link(client):
     response = client.get("/")
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/login"
+    assert response.status_code == 200
+    assert 'href="/login"' in response.get_data(as_text=True)
 
 
 def test_anonymous_htmx_request_gets_401_with_hx_redirect(client):

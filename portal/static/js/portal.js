@@ -34,6 +34,14 @@
     (first || summary).focus();
   });
 
+  // A "Print" button (the officers' pocket card): the browser's print dialog.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-print]");
+    if (button) {
+      window.print();
+    }
+  });
+
   // A session that expired mid-request answers 401 with HX-Redirect; htmx follows it.
   // A file too large to send (413) is refused before it is read, an attempt over a rate
   // limit (429) before it is looked at, and anything while the database is down (503): say

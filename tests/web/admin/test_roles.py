@@ -34,6 +34,7 @@ ADMINISTRATION = {
     "organization_active", "service_new", "service_edit", "settings", "rules", "update_rule",
     "audit_log", "audit_export", "mail_failures", "retry_mail", "user_invite", "user_invitation",
     "caseloads", "evaluation_file", "directory_file", "directory_export", "directory_import",
+    "program_page",
 }  # fmt: skip
 REPORTS = {"reports", "report_csv"}
 ALLOWED = {
