@@ -38,7 +38,7 @@ from portal.models import (
 )
 from portal.passwords import DEMO_PASSWORD  # noqa: F401 - the demo's, printed by `flask demo`
 from portal.policy import is_officer
-from portal.services import accounts, cases, consents
+from portal.services import accounts, cases, consents, program_page
 from portal.services.settings import get_settings
 
 # email, name, role (with the office's duties after a colon), affiliation
@@ -296,6 +296,20 @@ def seed(rng_seed: int = 7) -> None:
         )
     officers = [u for u in users.values() if is_officer(u)]
     demo_notifications.choose_modes(users)
+    # The program's own words, with the contact the program text leaves blank.
+    program_page.update_program_page(
+        users["admin@lead.example.org"],
+        **(
+            program_page.DEFAULTS
+            | {
+                "name": "Fayette County LEAD",
+                "contact_name": "LEAD program office",
+                "contact_phone": "(304) 555-0100",
+                "contact_email": "lead@lead.example.org",
+                "on_call_phone": "(304) 555-0199",
+            }
+        ),
+    )
     admin = users["casemanager@lead.example.org"]
     settings = get_settings()
     now = utcnow()

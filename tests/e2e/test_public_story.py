@@ -30,6 +30,10 @@ def test_a_visitor_reads_the_program_on_a_phone_and_prints_it(cast):
     expect(page.get_by_role("heading", level=1)).to_contain_text("LEAD")
     expect(page.get_by_role("heading", name="Goals")).to_be_visible()
     expect(page.get_by_role("heading", name="How referral works")).to_be_visible()
+    # The program's contact, as the administrator entered it (the demo's).
+    expect(page.locator("main")).to_contain_text("LEAD program office")
+    expect(page.locator("main")).to_contain_text("(304) 555-0100")
+    expect(page.locator("main")).to_contain_text("lead@lead.example.org")
     clinic = page.locator(".usa-card").filter(has_text="Harm Reduction Clinic")
     expect(clinic).to_contain_text(re.compile(r"Every Wednesday, 1:00\s*PM to 3:00\s*PM"))
     expect(clinic).to_contain_text("210 W Maple Ave")
@@ -81,6 +85,7 @@ def test_an_officer_opens_the_resources_and_prints_the_spanish_card(cast):
     expect(card).to_have_attribute("lang", "es")
     expect(card.get_by_role("heading", name="Lo que sigue")).to_be_visible()
     expect(card).to_contain_text("Cada miércoles, de 13:00 a 15:00")
+    expect(card).to_contain_text("(304) 555-0199")  # the program's on-call number
     phone_friendly(page, "pocket card (es)")
     a11y(page, "pocket card (es)")
 
