@@ -13,7 +13,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, and_, asc, case, desc, exists, func, literal, or_, select
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    asc,
+    case,
+    cast,
+    desc,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.sql.expression import ColumnElement
 
 from portal.clock import local_instant, local_today
@@ -732,14 +745,18 @@ STATUS_COLUMNS = ("housing", "income")
 
 def status_spans(filters: Filters) -> list:
     """Rows (group, housing first, housing latest, income first, income latest, count) of the
-    participants enrolled in the dates with a monthly status: one query for both figures. Each
-    value is a correlated subquery reading the case's first or latest month by the (case, month)
-    index: one seek a value, never the whole table grouped or hashed."""
+    participants enrolled in the dates with a monthly status: one query for both figures. A
+    case's first and its latest month are each one correlated subquery (housing and income read
+    together, "housing|income") seeking the (case, month, housing, income) index: two seeks a
+    case, never the whole table grouped or hashed."""
     group = _group(filters)
+    both = (
+        cast(MonthlyStatus.housing, String).concat("|").concat(cast(MonthlyStatus.income, String))
+    )
 
-    def value(column: str, order):
+    def month(order):
         return (
-            select(getattr(MonthlyStatus, column))
+            select(both)
             .where(MonthlyStatus.case_id == Case.id)
             .order_by(order(MonthlyStatus.month))
             .limit(1)
@@ -747,17 +764,22 @@ def status_spans(filters: Filters) -> list:
             .scalar_subquery()
         )
 
-    values = [value(c, o) for c in STATUS_COLUMNS for o in (asc, desc)]
-    names = [f"{c}_{o}" for c in STATUS_COLUMNS for o in ("first", "latest")]
     cohort = _enrolled(
-        filters, group.label("g"), *[v.label(n) for v, n in zip(values, names, strict=True)]
+        filters, group.label("g"), month(asc).label("first"), month(desc).label("latest")
     ).subquery()
-    columns = [cohort.c[n] for n in names]
     # Those without a status come back as one group of Nones (the figures skip it): a filter
     # here would have PostgreSQL run each subquery twice.
-    return db.session.execute(
-        select(cohort.c.g, *columns, func.count()).group_by(cohort.c.g, *columns)
+    rows = db.session.execute(
+        select(cohort.c.g, cohort.c.first, cohort.c.latest, func.count()).group_by(
+            cohort.c.g, cohort.c.first, cohort.c.latest
+        )
     ).all()
+    spans = []
+    for g, first, latest, n in rows:
+        housing_first, income_first = first.split("|") if first else (None, None)
+        housing_latest, income_latest = latest.split("|") if latest else (None, None)
+        spans.append((g, housing_first, housing_latest, income_first, income_latest, n))
+    return spans
 
 
 def _first_and_latest(
