@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.models import Attendance, AttendanceMonth, AttendanceStatus, ServiceReferral, User
 from portal.services.attendance import correct_attendance, record_attendance
 from tests import factories
-from tests.unit.test_episode_migration import _attended, _referral, _service
+from tests.unit.test_episode_migration import _attended, _organization, _referral, _service
 from tests.unit.test_exit_migration import fresh_app  # noqa: F401 - the fixture
 
 DAY = dt.date(2026, 11, 5)
@@ -116,15 +116,7 @@ def test_the_migration_counts_in_what_is_there_and_its_downgrade_leaves_attendan
     fresh_app,  # noqa: F811
 ):
     upgrade(revision=BEFORE)
-    # The organisation as the schema of then holds it (the model has later columns).
-    with db.engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO organizations (id, name, description, active, created_at)"
-                " VALUES (1, 'FMRS', '', true, CURRENT_TIMESTAMP)"
-            )
-        )
-    organization = SimpleNamespace(id=1)
+    organization = _organization()
     staff = factories.UserFactory(provider=True, organization=organization)
     first, second = factories.CaseFactory(active=True), factories.CaseFactory(active=True)
     db.session.commit()

@@ -21,6 +21,19 @@ AFTER = "ep1a2b3c4d5e"
 DAY = dt.date(2026, 11, 5)
 
 
+def _organization() -> SimpleNamespace:
+    """Organisation 1, as the schema of an earlier revision holds it (the model has later
+    columns)."""
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO organizations (id, name, description, active, created_at)"
+                " VALUES (1, 'FMRS', '', true, CURRENT_TIMESTAMP)"
+            )
+        )
+    return SimpleNamespace(id=1)
+
+
 def _service(connection, sid, name, kind):
     connection.execute(
         text(
@@ -63,15 +76,7 @@ def test_accepted_episode_referrals_are_admitted_on_their_first_attended_date(
     fresh_app,  # noqa: F811
 ):
     upgrade(revision=BEFORE)
-    # The organisation as the schema of then holds it (the model has later columns).
-    with db.engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO organizations (id, name, description, active, created_at)"
-                " VALUES (1, 'FMRS', '', true, CURRENT_TIMESTAMP)"
-            )
-        )
-    organization = SimpleNamespace(id=1)
+    organization = _organization()
     first_staff = factories.UserFactory(provider=True, organization=organization)
     later_staff = factories.UserFactory(provider=True, organization=organization)
     case = factories.CaseFactory(active=True)
