@@ -35,6 +35,8 @@ def upgrade():
         sa.Column("handoff_text", sa.Text(), nullable=False),
         sa.Column("updated_at", portal.models.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_program_pages")),
+        # One page: its row is always id 1, so two first saves at once cannot make two.
+        sa.CheckConstraint("id = 1", name=op.f("ck_program_pages_single_row")),
     )
     op.create_table(
         "program_page_changes",

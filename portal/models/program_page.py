@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, intpk, str120, str255, utcnow
@@ -21,8 +21,10 @@ class ProgramPage(Base):
     never HTML. Until an administrator saves it, the program's own description is shown."""
 
     __tablename__ = "program_pages"
+    # One page: its row is always id 1, so two first saves at once cannot make two.
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
-    id: Mapped[intpk]
+    id: Mapped[int] = mapped_column(primary_key=True, default=1, autoincrement=False)
     name: Mapped[str120]
     description: Mapped[str] = mapped_column(Text, default="")
     goals: Mapped[str] = mapped_column(Text, default="")

@@ -3,12 +3,11 @@ number, address and hours, what to tell the person, and the pocket card to hand 
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 
 from portal.i18n import LANGUAGES, language
 from portal.officer import bp
 from portal.services.program_page import (
-    DIRECTORY_PAGE_SIZE,
     directory_page,
     get_program_page,
     walk_in_clinics,
@@ -20,9 +19,7 @@ from portal.web.htmx import render
 def resources():
     """The program's and the providers' numbers, addresses and hours (the directory's active
     services, a page at a time), and what to tell the person."""
-    services = directory_page(
-        request.args.get("after"), current_app.config.get("PUBLIC_PAGE_SIZE", DIRECTORY_PAGE_SIZE)
-    )
+    services = directory_page(request.args.get("after"))
     return render(
         "officer/resources.html",
         program=get_program_page(),

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from portal.database import savepoint
 from portal.extensions import db
 from portal.models import (
     Organization,
@@ -109,9 +112,16 @@ RECENT_CHANGES = 10  # saves listed on the editing page
 CARD_CLINICS = 4  # walk-in services on the pocket card at most: it is a card
 
 
+PAGE_ID = 1  # the page's one row (its default id; a check constraint holds it there)
+
+
+def _saved_page() -> ProgramPage | None:
+    return db.session.get(ProgramPage, PAGE_ID)
+
+
 def get_program_page() -> ProgramPage:
     """The program's page: the saved row, or (never written here) the program's own words."""
-    page = db.session.scalar(select(ProgramPage).order_by(ProgramPage.id).limit(1))
+    page = _saved_page()
     return page if page is not None else ProgramPage(**DEFAULTS)
 
 
@@ -147,13 +157,18 @@ def update_program_page(actor: User, **values: str | None) -> list[str]:
     if unknown:
         raise TypeError(f"Unknown fields: {sorted(unknown)}")
     cleaned = {field: _cleaned(field, values.get(field)) for field in DEFAULTS}
-    page = db.session.scalar(select(ProgramPage).order_by(ProgramPage.id).limit(1))
-    before = {field: getattr(page, field) for field in DEFAULTS} if page else dict(DEFAULTS)
-    changed = [f for f in DEFAULTS if cleaned[f] != before[f]]
+    page = _saved_page()
     if page is None:
-        page = ProgramPage(**cleaned)
-        db.session.add(page)
-    else:
+        changed = [f for f in DEFAULTS if cleaned[f] != DEFAULTS[f]]
+        try:
+            with savepoint(db.session):
+                db.session.add(ProgramPage(id=PAGE_ID, **cleaned))
+        except IntegrityError:
+            # Another administrator's first save stored it meanwhile: change theirs.
+            page = db.session.get(ProgramPage, PAGE_ID, populate_existing=True)
+            assert page is not None
+    if page is not None:
+        changed = [f for f in DEFAULTS if cleaned[f] != getattr(page, f)]
         for field, value in cleaned.items():
             setattr(page, field, value)
     if changed:
@@ -188,8 +203,10 @@ def _open_services():
     )
 
 
-def directory_page(cursor: str | None, size: int = DIRECTORY_PAGE_SIZE) -> Page:
-    """One page of the directory's active services, by organisation then service name."""
+def directory_page(cursor: str | None) -> Page:
+    """One page of the directory's active services, by organisation then service name
+    (PUBLIC_PAGE_SIZE of them, DIRECTORY_PAGE_SIZE unless configured)."""
+    size = current_app.config.get("PUBLIC_PAGE_SIZE", DIRECTORY_PAGE_SIZE)
     return keyset_page(_open_services(), DIRECTORY_KEYS, cursor, size)
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from portal.i18n import LANGUAGES
 from portal.policy import home_endpoint
 from portal.services.health import OK, check_database
-from portal.services.program_page import DIRECTORY_PAGE_SIZE, directory_page, get_program_page
+from portal.services.program_page import directory_page, get_program_page
 from portal.web.htmx import render
 
 bp = Blueprint("web", __name__)
@@ -25,9 +25,7 @@ def index():
     participant). Signed-in users go to their home."""
     if current_user.is_authenticated:
         return redirect(url_for(home_endpoint(current_user)))
-    services = directory_page(
-        request.args.get("after"), current_app.config.get("PUBLIC_PAGE_SIZE", DIRECTORY_PAGE_SIZE)
-    )
+    services = directory_page(request.args.get("after"))
     response = render(
         "public/index.html", program=get_program_page(), services=services, languages=LANGUAGES
     )

@@ -68,3 +68,30 @@ def test_the_answer_names_what_changed(f):
     assert changed == ["goals"]
     assert [c.fields for c in recent_changes()] == [["goals"]]  # the unchanged save left none
     assert isinstance(get_program_page(), ProgramPage) and get_program_page().goals == "- One"
+
+
+def test_the_page_is_one_row(f):
+    from sqlalchemy.exc import IntegrityError
+
+    from portal.database import savepoint
+    from portal.extensions import db
+
+    update_program_page(f.admin(), **DEFAULTS)
+    with pytest.raises(IntegrityError), savepoint(db.session):
+        db.session.add(ProgramPage(id=2, **DEFAULTS))
+
+
+def test_a_first_save_made_meanwhile_by_another_is_changed_not_doubled(f, monkeypatch):
+    """Two administrators' first saves at once: the second finds no row, the first stores it
+    before the second's insert; the second changes that row."""
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+    from portal.services import program_page
+
+    update_program_page(f.admin(), **(DEFAULTS | {"contact_name": "First"}))
+    monkeypatch.setattr(program_page, "_saved_page", lambda: None)  # as read before theirs
+    changed = update_program_page(f.admin(), **(DEFAULTS | {"contact_name": "Second"}))
+    assert changed == ["contact name"]
+    assert db.session.scalar(select(func.count()).select_from(ProgramPage)) == 1
+    assert db.session.get(ProgramPage, 1).contact_name == "Second"
