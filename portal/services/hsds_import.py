@@ -192,7 +192,11 @@ def _apply_organizations(actor, plan_: Plan, result: ImportResult, problems: lis
 
 
 def _apply_services(actor, plan_: Plan, result: ImportResult, problems: list) -> None:
-    names = dict(db.session.execute(select(Organization.hsds_id, Organization.name)).all())
+    organizations = db.session.execute(
+        select(Organization.hsds_id, Organization.id, Organization.name)
+    ).all()
+    names = {hsds_id: name for hsds_id, _, name in organizations}
+    org_ids = {hsds_id: org_id for hsds_id, org_id, _ in organizations}
     found = {
         s.hsds_id: s
         for s in db.session.scalars(
@@ -201,7 +205,6 @@ def _apply_services(actor, plan_: Plan, result: ImportResult, problems: list) ->
             .options(selectinload(Service.schedules), selectinload(Service.organization))
         )
     }
-    org_ids = dict(db.session.execute(select(Organization.hsds_id, Organization.id)).all())
     for path, sid, values in plan_.services:
         service = found.get(sid)
         arguments = {
